@@ -1,0 +1,71 @@
+"""certify: recognition of "Công dân học tập" and "Đơn vị học tập" titles (Vietnam, 2021-2030)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import REPOSITORY, Defaults, finish
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(REPOSITORY / "templates"))
+    configure(app, test_config)
+    register_extensions(app)
+    register_workflows(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CERTIFY")
+    if test_config:
+        app.config.update(test_config)
+    finish(app.config, app.instance_path)
+
+
+def register_extensions(app: Flask) -> None:
+    from .database import configure_engine
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app)
+    limiter.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+
+def register_workflows(app: Flask) -> None:
+    """Load and validate workflows/*.yaml; a broken file stops the app (WorkflowError)."""
+    from .workflow import load_all
+
+    app.extensions["certify.workflows"] = load_all(app.config["WORKFLOWS"], app.config["PROFILE"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .extensions import csrf
+
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
+    app.register_blueprint(api_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)

@@ -1,0 +1,66 @@
+"""Configuration defaults; instance/config.py and CERTIFY_* environment variables override them."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    # Database: a SQLite file in instance/ unless CERTIFY_DATABASE_URL says otherwise.
+    DATABASE_URL: str | None = None
+    # Where the workflow files live, and which tier profile of them is in force.
+    WORKFLOWS: str = str(REPOSITORY / "workflows")
+    PROFILE: str = "three-tier"
+    # Dates (approval, validity, as_of) are calendar dates in this zone.
+    TIMEZONE: str = "Asia/Ho_Chi_Minh"
+    # API tokens live this long.
+    TOKEN_HOURS: int = 12
+    # Sign-in throttling per username (api.md): failures allowed per window.
+    SIGNIN_FAILURES_LIMIT: str = "10 per 15 minutes"
+    PUBLIC_RATE_LIMIT: str = "120 per minute"
+    # Flask-Limiter storage; memory is right for one process, use redis://... for several.
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_ENABLED: bool = True
+    # argon2id cost (OWASP 2024 minimum: m=19 MiB, t=2, p=1); tests lower it.
+    PASSWORD_TIME_COST: int = 2
+    PASSWORD_MEMORY_KIB: int = 19456
+    # Seconds a SQLite writer waits for the write lock before giving up.
+    SQLITE_BUSY_TIMEOUT: int = 15
+    JSON_SORT_KEYS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def finish(config, instance_path: str) -> None:
+    """Derive the settings that depend on others (database URL, secret key)."""
+    instance = Path(instance_path)
+    url = config.get("DATABASE_URL") or f"sqlite:///{instance / 'certify.sqlite3'}"
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", config["SQLITE_BUSY_TIMEOUT"])
+        connect_args.setdefault("check_same_thread", False)
+        options["connect_args"] = connect_args
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _development_secret(instance)
+
+
+def _development_secret(instance: Path) -> str:
+    """A key generated once into instance/ so sessions survive restarts on a developer machine."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,14 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from .accounts import APPLICANT_ROLES, ROLES, ApiToken, User
+from .nominations import CLOSED_STATES, HistoryEntry, Nomination
+from .people import GENDERS, TARGET_GROUPS, Household, Organization, Person
+from .progress import ProgressDelta
+from .recognitions import Decision, Recognition
+from .units import LEVELS, Denominator, Unit
+
+__all__ = [
+    "APPLICANT_ROLES", "ROLES", "ApiToken", "User", "CLOSED_STATES", "HistoryEntry", "Nomination",
+    "GENDERS", "TARGET_GROUPS", "Household", "Organization", "Person", "ProgressDelta", "Decision",
+    "Recognition", "LEVELS", "Denominator", "Unit",
+]

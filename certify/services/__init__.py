@@ -1,0 +1,1 @@
+"""The operations people perform. Pages, API and CLI call these; nothing else writes."""

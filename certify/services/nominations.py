@@ -1,0 +1,251 @@
+"""Nominations: create, edit the self-assessment, list, fire events, decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import clock, rubric
+from ..database import begin_write
+from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale,
+                      TransitionNotAllowed, invalid)
+from ..extensions import db
+from ..models import CLOSED_STATES, Decision, Nomination, Organization, Person, Unit, User
+from ..workflow import engine, workflow, workflows
+from . import scope
+from . import units as unit_service
+from .validate import Reasons, fold
+
+EDITABLE_STATES = ("draft", "returned")
+APPLICANT_ROLE = {"person": "household", "organization": "organization"}
+
+
+def _title(code):
+    wf = workflow(code) if isinstance(code, str) else None
+    if wf is None:
+        raise invalid("title", "unknown", f"There is no title {code}.")
+    return wf
+
+
+def _assessment_errors(wf, assessment, field: str) -> list[dict]:
+    if not isinstance(assessment, dict):
+        raise BadRequest(f"{field} must be an object of criterion codes and points.")
+    return [r.as_dict() for r in rubric.score_errors(wf.spec.criteria, assessment, field)]
+
+
+def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nomination:
+    wf = _title(title)
+    subject_model = Person if wf.spec.subject == "person" else Organization
+    subject = db.session.get(subject_model, subject_id) if isinstance(subject_id, int) else None
+    if subject is None:
+        raise NotFound(f"No such {wf.spec.subject}.")
+    if wf.spec.subject == "person":
+        visible = scope.can_see_person(actor, subject)
+        owner = actor.role == "household" and subject.household_id == actor.household_id
+    else:
+        visible = actor.role in ("admin", "reviewer", "approver", "organization") and (
+            actor.role == "admin" or actor.organization_id == subject.id
+            or (actor.role != "organization" and scope.in_unit_scope(actor, subject.unit)))
+        owner = actor.role == "organization" and actor.organization_id == subject.id
+    if not visible:
+        raise NotFound(f"No such {wf.spec.subject}.")
+    if not owner:
+        raise Forbidden(f"Only the {APPLICANT_ROLE[wf.spec.subject]} account applies for this title.")
+    r = Reasons()
+    this_year = clock.today().year
+    year = r.integer("year", year, minimum=2021, maximum=this_year + 1)
+    assessment = {} if self_assessment is None else self_assessment
+    r.items += _assessment_errors(wf, assessment, "self_assessment")
+    key = Nomination.person_id if wf.spec.subject == "person" else Nomination.organization_id
+    if year is not None and not r.items:
+        clash = db.session.scalar(select(Nomination.id).where(
+            Nomination.title_code == wf.code, key == subject.id, Nomination.year == year,
+            Nomination.state.not_in(CLOSED_STATES)))
+        if clash is not None:
+            raise Duplicate("This subject already has an open nomination for the title and year.",
+                            {"nomination_id": clash})
+    r.raise_if_any()
+    now = clock.now()
+    nomination = Nomination(
+        receipt_code=_receipt_code(wf.code, year), title_code=wf.code, year=year,
+        unit_id=subject.unit_id, state=wf.spec.initial_state, version=1,
+        self_assessment=dict(assessment), review_assessment={}, created_by_id=actor.id,
+        created_at=now, updated_at=now)
+    if wf.spec.subject == "person":
+        nomination.person = subject
+    else:
+        nomination.organization = subject
+    db.session.add(nomination)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent request created the same one first
+        db.session.rollback()
+        raise Duplicate("This subject already has an open nomination for the title and year.") from exc
+    return nomination
+
+
+def _receipt_code(title_code: str, year: int) -> str:
+    prefix = "".join(part[0] for part in title_code.split("-")).upper()
+    return f"{prefix}-{year}-{engine.random_code(8)}"
+
+
+def get(actor: User, nomination_id) -> Nomination:
+    nomination = db.session.get(Nomination, nomination_id) if isinstance(nomination_id, int) else None
+    if nomination is None or not scope.can_see_nomination(actor, nomination):
+        raise NotFound("No such nomination.")
+    return nomination
+
+
+def update_self_assessment(actor: User, nomination_id: int, *, version, self_assessment) -> Nomination:
+    """Replace the self-assessment of a draft or returned nomination."""
+    begin_write()
+    try:
+        nomination = engine.lock(nomination_id)
+        if nomination is None or not scope.can_see_nomination(actor, nomination):
+            raise NotFound("No such nomination.")
+        if version != nomination.version:
+            raise Stale(
+                f"The nomination has changed (version {nomination.version}, not {version}).",
+                {"current_version": nomination.version, "state": nomination.state})
+        if nomination.state not in EDITABLE_STATES:
+            raise TransitionNotAllowed(
+                f"The self-assessment cannot change while the nomination is {nomination.state}.",
+                {"state": nomination.state})
+        if not scope.owns(actor, nomination):
+            raise Forbidden("Only the applicant edits the self-assessment.")
+        wf = workflow(nomination.title_code)
+        errors = _assessment_errors(wf, self_assessment, "self_assessment")
+        if errors:
+            raise Invalid("The self-assessment is invalid.", errors)
+        nomination.self_assessment = dict(self_assessment)
+        nomination.version += 1
+        nomination.updated_at = clock.now()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return nomination
+
+
+def fire(actor: User, nomination_id, event, *, version, comment=None, assessment=None,
+         decision_id=None) -> Nomination:
+    """Fire a workflow event: what the API's /events and the review buttons call."""
+    if not isinstance(event, str) or not event:
+        raise invalid("event", "required", "event is required.")
+    if assessment is not None and not isinstance(assessment, dict):
+        raise BadRequest("assessment must be an object of criterion codes and points.")
+    decision = None
+    if decision_id is not None:
+        decision = db.session.get(Decision, decision_id) if isinstance(decision_id, int) else None
+        if decision is None or not scope.in_unit_scope(actor, decision.unit):
+            raise NotFound("No such decision.")
+    payload = engine.Payload(comment=comment, assessment=assessment, decision=decision)
+    return engine.apply(nomination_id, event, actor, version, payload)
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+
+def paginate(query, page: int, per_page: int) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(items), total, page, per_page)
+
+
+def search(actor: User, *, state=None, title=None, year=None, unit=None, q=None,
+           target_group=None, page=1, per_page=50) -> Page:
+    """Nominations the actor may see; reviewers get the longest-waiting first."""
+    query = select(Nomination).where(scope.nomination_filter(actor))
+    if state:
+        query = query.where(Nomination.state == state)
+    if title:
+        query = query.where(Nomination.title_code == title)
+    if year is not None:
+        query = query.where(Nomination.year == year)
+    if unit:
+        found = unit_service.find(unit)
+        if found is None:
+            return Page([], 0, page, per_page)
+        query = query.where(Nomination.unit_id.in_(
+            select(Unit.id).where(Unit.path.startswith(found.path))))
+    if q or target_group:
+        query = query.join(Person, Person.id == Nomination.person_id)
+        if q:
+            query = query.where(Person.search_name.contains(fold(q), autoescape=True))
+        if target_group:
+            query = query.where(Person.target_group == target_group)
+    query = query.order_by(Nomination.submitted_at.is_(None), Nomination.submitted_at,
+                           Nomination.id)
+    return paginate(query, page, per_page)
+
+
+def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Decision:
+    """Approve every listed nomination in one recognition decision — all or none."""
+    r = Reasons()
+    number = r.text("number", number, max_length=64)
+    signer = r.text("signer", signer)
+    if date_ is None:
+        r.add("date", "required", "date is required.")
+    if not isinstance(nomination_ids, list) or not nomination_ids:
+        r.add("nomination_ids", "required", "List at least one nomination.")
+        nomination_ids = []
+    elif len(set(nomination_ids)) != len(nomination_ids):
+        r.add("nomination_ids", "repeated", "A nomination is listed twice.")
+    if actor.role != "approver":
+        raise Forbidden("Only an approver issues recognition decisions.")
+    begin_write()
+    try:
+        rows = {n.id: n for n in db.session.scalars(
+            select(Nomination).where(Nomination.id.in_(nomination_ids)).order_by(Nomination.id)
+            .with_for_update().execution_options(populate_existing=True))}
+        for nid in nomination_ids:
+            if nid not in rows or not scope.can_see_nomination(actor, rows[nid]):
+                raise NotFound(f"No such nomination: {nid}.", {"nomination_id": nid})
+        for nid in nomination_ids:
+            wf = workflow(rows[nid].title_code)
+            if not wf.spec.transition("approve", rows[nid].state):
+                raise TransitionNotAllowed(
+                    f"Nomination {nid} is {rows[nid].state}, not verified.",
+                    {"nomination_id": nid, "state": rows[nid].state})
+        if number and db.session.scalar(select(Decision.id).where(
+                Decision.unit_id == actor.unit_id, Decision.number == number)):
+            r.add("number", "taken", f"Decision {number} already exists.")
+        r.raise_if_any()
+        decision = Decision(number=number, date=date_, signer=signer, unit_id=actor.unit_id,
+                            created_by_id=actor.id)
+        db.session.add(decision)
+        for nid in nomination_ids:
+            engine.fire(rows[nid], "approve", actor, engine.Payload(decision=decision))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return decision
+
+
+def get_decision(actor: User, decision_id) -> Decision:
+    decision = db.session.get(Decision, decision_id) if isinstance(decision_id, int) else None
+    if decision is None or actor.role not in ("admin", "approver", "reviewer") \
+            or not scope.in_unit_scope(actor, decision.unit):
+        raise NotFound("No such decision.")
+    return decision
+
+
+def list_decisions(actor: User, page=1, per_page=50) -> Page:
+    query = select(Decision)
+    if actor.role != "admin":
+        if actor.unit is None or actor.role not in ("approver", "reviewer"):
+            return Page([], 0, page, per_page)
+        query = query.where(Decision.unit_id.in_(
+            select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
+    return paginate(query.order_by(Decision.date.desc(), Decision.id.desc()), page, per_page)
+
+
+def all_titles():
+    return list(workflows().values())

@@ -1,0 +1,103 @@
+"""Household members (persons) and organizations."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .. import clock
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from ..models import GENDERS, TARGET_GROUPS, Organization, Person, User
+from . import scope
+from . import units as unit_service
+from .validate import NATIONAL_ID, Reasons, fold
+
+
+def _person_fields(r: Reasons, data: dict, *, exclude_id: int | None = None) -> dict:
+    out = {}
+    out["full_name"] = r.text("full_name", data.get("full_name"))
+    national_id = data.get("national_id")
+    if national_id is None or national_id == "":
+        r.add("national_id", "required", "The CCCD number is required.")
+    elif not isinstance(national_id, str) or not NATIONAL_ID.match(national_id):
+        r.add("national_id", "format", "The CCCD number has exactly 12 digits.")
+    else:
+        clash = db.session.scalar(select(Person.id).where(Person.national_id == national_id))
+        if clash is not None and clash != exclude_id:
+            r.add("national_id", "taken", "A person with this CCCD number is already registered.")
+        out["national_id"] = national_id
+    out["birth_year"] = r.integer("birth_year", data.get("birth_year"), minimum=1900,
+                                  maximum=clock.today().year)
+    out["gender"] = r.choice("gender", data.get("gender"), GENDERS)
+    out["target_group"] = r.choice("target_group", data.get("target_group"), TARGET_GROUPS)
+    out["ethnicity"] = r.text("ethnicity", data.get("ethnicity"), max_length=64, required=False)
+    out["occupation"] = r.text("occupation", data.get("occupation"), required=False)
+    return out
+
+
+def add_person(actor: User, data: dict) -> Person:
+    if actor.role != "household" or actor.household is None:
+        raise Forbidden("Only a household account registers its members.")
+    r = Reasons()
+    fields = _person_fields(r, data)
+    r.raise_if_any()
+    person = Person(household=actor.household, unit_id=actor.household.unit_id,
+                    search_name=fold(fields["full_name"]), **fields)
+    db.session.add(person)
+    db.session.commit()
+    return person
+
+
+def update_person(actor: User, person: Person, data: dict) -> Person:
+    if not (actor.role == "household" and person.household_id == actor.household_id):
+        raise Forbidden("Only the person's household edits their details.")
+    r = Reasons()
+    fields = _person_fields(r, data, exclude_id=person.id)
+    r.raise_if_any()
+    for key, value in fields.items():
+        setattr(person, key, value)
+    person.search_name = fold(person.full_name)
+    db.session.commit()
+    return person
+
+
+def get_person(actor: User, person_id) -> Person:
+    person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
+    if person is None or not scope.can_see_person(actor, person):
+        raise NotFound("No such person.")
+    return person
+
+
+def household_members(actor: User) -> list[Person]:
+    if actor.household is None:
+        return []
+    return list(actor.household.members)
+
+
+def create_organization(*, name, unit_code, members_count) -> Organization:
+    r = Reasons()
+    name = r.text("name", name, max_length=300)
+    unit = None
+    if unit_code is None:
+        r.add("unit_code", "required", "unit_code is required.")
+    else:
+        unit = unit_service.find(unit_code)
+        if unit is None:
+            r.add("unit_code", "unknown", f"There is no unit {unit_code}.")
+    members_count = r.integer("members_count", members_count, minimum=0)
+    r.raise_if_any()
+    org = Organization(name=name, unit=unit, members_count=members_count)
+    db.session.add(org)
+    db.session.commit()
+    return org
+
+
+def get_organization(actor: User, org_id) -> Organization:
+    org = db.session.get(Organization, org_id) if isinstance(org_id, int) else None
+    visible = org is not None and (
+        actor.role == "admin"
+        or (actor.role == "organization" and actor.organization_id == org.id)
+        or (actor.role in ("reviewer", "approver") and scope.in_unit_scope(actor, org.unit)))
+    if not visible:
+        raise NotFound("No such organization.")
+    return org

@@ -1,0 +1,152 @@
+"""Progress toward the targets (domain.md, "How progress is counted").
+
+Holders come from the per-day counters in progress_deltas, which the workflow engine keeps in the
+same transaction as each recognition; answering costs grow with the number of units and of days
+with changes, never with the number of citizens. `recount()` derives the same figures from the
+recognitions themselves, for `flask check`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..models import Denominator, ProgressDelta, Recognition, Unit
+
+Interval = tuple[date, date] | None  # first and last day a recognition counts; None: never
+
+
+def interval(recognition: Recognition) -> Interval:
+    end = recognition.ends_on
+    return (recognition.valid_from, end) if end >= recognition.valid_from else None
+
+
+def record_change(recognition: Recognition, unit: Unit, before: Interval, after: Interval) -> None:
+    """Move the recognition's counted days from `before` to `after`, for its unit and every
+    ancestor. Called by the workflow engine inside its transaction."""
+    changes: dict[date, int] = defaultdict(int)
+    if before is not None:
+        changes[before[0]] -= 1
+        changes[before[1] + timedelta(days=1)] += 1
+    if after is not None:
+        changes[after[0]] += 1
+        changes[after[1] + timedelta(days=1)] -= 1
+    rows = [
+        {"unit_id": unit_id, "title_code": recognition.title_code, "day": day, "delta": delta}
+        for unit_id in unit.ancestor_ids()
+        for day, delta in changes.items()
+        if delta
+    ]
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ProgressDelta).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["unit_id", "title_code", "day"],
+        set_={"delta": ProgressDelta.delta + stmt.excluded.delta},
+    )
+    db.session.execute(stmt)
+
+
+def holders(unit_ids: list[int], title_code: str, as_of: date) -> dict[int, int]:
+    """Holders valid on `as_of`, for each unit's whole subtree."""
+    if not unit_ids:
+        return {}
+    rows = db.session.execute(
+        select(ProgressDelta.unit_id, func.coalesce(func.sum(ProgressDelta.delta), 0))
+        .where(ProgressDelta.unit_id.in_(unit_ids), ProgressDelta.title_code == title_code,
+               ProgressDelta.day <= as_of)
+        .group_by(ProgressDelta.unit_id)
+    ).all()
+    found = {unit_id: int(total) for unit_id, total in rows}
+    return {unit_id: found.get(unit_id, 0) for unit_id in unit_ids}
+
+
+def denominators(unit: Unit, title_code: str, year: int) -> dict[int, int | None]:
+    """The denominator of `unit` and of every unit below it: the figure entered for that unit,
+    title and year, or else the sum of its children's (recursively); None where nothing is known."""
+    units = db.session.scalars(select(Unit).where(Unit.path.startswith(unit.path))).all()
+    entered = dict(db.session.execute(
+        select(Denominator.unit_id, Denominator.value)
+        .join(Unit, Unit.id == Denominator.unit_id)
+        .where(Unit.path.startswith(unit.path), Denominator.title_code == title_code,
+               Denominator.year == year)
+    ).all())
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for u in units:
+        children[u.parent_id].append(u.id)
+    result: dict[int, int | None] = {}
+    # Deepest first, so every child is resolved before its parent.
+    for u in sorted(units, key=lambda u: u.path.count("/"), reverse=True):
+        if u.id in entered:
+            result[u.id] = entered[u.id]
+        else:
+            known = [result[c] for c in children[u.id] if result.get(c) is not None]
+            result[u.id] = sum(known) if known else None
+    return result
+
+
+@dataclass
+class Figure:
+    unit: Unit
+    holders: int
+    denominator: int | None
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.denominator:
+            return None
+        return self.holders / self.denominator
+
+
+@dataclass
+class Progress:
+    figure: Figure
+    title_code: str
+    as_of: date
+    target: float | None
+    target_year: int | None
+    children: list[Figure]
+
+
+def progress(unit: Unit, workflow, as_of: date) -> Progress:
+    kids = sorted(unit.children, key=lambda u: u.code)
+    counted = holders([unit.id] + [k.id for k in kids], workflow.code, as_of)
+    denominator = denominators(unit, workflow.code, as_of.year)
+    target, target_year = workflow.spec.target_for(as_of.year)
+    return Progress(
+        figure=Figure(unit, counted[unit.id], denominator.get(unit.id)),
+        title_code=workflow.code,
+        as_of=as_of,
+        target=target,
+        target_year=target_year,
+        children=[Figure(k, counted[k.id], denominator.get(k.id)) for k in kids],
+    )
+
+
+def recount(title_code: str, as_of: date) -> dict[int, int]:
+    """Holders per unit (whole subtree) counted from the recognitions themselves — slow, exact."""
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+    counts: dict[int, int] = defaultdict(int)
+    for rec in db.session.scalars(
+            select(Recognition).where(Recognition.title_code == title_code,
+                                      Recognition.valid_from <= as_of,
+                                      Recognition.valid_until >= as_of)):
+        if rec.valid_on(as_of):
+            for unit_id in units[rec.unit_id].ancestor_ids():
+                counts[unit_id] += 1
+    return {unit_id: counts.get(unit_id, 0) for unit_id in units}
+
+
+def discrepancies(title_code: str, as_of: date) -> list[tuple[Unit, int, int]]:
+    """(unit, counters say, records say) for every unit where the two disagree."""
+    exact = recount(title_code, as_of)
+    fast = holders(list(exact), title_code, as_of)
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+    return [(units[i], fast[i], exact[i]) for i in sorted(exact) if fast[i] != exact[i]]

@@ -1,0 +1,179 @@
+"""The only code that changes a nomination's state.
+
+`apply()` does everything an event means in one database transaction: scope, version, transition,
+role and tier, guard, the state change through python-statemachine, the history entry, the
+recognition and the progress counters. Its checks run in the order api.md fixes for errors:
+404 (scope), 409 stale, 409 transition_not_allowed, 403, 422.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from statemachine.exceptions import TransitionNotAllowed as MachineRefused
+
+from .. import clock, rubric
+from ..database import begin_write
+from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
+from ..extensions import db
+from ..models import Decision, HistoryEntry, Nomination, Recognition, User
+from ..services import progress, scope
+from . import Workflow, workflow
+from .spec import TransitionSpec
+
+# Crockford's base32 without look-alikes (no I, L, O, U): codes people read aloud and type.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def random_code(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+@dataclass
+class Payload:
+    """What an event may carry besides its name."""
+
+    comment: str | None = None
+    assessment: dict[str, Any] | None = None
+    decision: Decision | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def lock(nomination_id: int) -> Nomination | None:
+    """Load a nomination for change, holding its row lock (PostgreSQL) until commit."""
+    return db.session.scalars(
+        select(Nomination).where(Nomination.id == nomination_id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).first()
+
+
+def may_fire(actor: User, wf: Workflow, t: TransitionSpec, nomination: Nomination) -> bool:
+    """Whether the transition's role and tier fit the actor (scope is checked before)."""
+    if t.role == "applicant":
+        return scope.owns(actor, nomination)
+    if actor.role != t.role or actor.unit is None:
+        return False
+    return actor.unit.level == wf.tier(t.role) and actor.unit.contains(nomination.unit)
+
+
+def allowed_events(actor: User, nomination: Nomination) -> list[str]:
+    """Events the actor may fire now, guards aside: what the buttons and `allowed_events` show."""
+    wf = workflow(nomination.title_code)
+    machine = wf.machine(nomination)
+    return [
+        e.id for e in machine.allowed_events
+        if any(may_fire(actor, wf, t, nomination) for t in wf.spec.transition(e.id, nomination.state))
+    ]
+
+
+def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -> list[dict]:
+    spec = wf.spec
+    reasons: list[rubric.Reason] = []
+    if payload.assessment is not None:
+        reasons += rubric.score_errors(spec.criteria, payload.assessment, "assessment")
+    for need in spec.events[event].needs:
+        if need == "comment" and not (payload.comment or "").strip():
+            reasons.append(rubric.Reason("comment", "required",
+                                         "A comment is required for this action.", {}))
+        elif need == "complete_self_assessment":
+            reasons += rubric.completeness_errors(spec.criteria, nomination.self_assessment or {},
+                                                  "self_assessment")
+        elif need == "complete_assessment":
+            if payload.assessment is None:
+                reasons.append(rubric.Reason("assessment", "required",
+                                             "The reviewer's scores for every criterion are required.",
+                                             {}))
+            else:
+                reasons += rubric.completeness_errors(spec.criteria, payload.assessment,
+                                                      "assessment")
+        elif need == "pass_rule" and payload.assessment is not None:
+            valid = {k: v for k, v in payload.assessment.items()
+                     if isinstance(v, int) and not isinstance(v, bool)}
+            reasons += rubric.pass_rule_errors(spec.criteria, spec.pass_rule, valid, "assessment")
+    return [r.as_dict() for r in reasons]
+
+
+def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
+         version: int | None = None) -> Nomination:
+    """Check and apply one event inside the caller's write transaction (see `apply`)."""
+    if not scope.can_see_nomination(actor, nomination):
+        raise NotFound("No such nomination.")
+    if version is not None and version != nomination.version:
+        raise Stale(f"The nomination has changed (version {nomination.version}, not {version}); "
+                    "reload it and try again.",
+                    {"current_version": nomination.version, "state": nomination.state})
+    wf = workflow(nomination.title_code)
+    candidates = wf.spec.transition(event, nomination.state)
+    if not candidates:
+        raise TransitionNotAllowed(
+            f"'{event}' is not possible while the nomination is {nomination.state}.",
+            {"state": nomination.state, "event": event})
+    chosen = next((t for t in candidates if may_fire(actor, wf, t, nomination)), None)
+    if chosen is None:
+        raise Forbidden(f"Your account may not '{event}' this nomination.",
+                        {"roles": sorted({t.role for t in candidates})})
+    reasons = _guard(wf, event, nomination, payload)
+    if reasons:
+        raise Invalid("The action's requirements are not met.", reasons)
+
+    before = nomination.state
+    try:
+        wf.machine(nomination).send(event)
+    except MachineRefused as exc:  # the file and the machine disagree: a bug, never user input
+        raise TransitionNotAllowed(str(exc), {"state": before, "event": event}) from exc
+    assert nomination.state == chosen.to, (nomination.state, chosen.to)
+
+    now = clock.now()
+    if payload.assessment is not None and chosen.role in ("reviewer", "approver"):
+        nomination.review_assessment = dict(payload.assessment)
+    nomination.version += 1
+    nomination.updated_at = now
+    effects = wf.spec.events[event].effects
+    if "enter_review_queue" in effects:
+        nomination.submitted_at = now
+    db.session.add(HistoryEntry(nomination=nomination, event=event, from_state=before,
+                                to_state=nomination.state, actor_id=actor.id, at=now,
+                                comment=(payload.comment or "").strip() or None))
+    if "grant_recognition" in effects:
+        _grant(wf, nomination, payload.decision)
+    if "end_recognition" in effects and nomination.recognition is not None:
+        _end(nomination.recognition)
+    return nomination
+
+
+def apply(nomination_id: int, event: str, actor: User, version: int | None,
+          payload: Payload | None = None) -> Nomination:
+    """Fire `event` on a nomination as `actor`, in one transaction; raises a CertifyError."""
+    begin_write()
+    try:
+        nomination = lock(nomination_id)
+        if nomination is None:
+            raise NotFound("No such nomination.")
+        fire(nomination, event, actor, payload or Payload(), version)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return nomination
+
+
+def _grant(wf: Workflow, nomination: Nomination, decision: Decision | None) -> None:
+    start = decision.date if decision is not None else clock.today()
+    until = clock.add_years(start, wf.spec.valid_years) - timedelta(days=1)
+    points = rubric.total(nomination.review_assessment)
+    recognition = Recognition(
+        nomination=nomination, code=random_code(12), title_code=nomination.title_code,
+        unit_id=nomination.unit_id, valid_from=start, valid_until=until,
+        grade=rubric.grade(wf.spec.grades, points), decision=decision)
+    db.session.add(recognition)
+    progress.record_change(recognition, nomination.unit, None, progress.interval(recognition))
+
+
+def _end(recognition: Recognition, on: date | None = None) -> None:
+    before = progress.interval(recognition)
+    recognition.revoked_on = on or clock.today()
+    progress.record_change(recognition, recognition.unit, before, progress.interval(recognition))

@@ -1,0 +1,111 @@
+"""Loads workflows/*.yaml, validates each file and builds its python-statemachine class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from statemachine import Event, State, StateMachine
+from statemachine.exceptions import InvalidDefinition
+
+from .spec import TierProfile, TitleSpec
+
+
+class WorkflowError(Exception):
+    """A workflow file is wrong; the message names the file and the key."""
+
+    def __init__(self, path: Path | str, key: str, message: str):
+        self.path, self.key, self.message = str(path), key, message
+        super().__init__(f"{path}: {key}: {message}")
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """One title's rules with the tier profile in force, and its state machine class."""
+
+    spec: TitleSpec
+    profile_name: str
+    profile: TierProfile
+    machine_class: type[StateMachine]
+    path: str
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    def tier(self, role: str) -> str | None:
+        """The unit level an account of `role` must hold to act (None: ownership decides)."""
+        return getattr(self.profile, role, None)
+
+    def machine(self, nomination) -> StateMachine:
+        """The state machine bound to a nomination row; it reads and writes `nomination.state`."""
+        return self.machine_class(model=nomination, state_field="state")
+
+
+def build_machine(spec: TitleSpec) -> type[StateMachine]:
+    states = {
+        name: State(s.name.vi, value=name, initial=s.initial, final=s.final)
+        for name, s in spec.states.items()
+    }
+    attrs: dict[str, object] = dict(states)
+    for event, e in spec.events.items():
+        transitions = [
+            states[source].to(states[t.to])
+            for t in e.transitions
+            for source in t.from_
+        ]
+        # Keyed by a safe attribute name: "return" is a Python keyword but a fine event id.
+        attrs[f"event_{event}"] = Event(reduce(lambda a, b: a | b, transitions), id=event,
+                                        name=e.name.vi)
+    class_name = "".join(part.capitalize() for part in spec.code.split("-")) + "Machine"
+    return type(class_name, (StateMachine,), attrs)
+
+
+def load_file(path: Path, profile: str) -> Workflow:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise WorkflowError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    except OSError as exc:
+        raise WorkflowError(path, "(file)", str(exc)) from exc
+    if not isinstance(data, dict):
+        raise WorkflowError(path, "(file)", "the file must hold a mapping of keys")
+    try:
+        spec = TitleSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        message = first["msg"]
+        if first["type"] == "value_error" and not first["loc"]:
+            # Our own consistency checks carry "key: message" in the text.
+            text = str(first.get("ctx", {}).get("error", message))
+            key, _, message = text.partition(": ")
+        raise WorkflowError(path, key, message) from exc
+    if path.stem != spec.code:
+        raise WorkflowError(path, "code", f"{spec.code!r} must match the file name {path.stem!r}")
+    if profile not in spec.tiers:
+        raise WorkflowError(path, f"tiers.{profile}",
+                            f"the tier profile {profile!r} in force (CERTIFY_PROFILE) is not defined")
+    try:
+        machine = build_machine(spec)
+    except InvalidDefinition as exc:
+        raise WorkflowError(path, "states", str(exc)) from exc
+    return Workflow(spec=spec, profile_name=profile, profile=spec.tiers[profile],
+                    machine_class=machine, path=str(path))
+
+
+def load_all(folder: str | Path, profile: str) -> dict[str, Workflow]:
+    folder = Path(folder)
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise WorkflowError(folder, "(folder)", "no workflow files (*.yaml) found")
+    workflows = {}
+    for path in files:
+        wf = load_file(path, profile)
+        workflows[wf.code] = wf
+    return workflows

@@ -1,0 +1,117 @@
+"""Builders for test data, going through the same services the product uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from certify.extensions import db
+from certify.models import Nomination, Organization, Person, Unit, User
+from certify.services import accounts, nominations, people, units
+from certify.workflow import engine
+
+PASSWORD = "correct horse battery"
+CITIZEN = "cong-dan-hoc-tap"
+UNIT_TITLE = "don-vi-hoc-tap"
+
+# Passing scores: every indicator 8 (citizens: total 80, the threshold exactly).
+CITIZEN_PASS = {c: 8 for c in ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2")}
+UNIT_CODES = {"1.1": 10, "1.2": 10, "1.3": 10, "2.1": 10, "2.2": 5, "2.3": 10, "2.4": 5, "3.1": 25,
+              "3.2": 10, "3.3": 5}  # the maximum, 100: grade "tot"
+
+
+@dataclass
+class World:
+    province: Unit
+    district: Unit
+    ward_a: Unit
+    ward_b: Unit
+    admin: User
+    household_a: User
+    household_b: User
+    reviewer_a: User
+    reviewer_b: User
+    district_reviewer: User
+    approver: User
+    organization_user: User
+    person_a: Person
+    person_b: Person
+    organization: Organization
+    users: dict[str, User] = field(default_factory=dict)
+
+
+_national_ids = iter(range(1, 10**6))
+
+
+def next_national_id() -> str:
+    return f"0381{next(_national_ids):08d}"
+
+
+def user(username: str, role: str, unit_code: str | None, **kw) -> User:
+    return accounts.create_user(username=username, password=PASSWORD, role=role,
+                                unit_code=unit_code, display_name=username, **kw)
+
+
+def person(household: User, name: str = "Nguyễn Văn An", **kw) -> Person:
+    data = {"full_name": name, "national_id": next_national_id(), "birth_year": 1985,
+            "gender": "male", "target_group": "worker", **kw}
+    return people.add_person(household, data)
+
+
+def build_world() -> World:
+    province = units.create(code="38", name="Thanh Hóa", level="province")
+    district = units.create(code="381", name="Thị xã Bỉm Sơn", level="district", parent_code="38")
+    ward_a = units.create(code="16729", name="Phường Ba Đình", level="commune", parent_code="381")
+    ward_b = units.create(code="16732", name="Phường Lam Sơn", level="commune", parent_code="381")
+    org = people.create_organization(name="Trường THCS Ba Đình", unit_code="381", members_count=40)
+    w = World(
+        province=province, district=district, ward_a=ward_a, ward_b=ward_b,
+        admin=user("admin", "admin", None),
+        household_a=user("ho-a", "household", "16729"),
+        household_b=user("ho-b", "household", "16732"),
+        reviewer_a=user("review-a", "reviewer", "16729"),
+        reviewer_b=user("review-b", "reviewer", "16732"),
+        district_reviewer=user("review-district", "reviewer", "381"),
+        approver=user("approve", "approver", "381"),
+        organization_user=user("truong", "organization", "381", organization_id=org.id),
+        person_a=None, person_b=None, organization=org,
+    )
+    w.person_a = person(w.household_a, "Nguyễn Văn An")
+    w.person_b = person(w.household_b, "Trần Thị Bình", gender="female")
+    w.users = {u.username: u for u in (w.admin, w.household_a, w.household_b, w.reviewer_a,
+                                         w.reviewer_b, w.district_reviewer, w.approver,
+                                         w.organization_user)}
+    return w
+
+
+def nomination_in(w: World, state: str, *, title: str = CITIZEN, year: int = 2026,
+                  subject=None) -> Nomination:
+    """A nomination driven through the engine to `state` — never by writing `state` directly."""
+    if title == CITIZEN:
+        applicant, reviewer, scores = w.household_a, w.reviewer_a, CITIZEN_PASS
+        subject = subject or w.person_a
+    else:
+        applicant, reviewer, scores = w.organization_user, w.district_reviewer, UNIT_CODES
+        subject = subject or w.organization
+    n = nominations.create(applicant, title=title, subject_id=subject.id, year=year,
+                           self_assessment=dict(scores))
+
+    def go(event, actor, **payload):
+        engine.apply(n.id, event, actor, n.version, engine.Payload(**payload))
+
+    path = {
+        "draft": [],
+        "submitted": [("submit", applicant, {})],
+        "returned": [("submit", applicant, {}), ("return", reviewer, {"comment": "Bổ sung"})],
+        "withdrawn": [("withdraw", applicant, {})],
+        "verified": [("submit", applicant, {}), ("verify", reviewer, {"assessment": dict(scores)})],
+        "rejected": [("submit", applicant, {}), ("reject", reviewer, {"comment": "Không đạt"})],
+        "approved": [("submit", applicant, {}), ("verify", reviewer, {"assessment": dict(scores)}),
+                     ("approve", w.approver, {})],
+        "revoked": [("submit", applicant, {}), ("verify", reviewer, {"assessment": dict(scores)}),
+                    ("approve", w.approver, {}), ("revoke", w.approver, {"comment": "Sai sót"})],
+    }[state]
+    for event, actor, payload in path:
+        go(event, actor, **payload)
+    db.session.refresh(n)
+    assert n.state == state
+    return n
