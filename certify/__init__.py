@@ -63,9 +63,26 @@ def register_blueprints(app: Flask) -> None:
 
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     app.register_blueprint(api_bp)
+    register_api_errors(app)
 
 
 def register_cli(app: Flask) -> None:
     from .cli import register
 
     register(app)
+
+
+def register_api_errors(app: Flask) -> None:
+    """Errors raised before any view runs (unknown path, wrong method) answer /api/ requests in
+    the API's JSON shape. Page error handlers registered for a status code take precedence over
+    this one in Flask's lookup, so they must hand /api/ paths to certify.api.core.http_error."""
+    from flask import request
+    from werkzeug.exceptions import HTTPException
+
+    from .api.core import http_error
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return http_error(error)
+        return error

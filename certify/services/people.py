@@ -101,3 +101,19 @@ def get_organization(actor: User, org_id) -> Organization:
     if not visible:
         raise NotFound("No such organization.")
     return org
+
+
+def search_persons(actor: User, *, page: int = 1, per_page: int = 50):
+    """Persons the actor may see, by name."""
+    from ..models import Unit
+    from .nominations import Page, paginate
+
+    query = select(Person)
+    if actor.role == "household":
+        query = query.where(Person.household_id == actor.household_id)
+    elif actor.role in ("reviewer", "approver") and actor.unit is not None:
+        query = query.where(Person.unit_id.in_(
+            select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
+    elif actor.role != "admin":
+        return Page([], 0, page, per_page)
+    return paginate(query.order_by(Person.search_name, Person.id), page, per_page)

@@ -150,3 +150,29 @@ def discrepancies(title_code: str, as_of: date) -> list[tuple[Unit, int, int]]:
     fast = holders(list(exact), title_code, as_of)
     units = {u.id: u for u in db.session.scalars(select(Unit))}
     return [(units[i], fast[i], exact[i]) for i in sorted(exact) if fast[i] != exact[i]]
+
+
+def for_viewer(viewer, title_code, unit_code, as_of: date | None) -> Progress:
+    """Progress as a signed-in account (or, with viewer None, the public) may see it: the unit
+    defaults to the account's own (or the top of the tree), and must lie within its scope."""
+    from ..errors import NotFound, invalid
+    from ..workflow import workflow
+    from . import scope
+    from . import units as unit_service
+
+    wf = workflow(title_code) if isinstance(title_code, str) else None
+    if wf is None:
+        raise invalid("title", "unknown", f"There is no title {title_code}.")
+    if unit_code:
+        unit = unit_service.find(unit_code)
+        if unit is None or (viewer is not None and not scope.in_unit_scope(viewer, unit)):
+            raise NotFound(f"No unit {unit_code}.")
+    elif viewer is not None and viewer.unit is not None:
+        unit = viewer.unit
+    else:
+        unit = db.session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code))
+        if unit is None:
+            raise NotFound("No units have been set up yet.")
+    from .. import clock
+
+    return progress(unit, wf, as_of or clock.today())

@@ -1,0 +1,110 @@
+"""The OpenAPI 3.1 document, built from the registered operations and their pydantic shapes
+(pydantic emits JSON Schema 2020-12, the dialect OpenAPI 3.1 uses)."""
+
+from __future__ import annotations
+
+import re
+import typing
+
+from flask import jsonify
+from pydantic import BaseModel, TypeAdapter
+
+from . import bp, schemas
+from .core import OPERATIONS, operation
+
+ERROR_TEXT = {
+    400: "The body is not JSON, or a field has the wrong type (bad_request).",
+    401: "Missing, wrong, expired or revoked credentials (unauthorized).",
+    403: "The caller's role may not do this (forbidden).",
+    404: "No such object, or outside the caller's scope (not_found).",
+    409: "transition_not_allowed, stale or duplicate.",
+    422: "Well-formed but invalid; details lists each reason (invalid).",
+    429: "Too many attempts (rate_limited).",
+}
+
+
+def _schema(shape, components: dict) -> dict:
+    if shape is None:
+        return {}
+    if isinstance(shape, dict) and "page_of" in shape:
+        item = _schema(shape["page_of"], components)
+        return {"type": "object", "required": ["items", "total", "page", "per_page"],
+                "properties": {"items": {"type": "array", "items": item},
+                               "total": {"type": "integer"}, "page": {"type": "integer"},
+                               "per_page": {"type": "integer"}}}
+    if isinstance(shape, type) and issubclass(shape, BaseModel):
+        doc = shape.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}",
+                                      mode="serialization" if issubclass(shape, schemas.Response)
+                                      else "validation")
+        for name, sub in doc.pop("$defs", {}).items():
+            components.setdefault(name, sub)
+        components.setdefault(shape.__name__, doc)
+        return {"$ref": f"#/components/schemas/{shape.__name__}"}
+    if typing.get_origin(shape) is list:
+        (item,) = typing.get_args(shape)
+        return {"type": "array", "items": _schema(item, components)}
+    return TypeAdapter(shape).json_schema()
+
+
+def _path(rule: str) -> tuple[str, list[dict]]:
+    params = []
+
+    def repl(match):
+        converter, name = match.group(1), match.group(2)
+        params.append({"name": name, "in": "path", "required": True,
+                       "schema": {"type": "integer"} if converter == "int" else {"type": "string"}})
+        return "{" + name + "}"
+
+    path = re.sub(r"<(?:(\w+):)?(\w+)>", repl, rule)
+    return "/api/v1" + path, params
+
+
+def document() -> dict:
+    components: dict = {}
+    paths: dict = {}
+    error_ref = _schema(schemas.Error, components)
+    for op in OPERATIONS:
+        path, params = _path(op.rule)
+        params += [{"name": name, "in": "query", "required": False, "schema": schema}
+                   for name, schema in op.query.items()]
+        responses = {}
+        if op.status == 204:
+            responses["204"] = {"description": "Done; no content."}
+        else:
+            responses[str(op.status)] = {
+                "description": "Success.",
+                "content": {"application/json": {"schema": _schema(op.response, components)}}}
+        for status in sorted(set(op.errors) | {500} - {500}):
+            responses[str(status)] = {"description": ERROR_TEXT[status],
+                                      "content": {"application/json": {"schema": error_ref}}}
+        entry = {"operationId": op.endpoint, "summary": op.summary, "tags": [op.tag],
+                 "parameters": params, "responses": responses}
+        if op.roles:
+            entry["description"] = "Roles: " + ", ".join(op.roles) + "."
+        if op.public:
+            entry["security"] = []
+        if op.body is not None:
+            entry["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": _schema(op.body, components)}}}
+        elif op.method == "PUT":
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                "description": "Title code → figure."}}}}
+        paths.setdefault(path, {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "certify API", "version": "1",
+                 "description": "Recognition of the learning-society titles \"Công dân học tập\" "
+                                "and \"Đơn vị học tập\"."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+@operation("/openapi.json", "GET", summary="This document", tag="meta", public=True,
+           response=dict)
+def openapi():
+    return jsonify(document())

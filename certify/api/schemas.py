@@ -1,0 +1,302 @@
+"""Request and response shapes: parsed with pydantic (strict types) and published in the
+OpenAPI document. Ranges and formats are the services' business, so they are checked once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Level = Literal["province", "district", "commune"]
+Role = Literal["admin", "household", "organization", "reviewer", "approver"]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests -------------------------------------------------------------------------------------
+
+class TokenRequest(Request):
+    username: str
+    password: str
+
+
+class UnitCreate(Request):
+    code: str
+    name: str
+    level: str = Field(description="province, district or commune")
+    parent_code: str | None = None
+
+
+class UserCreate(Request):
+    username: str
+    password: str = Field(description="At least 8 characters.")
+    role: str = Field(description="admin, household, organization, reviewer or approver")
+    unit_code: str | None = Field(default=None, description="Required for every role but admin.")
+    display_name: str | None = None
+    organization_id: int | None = Field(default=None, description="For organization accounts.")
+
+
+class OrganizationCreate(Request):
+    name: str
+    unit_code: str
+    members_count: int
+
+
+class PersonCreate(Request):
+    full_name: str
+    national_id: str = Field(description="CCCD number: exactly 12 digits, unique.")
+    birth_year: int
+    gender: str = Field(description="male or female")
+    target_group: str = Field(description="commune_resident, worker, staff_business or learner")
+    ethnicity: str | None = None
+    occupation: str | None = None
+
+
+Assessment = dict[str, int]
+
+
+class NominationCreate(Request):
+    title: str
+    subject_id: int
+    year: int
+    self_assessment: Assessment | None = None
+
+
+class NominationPatch(Request):
+    version: int
+    self_assessment: Assessment
+
+
+class EventRequest(Request):
+    event: str = Field(description="submit, withdraw, return, verify, reject, approve or revoke")
+    version: int
+    comment: str | None = None
+    assessment: Assessment | None = None
+    decision: int | None = Field(default=None, description="id of a decision (approve)")
+
+
+class DecisionCreate(Request):
+    number: str
+    date: date
+    signer: str
+    nomination_ids: list[int]
+
+
+# -- responses ------------------------------------------------------------------------------------
+
+class ErrorBody(Response):
+    code: str
+    message: str
+    details: object = None
+
+
+class Error(Response):
+    error: ErrorBody
+
+
+class UserOut(Response):
+    id: int
+    username: str
+    role: Role
+    unit_code: str | None
+    display_name: str
+    organization_id: int | None
+    household_id: int | None
+    active: bool
+
+
+class TokenOut(Response):
+    token: str
+    expires_at: datetime
+    user: UserOut
+
+
+class UnitOut(Response):
+    code: str
+    name: str
+    level: Level
+    parent_code: str | None
+    children: list[str]
+
+
+class DenominatorsOut(Response):
+    unit_code: str
+    year: int
+    denominators: dict[str, int]
+
+
+class OrganizationOut(Response):
+    id: int
+    name: str
+    unit_code: str
+    members_count: int
+
+
+class PersonOut(Response):
+    id: int
+    full_name: str
+    national_id: str = Field(description="Masked (last 4 digits) except for the household and admins.")
+    birth_year: int
+    gender: Literal["male", "female"]
+    target_group: str
+    ethnicity: str | None
+    occupation: str | None
+    unit_code: str
+    household_id: int
+
+
+class Localized(Response):
+    vi: str
+    en: str
+
+
+class CriterionOut(Response):
+    code: str
+    name: str
+    name_en: str
+    group: str | None
+    max_points: int
+
+
+class TransitionOut(Response):
+    from_: list[str] = Field(alias="from")
+    to: str
+    role: str
+    tier: str | None
+
+
+class EventOut(Response):
+    code: str
+    name: str
+    needs: list[str]
+    transitions: list[TransitionOut]
+
+
+class GradeOut(Response):
+    code: str
+    name: str
+    min_total: int
+
+
+class TitleOut(Response):
+    code: str
+    name: str
+    name_en: str
+    subject: Literal["person", "organization"]
+    criteria: list[CriterionOut]
+    pass_rule: dict[str, int]
+    grades: list[GradeOut]
+    valid_years: int
+    states: list[str]
+    final_states: list[str]
+    events: list[EventOut]
+    targets: dict[str, float]
+    profile: str
+
+
+class HistoryOut(Response):
+    event: str
+    from_: str | None = Field(alias="from")
+    to: str
+    actor: str | None
+    at: datetime
+    comment: str | None
+
+
+class DecisionRef(Response):
+    id: int
+    number: str
+    date: date
+
+
+class RecognitionOut(Response):
+    code: str
+    valid_from: date
+    valid_until: date
+    grade: Literal["tot", "kha", "trung_binh"] | None
+    revoked_on: date | None
+    decision: DecisionRef | None
+
+
+class NominationOut(Response):
+    id: int
+    receipt_code: str
+    title: str
+    subject_id: int
+    subject_name: str
+    unit_code: str
+    year: int
+    state: str
+    version: int
+    self_assessment: dict[str, int]
+    review_assessment: dict[str, int]
+    self_total: int
+    review_total: int
+    allowed_events: list[str]
+    history: list[HistoryOut]
+    recognition: RecognitionOut | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DecisionCreated(Response):
+    id: int
+    number: str
+    approved: int
+
+
+class DecisionOut(Response):
+    id: int
+    number: str
+    date: date
+    signer: str
+    unit_code: str
+    recognitions: list[dict]
+
+
+class ProgressChild(Response):
+    unit: str
+    name: str
+    holders: int
+    denominator: int | None
+    ratio: float | None
+
+
+class ProgressOut(Response):
+    unit: str
+    name: str
+    title: str
+    as_of: date
+    holders: int
+    denominator: int | None
+    ratio: float | None
+    target: float | None
+    target_year: int | None
+    children: list[ProgressChild]
+
+
+class PublicDossier(Response):
+    receipt_code: str
+    title: str
+    year: int
+    state: str
+    updated_at: datetime
+
+
+class PublicRecognition(Response):
+    valid: bool
+    title: str
+    holder: str = Field(description="Initials for a person; the name for an organization.")
+    valid_until: date
+
+
+def page_of(item: type[BaseModel]) -> dict:
+    """A paginated list's schema (built by the OpenAPI module)."""
+    return {"page_of": item}

@@ -1,0 +1,102 @@
+"""Models to JSON, as api.md shapes them."""
+
+from __future__ import annotations
+
+from .. import rubric
+from ..models import Decision, Nomination, Organization, Person, Recognition, Unit, User
+from ..services import scope
+from ..workflow import engine
+
+
+def user(u: User) -> dict:
+    return {"id": u.id, "username": u.username, "role": u.role,
+            "unit_code": u.unit.code if u.unit else None, "display_name": u.display_name,
+            "organization_id": u.organization_id, "household_id": u.household_id,
+            "active": u.active}
+
+
+def unit(u: Unit) -> dict:
+    return {"code": u.code, "name": u.name, "level": u.level,
+            "parent_code": u.parent.code if u.parent else None,
+            "children": [c.code for c in u.children]}
+
+
+def organization(o: Organization) -> dict:
+    return {"id": o.id, "name": o.name, "unit_code": o.unit.code, "members_count": o.members_count}
+
+
+def person(p: Person, viewer: User) -> dict:
+    return {"id": p.id, "full_name": p.full_name,
+            "national_id": p.national_id if scope.sees_full_national_id(viewer, p)
+            else p.masked_national_id,
+            "birth_year": p.birth_year, "gender": p.gender, "target_group": p.target_group,
+            "ethnicity": p.ethnicity, "occupation": p.occupation, "unit_code": p.unit.code,
+            "household_id": p.household_id}
+
+
+def decision_ref(d: Decision | None) -> dict | None:
+    return None if d is None else {"id": d.id, "number": d.number, "date": d.date.isoformat()}
+
+
+def recognition(r: Recognition | None) -> dict | None:
+    if r is None:
+        return None
+    return {"code": r.code, "valid_from": r.valid_from.isoformat(),
+            "valid_until": r.valid_until.isoformat(), "grade": r.grade,
+            "revoked_on": r.revoked_on.isoformat() if r.revoked_on else None,
+            "decision": decision_ref(r.decision)}
+
+
+def nomination(n: Nomination, viewer: User) -> dict:
+    return {
+        "id": n.id, "receipt_code": n.receipt_code, "title": n.title_code,
+        "subject_id": n.subject_id, "subject_name": n.subject_name, "unit_code": n.unit.code,
+        "year": n.year, "state": n.state, "version": n.version,
+        "self_assessment": n.self_assessment or {}, "review_assessment": n.review_assessment or {},
+        "self_total": rubric.total(n.self_assessment), "review_total": rubric.total(n.review_assessment),
+        "allowed_events": engine.allowed_events(viewer, n),
+        "history": [{"event": h.event, "from": h.from_state, "to": h.to_state,
+                     "actor": h.actor.display_name if h.actor else None,
+                     "at": h.at.isoformat(), "comment": h.comment} for h in n.history],
+        "recognition": recognition(n.recognition),
+        "created_at": n.created_at.isoformat(), "updated_at": n.updated_at.isoformat(),
+    }
+
+
+def decision(d: Decision) -> dict:
+    return {"id": d.id, "number": d.number, "date": d.date.isoformat(), "signer": d.signer,
+            "unit_code": d.unit.code,
+            "recognitions": [{"nomination_id": r.nomination_id, "code": r.code,
+                              "title": r.title_code, "subject_name": r.nomination.subject_name,
+                              "grade": r.grade, "valid_until": r.valid_until.isoformat(),
+                              "revoked_on": r.revoked_on.isoformat() if r.revoked_on else None}
+                             for r in d.recognitions]}
+
+
+def title(wf) -> dict:
+    spec = wf.spec
+    return {
+        "code": spec.code, "name": spec.name.vi, "name_en": spec.name.en, "subject": spec.subject,
+        "criteria": [{"code": c.code, "name": c.name.vi, "name_en": c.name.en,
+                      "group": c.group.vi if c.group else None, "max_points": c.max_points}
+                     for c in spec.criteria],
+        "pass_rule": spec.pass_rule.model_dump(),
+        "grades": [{"code": g.code, "name": g.name.vi, "min_total": g.min_total} for g in spec.grades],
+        "valid_years": spec.valid_years,
+        "states": list(spec.states), "final_states": spec.final_states,
+        "events": [{"code": code, "name": e.name.vi, "needs": list(e.needs),
+                    "transitions": [{"from": list(t.from_), "to": t.to, "role": t.role,
+                                     "tier": wf.tier(t.role)} for t in e.transitions]}
+                   for code, e in spec.events.items()],
+        "targets": {str(year): ratio for year, ratio in sorted(spec.targets.items())},
+        "profile": wf.profile_name,
+    }
+
+
+def progress(p) -> dict:
+    f = p.figure
+    return {"unit": f.unit.code, "name": f.unit.name, "title": p.title_code,
+            "as_of": p.as_of.isoformat(), "holders": f.holders, "denominator": f.denominator,
+            "ratio": f.ratio, "target": p.target, "target_year": p.target_year,
+            "children": [{"unit": c.unit.code, "name": c.unit.name, "holders": c.holders,
+                          "denominator": c.denominator, "ratio": c.ratio} for c in p.children]}

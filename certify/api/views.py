@@ -1,0 +1,306 @@
+"""The /api/v1 operations. Each parses, authorises by role, calls one service, serialises."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify
+
+from ..extensions import db, limiter
+from ..models import User
+from ..services import accounts, nominations, people, progress, public, units
+from ..workflow import workflows
+from . import schemas as s
+from . import serialize
+from .core import PAGE_QUERY, actor, operation, page_args, page_json, parse, query_date, query_int
+from ..errors import Invalid, Unauthorized
+
+from sqlalchemy import select
+
+
+def _json(data, status: int = 200):
+    response = jsonify(data)
+    response.status_code = status
+    return response
+
+
+def _signin_key() -> str:
+    body = __import__("flask").request.get_json(silent=True, force=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    return f"signin:{username}" if isinstance(username, str) else "signin:(none)"
+
+
+def _signin_limit() -> str:
+    return current_app.config["SIGNIN_FAILURES_LIMIT"]
+
+
+def _public_limit() -> str:
+    return current_app.config["PUBLIC_RATE_LIMIT"]
+
+
+# -- authentication -------------------------------------------------------------------------------
+
+@operation("/auth/token", "POST", summary="Sign in: exchange a username and password for a token",
+           tag="auth", body=s.TokenRequest, response=s.TokenOut, errors=(400, 401, 422, 429),
+           public=True)
+@limiter.shared_limit(_signin_limit, scope="signin", key_func=_signin_key,
+                      deduct_when=lambda response: response.status_code == 401)
+def token():
+    data = parse(s.TokenRequest)
+    user = accounts.authenticate(data.username, data.password)
+    if user is None:
+        raise Unauthorized("Wrong username or password.")
+    token, row = accounts.issue_token(user)
+    return _json({"token": token, "expires_at": row.expires_at.isoformat(),
+                  "user": serialize.user(user)})
+
+
+@operation("/auth/token", "DELETE", summary="Sign out: revoke the token this request carries",
+           tag="auth", status=204, errors=(401,))
+def revoke():
+    accounts.revoke_token(g.token)
+    return "", 204
+
+
+# -- units ----------------------------------------------------------------------------------------
+
+@operation("/units", "POST", summary="Create an administrative unit", tag="units", status=201,
+           body=s.UnitCreate, response=s.UnitOut, errors=(400, 401, 403, 422), roles=("admin",))
+def create_unit():
+    data = parse(s.UnitCreate)
+    unit = units.create(code=data.code, name=data.name, level=data.level,
+                        parent_code=data.parent_code)
+    return _json(serialize.unit(unit), 201)
+
+
+@operation("/units/<code>", "GET", summary="A unit and its children's codes", tag="units",
+           response=s.UnitOut, errors=(401, 404))
+def get_unit(code: str):
+    return _json(serialize.unit(units.get_visible(actor(), code)))
+
+
+@operation("/units/<code>/denominators/<int:year>", "PUT",
+           summary="Set a unit's denominators for a year, per title code", tag="units",
+           body=None, response=s.DenominatorsOut, errors=(400, 401, 403, 404, 422),
+           roles=("admin",))
+def put_denominators(code: str, year: int):
+    unit = units.get_visible(actor(), code)
+    figures = parse_figures()
+    units.set_denominators(unit, year, figures)
+    return _json({"unit_code": unit.code, "year": year,
+                  "denominators": units.denominators_of(unit, year)})
+
+
+def parse_figures() -> dict:
+    from pydantic import RootModel
+
+    class Figures(RootModel[dict[str, int]]):
+        model_config = {"strict": True}
+
+    return parse(Figures).root
+
+
+# -- accounts and organizations -------------------------------------------------------------------
+
+@operation("/users", "POST", summary="Create an account", tag="users", status=201,
+           body=s.UserCreate, response=s.UserOut, errors=(400, 401, 403, 422), roles=("admin",))
+def create_user():
+    data = parse(s.UserCreate)
+    user = accounts.create_user(**data.model_dump())
+    return _json(serialize.user(user), 201)
+
+
+@operation("/users", "GET", summary="List accounts", tag="users", response=s.page_of(s.UserOut),
+           errors=(400, 401, 403, 422), roles=("admin",), query=PAGE_QUERY)
+def list_users():
+    page, per_page = page_args()
+    result = nominations.paginate(select(User).order_by(User.id), page, per_page)
+    return _json(page_json(result, serialize.user))
+
+
+@operation("/users/<int:user_id>", "GET", summary="An account", tag="users", response=s.UserOut,
+           errors=(401, 403, 404), roles=("admin",))
+def get_user(user_id: int):
+    return _json(serialize.user(accounts.get_user(user_id)))
+
+
+@operation("/organizations", "POST", summary="Register an organization (agency, unit, school)",
+           tag="organizations", status=201, body=s.OrganizationCreate, response=s.OrganizationOut,
+           errors=(400, 401, 403, 422), roles=("admin",))
+def create_organization():
+    data = parse(s.OrganizationCreate)
+    org = people.create_organization(**data.model_dump())
+    return _json(serialize.organization(org), 201)
+
+
+@operation("/organizations/<int:org_id>", "GET", summary="An organization", tag="organizations",
+           response=s.OrganizationOut, errors=(401, 404))
+def get_organization(org_id: int):
+    return _json(serialize.organization(people.get_organization(actor(), org_id)))
+
+
+# -- persons --------------------------------------------------------------------------------------
+
+@operation("/persons", "POST", summary="Register a member of the caller's household", tag="persons",
+           status=201, body=s.PersonCreate, response=s.PersonOut, errors=(400, 401, 403, 422),
+           roles=("household",))
+def create_person():
+    data = parse(s.PersonCreate)
+    person = people.add_person(actor(), data.model_dump())
+    return _json(serialize.person(person, actor()), 201)
+
+
+@operation("/persons/<int:person_id>", "GET", summary="A person", tag="persons",
+           response=s.PersonOut, errors=(401, 404))
+def get_person(person_id: int):
+    return _json(serialize.person(people.get_person(actor(), person_id), actor()))
+
+
+@operation("/persons", "GET", summary="Persons the caller may see", tag="persons",
+           response=s.page_of(s.PersonOut), errors=(400, 401, 422), query=PAGE_QUERY)
+def list_persons():
+    page, per_page = page_args()
+    result = people.search_persons(actor(), page=page, per_page=per_page)
+    return _json(page_json(result, lambda p: serialize.person(p, actor())))
+
+
+# -- titles ---------------------------------------------------------------------------------------
+
+@operation("/titles", "GET", summary="The titles, their criteria, rules and workflow",
+           tag="titles", response=list[s.TitleOut], errors=(401,))
+def list_titles():
+    return _json([serialize.title(wf) for wf in workflows().values()])
+
+
+# -- nominations ----------------------------------------------------------------------------------
+
+@operation("/nominations", "POST", summary="Start a nomination (state draft)", tag="nominations",
+           status=201, body=s.NominationCreate, response=s.NominationOut,
+           errors=(400, 401, 403, 404, 409, 422))
+def create_nomination():
+    data = parse(s.NominationCreate)
+    n = nominations.create(actor(), title=data.title, subject_id=data.subject_id, year=data.year,
+                           self_assessment=data.self_assessment)
+    return _json(serialize.nomination(n, actor()), 201)
+
+
+@operation("/nominations/<int:nomination_id>", "GET", summary="A nomination in detail",
+           tag="nominations", response=s.NominationOut, errors=(401, 404))
+def get_nomination(nomination_id: int):
+    return _json(serialize.nomination(nominations.get(actor(), nomination_id), actor()))
+
+
+@operation("/nominations/<int:nomination_id>", "PATCH",
+           summary="Replace the self-assessment (draft or returned only)", tag="nominations",
+           body=s.NominationPatch, response=s.NominationOut,
+           errors=(400, 401, 403, 404, 409, 422))
+def patch_nomination(nomination_id: int):
+    data = parse(s.NominationPatch)
+    n = nominations.update_self_assessment(actor(), nomination_id, version=data.version,
+                                           self_assessment=data.self_assessment)
+    return _json(serialize.nomination(n, actor()))
+
+
+@operation("/nominations", "GET", summary="Nominations the caller may see", tag="nominations",
+           response=s.page_of(s.NominationOut), errors=(400, 401, 422),
+           query={"state": {"type": "string"}, "title": {"type": "string"},
+                  "year": {"type": "integer"}, "unit": {"type": "string"},
+                  "q": {"type": "string", "description": "name, diacritics optional"},
+                  "target_group": {"type": "string"}, **PAGE_QUERY})
+def list_nominations():
+    from flask import request
+
+    page, per_page = page_args()
+    result = nominations.search(
+        actor(), state=request.args.get("state") or None, title=request.args.get("title") or None,
+        year=query_int("year"), unit=request.args.get("unit") or None,
+        q=request.args.get("q") or None, target_group=request.args.get("target_group") or None,
+        page=page, per_page=per_page)
+    return _json(page_json(result, lambda n: serialize.nomination(n, actor())))
+
+
+@operation("/nominations/<int:nomination_id>/events", "POST",
+           summary="Fire a workflow event (submit, withdraw, return, verify, reject, approve, revoke)",
+           tag="nominations", body=s.EventRequest, response=s.NominationOut,
+           errors=(400, 401, 403, 404, 409, 422))
+def fire_event(nomination_id: int):
+    data = parse(s.EventRequest)
+    n = nominations.fire(actor(), nomination_id, data.event, version=data.version,
+                         comment=data.comment, assessment=data.assessment,
+                         decision_id=data.decision)
+    return _json(serialize.nomination(n, actor()))
+
+
+# -- decisions ------------------------------------------------------------------------------------
+
+@operation("/decisions", "POST",
+           summary="Issue a recognition decision approving verified nominations (all or none)",
+           tag="decisions", status=201, body=s.DecisionCreate, response=s.DecisionCreated,
+           errors=(400, 401, 403, 404, 409, 422))
+def create_decision():
+    data = parse(s.DecisionCreate)
+    decision = nominations.issue_decision(actor(), number=data.number, date_=data.date,
+                                          signer=data.signer, nomination_ids=data.nomination_ids)
+    return _json({"id": decision.id, "number": decision.number,
+                  "approved": len(decision.recognitions)}, 201)
+
+
+@operation("/decisions", "GET", summary="Decisions in the caller's scope", tag="decisions",
+           response=s.page_of(s.DecisionOut), errors=(400, 401, 422), query=PAGE_QUERY)
+def list_decisions():
+    page, per_page = page_args()
+    return _json(page_json(nominations.list_decisions(actor(), page, per_page), serialize.decision))
+
+
+@operation("/decisions/<int:decision_id>", "GET", summary="A decision and its recognitions",
+           tag="decisions", response=s.DecisionOut, errors=(401, 404))
+def get_decision(decision_id: int):
+    return _json(serialize.decision(nominations.get_decision(actor(), decision_id)))
+
+
+# -- progress -------------------------------------------------------------------------------------
+
+PROGRESS_QUERY = {"title": {"type": "string", "description": "title code"},
+                  "unit": {"type": "string", "description": "unit code; default: the caller's"},
+                  "as_of": {"type": "string", "format": "date"}}
+
+
+@operation("/progress", "GET", summary="Holders against the denominator and target, per child unit",
+           tag="progress", response=s.ProgressOut, errors=(400, 401, 404, 422),
+           query=PROGRESS_QUERY)
+def get_progress():
+    from flask import request
+
+    p = progress.for_viewer(actor(), request.args.get("title"), request.args.get("unit"),
+                            query_date("as_of"))
+    return _json(serialize.progress(p))
+
+
+# -- public ---------------------------------------------------------------------------------------
+
+@operation("/public/dossiers/<receipt_code>", "GET", summary="Follow a dossier by its receipt code",
+           tag="public", response=s.PublicDossier, errors=(404, 429), public=True)
+@limiter.limit(_public_limit)
+def public_dossier(receipt_code: str):
+    n = public.dossier(receipt_code)
+    return _json({"receipt_code": n.receipt_code, "title": n.title_code, "year": n.year,
+                  "state": n.state, "updated_at": n.updated_at.isoformat()})
+
+
+@operation("/public/recognitions/<code>", "GET", summary="Verify a certificate by its code",
+           tag="public", response=s.PublicRecognition, errors=(404, 429), public=True)
+@limiter.limit(_public_limit)
+def public_recognition(code: str):
+    rec = public.recognition(code)
+    return _json({"valid": public.is_valid(rec), "title": rec.title_code,
+                  "holder": public.holder_label(rec), "valid_until": rec.ends_on.isoformat()})
+
+
+@operation("/public/progress", "GET", summary="Public progress figures (no personal data)",
+           tag="public", response=s.ProgressOut, errors=(400, 404, 422, 429), public=True,
+           query=PROGRESS_QUERY)
+@limiter.limit(_public_limit)
+def public_progress():
+    from flask import request
+
+    p = progress.for_viewer(None, request.args.get("title"), request.args.get("unit"),
+                            query_date("as_of"))
+    return _json(serialize.progress(p))
