@@ -9,6 +9,9 @@ import os
 import pytest
 from sqlalchemy import text
 
+from flask import has_app_context
+from flask.testing import FlaskClient
+
 from certify import create_app
 from certify.extensions import db, limiter
 
@@ -37,11 +40,30 @@ def database_url(tmp_path_factory) -> str:
     return _database_url(tmp_path_factory)
 
 
+class Client(FlaskClient):
+    """A test client whose requests see the database as a fresh request would.
+
+    A test that holds an application context (the `ctx` fixture) shares it with the requests it
+    makes (Flask reuses a pushed context), and with it the session's open transaction and cached
+    objects. Ending that transaction around each request gives the request, and the test after
+    it, a current view — as separate requests have in production."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if has_app_context():
+                db.session.commit()
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
 
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    app.test_client_class = Client
     with app.app_context():
         _drop_everything()
         upgrade()
