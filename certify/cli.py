@@ -1,9 +1,18 @@
-"""Flask commands: init-db, create-admin, demo-data, check."""
+"""Flask commands: init-db, create-admin, demo-data, check.
+
+Commands parse and print; the rules live in the services they call. A command that cannot do its
+job prints why (in Vietnamese, with the service's reasons) and exits with status 1.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 from flask import Flask
+
+ROLE_NAMES = {"admin": "Quản trị", "household": "Hộ gia đình", "organization": "Cơ quan, đơn vị",
+              "reviewer": "Thẩm định", "approver": "Phê duyệt"}
 
 
 def register(app: Flask) -> None:
@@ -14,3 +23,131 @@ def register(app: Flask) -> None:
 
         upgrade()
         click.echo("The database schema is up to date.")
+
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.option("--password", prompt="Mật khẩu (password)", hide_input=True,
+                  confirmation_prompt=True, help="At least 8 characters; asked for when omitted.")
+    def create_admin(username: str, password: str) -> None:
+        """Create an admin account (tạo tài khoản quản trị)."""
+        from .errors import CertifyError
+        from .services import accounts
+
+        _require_schema()
+        try:
+            user = accounts.create_user(username=username, password=password, role="admin")
+        except CertifyError as exc:
+            _fail("Không tạo được tài khoản quản trị.", exc)
+        click.echo(f"Đã tạo tài khoản quản trị “{user.username}” (admin account created).")
+
+    @app.cli.command("demo-data")
+    @click.option("--password", default=None,
+                  help="Give every demo account this password instead of a random one each.")
+    def demo_data(password: str | None) -> None:
+        """Load the demo jurisdiction (thị xã Bỉm Sơn) with accounts and nominations.
+
+        Run `flask --app certify init-db` first. Refuses when the database already holds units.
+        """
+        from .errors import CertifyError
+        from .services import demo
+
+        _require_schema()
+        try:
+            summary = demo.load(password=password)
+        except demo.AlreadyLoaded as exc:
+            if exc.details and exc.details.get("usernames"):
+                _fail("Không nạp dữ liệu mẫu: các tên đăng nhập sau đã có: "
+                      + ", ".join(exc.details["usernames"]) + ".", exc)
+            _fail("Không nạp dữ liệu mẫu: cơ sở dữ liệu đã có đơn vị hành chính. Dữ liệu mẫu chỉ "
+                  "nạp vào cơ sở dữ liệu trống (tạo cơ sở dữ liệu mới rồi chạy init-db).", exc)
+        except CertifyError as exc:
+            _fail("Nạp dữ liệu mẫu thất bại giữa chừng; hãy tạo lại cơ sở dữ liệu rồi chạy lại.",
+                  exc)
+        click.echo(f"Đã nạp dữ liệu mẫu: {summary.units} đơn vị hành chính.")
+        for title, by_year in sorted(summary.denominators.items()):
+            figures = ", ".join(f"{year}: {_number(value)}" for year, value in sorted(by_year.items()))
+            click.echo(f"Mẫu số {title}: {figures}")
+        states = {}
+        for (title, state), count in sorted(summary.nominations.items()):
+            states.setdefault(title, []).append(f"{state} {count}")
+        for title, parts in states.items():
+            click.echo(f"Hồ sơ {title}: " + ", ".join(parts))
+        click.echo("")
+        rows = [(a.username, ROLE_NAMES.get(a.role, a.role), a.unit_code or "—", a.password)
+                for a in summary.accounts]
+        _table(("Tài khoản", "Vai trò", "Đơn vị", "Mật khẩu"), rows)
+
+    @app.cli.command("check")
+    @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="The day to check (YYYY-MM-DD); default today in CERTIFY_TIMEZONE.")
+    @click.option("--all-days", is_flag=True,
+                  help="Check every day on which a counter or a recognition changes.")
+    def check(as_of, all_days: bool) -> None:
+        """Recount title holders from the recognitions and compare with the progress counters."""
+        from . import clock
+        from .services import audit
+        from .workflow import workflows
+
+        _require_schema()
+        day = as_of.date() if as_of is not None else clock.today()
+        count = audit.unit_count()
+        failed = False
+        for code in sorted(workflows()):
+            days = audit.change_days(code) if all_days else [day]
+            found = audit.check(code, days)
+            where = f"{len(days)} ngày thay đổi" if all_days else _date(day)
+            if not found:
+                click.echo(f"{code} ({where}): cả {count} đơn vị đều khớp "
+                           f"(all {count} units agree).")
+                continue
+            failed = True
+            click.echo(f"{code} ({where}): bộ đếm và hồ sơ công nhận KHÔNG khớp "
+                       f"(counters and records disagree):")
+            for on, differences in found.items():
+                for unit, counters, records in differences:
+                    click.echo(f"  {_date(on)}  {unit.code} {unit.name}: bộ đếm {counters}, "
+                               f"hồ sơ {records} (counters {counters}, records {records})")
+        if failed:
+            raise SystemExit(1)
+
+
+def _require_schema() -> None:
+    """Stop with a clear message when `init-db` has not created the tables yet."""
+    from sqlalchemy import inspect
+
+    from .extensions import db
+
+    existing = set(inspect(db.engine).get_table_names())
+    missing = sorted(set(db.metadata.tables) - existing)
+    if missing:
+        click.echo("Cơ sở dữ liệu chưa có lược đồ (thiếu bảng: " + ", ".join(missing) + "). "
+                   "Hãy chạy trước: flask --app certify init-db", err=True)
+        raise SystemExit(1)
+
+
+def _fail(message: str, exc) -> None:
+    click.echo(message, err=True)
+    details = exc.details if isinstance(exc.details, list) else []
+    for reason in details:
+        click.echo(f"  - {reason.get('field')}: {reason.get('message')}", err=True)
+    if not details:
+        click.echo(f"  ({exc.message})", err=True)
+    raise SystemExit(1)
+
+
+def _date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _number(value: int) -> str:
+    """3.700.000: Vietnamese digit grouping."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _table(header: tuple, rows: list[tuple]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    click.echo(line.format(*header).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo(line.format(*row).rstrip())

@@ -1,0 +1,312 @@
+"""Demo data: the seed's jurisdiction (thị xã Bỉm Sơn) with accounts and nominations in every state.
+
+Everything goes through the same services people use — units, accounts, households, nominations,
+workflow events, recognition decisions — so the demo holds nothing the product could not have
+produced itself. The jurisdiction is data: certify/data/bim-son.yaml.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+
+from .. import clock, rubric
+from ..errors import CertifyError
+from ..extensions import db
+from ..models import Nomination, Unit, User
+from ..workflow import workflows
+from . import accounts, nominations, people, units
+
+DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "bim-son.yaml"
+# The day of the year the district signs its recognition decision for the year before
+# (TT 24/2023: recognition before 15 February).
+DECISION_DAY = (2, 10)
+SIGNER = "Chủ tịch UBND thị xã Bỉm Sơn"
+
+# How each nomination of the demo ends up. "approved_decision" and "revoked" go through a
+# recognition decision for last year's evaluation; "expired" through the decision of the year
+# before (a 1-year title has lapsed since); "approved_event" through the approve button today.
+CITIZEN_PLANS = ("approved_decision", "submitted", "verified", "draft", "approved_decision",
+                 "returned", "rejected", "withdrawn", "approved_event", "revoked", "expired",
+                 "submitted", "approved_decision", "verified")
+ORGANIZATION_PLANS = ("approved_decision", "submitted", "verified", "draft", "returned",
+                      "rejected", "withdrawn", "revoked", "approved_event")
+ROLE_PREFIX = {"reviewer": "tham-dinh", "approver": "phe-duyet"}
+
+
+class AlreadyLoaded(CertifyError):
+    status, code = 409, "already_loaded"
+
+
+@dataclass
+class Account:
+    username: str
+    password: str
+    role: str
+    unit_code: str | None
+    display_name: str
+
+
+@dataclass
+class Summary:
+    accounts: list[Account] = field(default_factory=list)
+    units: int = 0
+    # (title code, state) → how many nominations
+    nominations: Counter = field(default_factory=Counter)
+    denominators: dict[str, dict[int, int]] = field(default_factory=dict)
+
+
+def read_data(path: Path = DATA_FILE) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load(*, password: str | None = None, today: date | None = None, seed: int = 2022) -> Summary:
+    """Load the demo into an empty database; raises AlreadyLoaded if any unit exists.
+
+    `password` gives every account the same password; otherwise each gets a random one.
+    """
+    if db.session.scalar(select(func.count()).select_from(Unit)):
+        raise AlreadyLoaded("The database already holds administrative units; the demo data "
+                            "is loaded only into an empty database.")
+    data = read_data()
+    taken = db.session.scalars(
+        select(User.username).where(User.username.in_(planned_usernames(data)))).all()
+    if taken:
+        raise AlreadyLoaded("Some demo usernames are already in use.", {"usernames": sorted(taken)})
+    today = today or clock.today()
+    rng = random.Random(seed)
+    loader = _Loader(data, today, rng, password)
+    return loader.run()
+
+
+def official_slots(data: dict) -> list[tuple[str, str, str]]:
+    """(role, level, unit code) for every reviewer and approver account the demo makes: one at
+    every unit of the tier each title names, so the demo works under any tier profile
+    (three-tier: ward reviewers, a district reviewer for units, a district approver)."""
+    codes = {"province": [data["province"]["code"]], "district": [data["district"]["code"]],
+             "commune": [c["code"] for c in data["communes"]]}
+    wanted = sorted({(role, wf.tier(role)) for wf in workflows().values()
+                     for role in ("reviewer", "approver") if wf.tier(role)})
+    return [(role, level, code) for role, level in wanted for code in codes[level]]
+
+
+def slug_of(data: dict) -> dict[str, str]:
+    """Unit code → the short ASCII name used in usernames."""
+    slugs = {data["province"]["code"]: data["province"]["slug"],
+             data["district"]["code"]: data["district"]["slug"]}
+    slugs.update({c["code"]: c["slug"] for c in data["communes"]})
+    return slugs
+
+
+def planned_usernames(data: dict) -> list[str]:
+    slugs = slug_of(data)
+    return (["admin-demo"]
+            + [f"{ROLE_PREFIX[role]}-{slugs[code]}" for role, _, code in official_slots(data)]
+            + [f"ho-{c['slug']}" for c in data["communes"]]
+            + [f"dv-{o['slug']}" for o in data["organizations"]])
+
+
+class _Loader:
+    def __init__(self, data: dict, today: date, rng: random.Random, password: str | None):
+        self.data, self.today, self.rng, self.password = data, today, rng, password
+        self.summary = Summary()
+        self.users: dict[tuple[str, int], User] = {}  # (role, unit id) → reviewer/approver
+        self.national_ids: set[str] = set()
+        decided = date(today.year, *DECISION_DAY)
+        self.decision_date = decided if decided <= today else date(today.year - 1, *DECISION_DAY)
+        self.older_decision_date = date(self.decision_date.year - 1, *DECISION_DAY)
+
+    # -- steps ------------------------------------------------------------------------------------
+
+    def run(self) -> Summary:
+        self.make_units()
+        self.make_denominators()
+        self.account("admin-demo", "admin", None, "Quản trị (demo)")
+        self.make_officials()
+        households = self.make_households()
+        organizations = self.make_organizations()
+        for wf in workflows().values():
+            if wf.spec.subject == "person":
+                subjects = [(p, h) for h, members in households for p in members]
+                self.nominate(wf, subjects, CITIZEN_PLANS)
+            else:
+                self.nominate(wf, organizations, ORGANIZATION_PLANS)
+        return self.summary
+
+    def make_units(self) -> None:
+        d = self.data
+        self.province = units.create(code=d["province"]["code"], name=d["province"]["name"],
+                                     level="province")
+        self.district = units.create(code=d["district"]["code"], name=d["district"]["name"],
+                                     level="district", parent_code=self.province.code)
+        self.communes = [units.create(code=c["code"], name=c["name"], level="commune",
+                                      parent_code=self.district.code) for c in d["communes"]]
+        codes = slug_of(d)
+        self.slugs = {u.id: codes[u.code] for u in [self.province, self.district, *self.communes]}
+        self.summary.units = 2 + len(self.communes)
+
+    def make_denominators(self) -> None:
+        d = self.data
+        growth, base = d["growth_per_year"], d["reference_year"]
+        citizen_titles = [c for c, wf in workflows().items() if wf.spec.subject == "person"]
+        unit_titles = [c for c, wf in workflows().items() if wf.spec.subject == "organization"]
+        for year in (self.today.year - 1, self.today.year, self.today.year + 1):
+            for unit, c in zip(self.communes, d["communes"]):
+                value = round(c["citizens"] * (1 + growth) ** (year - base))
+                units.set_denominators(unit, year, {t: value for t in citizen_titles})
+                for t in citizen_titles:
+                    self.summary.denominators.setdefault(t, {})
+                    self.summary.denominators[t][year] = \
+                        self.summary.denominators[t].get(year, 0) + value
+            value = d["district"]["agencies_and_units"]
+            units.set_denominators(self.district, year, {t: value for t in unit_titles})
+            for t in unit_titles:
+                self.summary.denominators.setdefault(t, {})[year] = value
+
+    def make_officials(self) -> None:
+        by_code = {u.code: u for u in [self.province, self.district, *self.communes]}
+        for role, _level, code in official_slots(self.data):
+            unit = by_code[code]
+            name = {"reviewer": "Cán bộ thẩm định", "approver": "Lãnh đạo phê duyệt"}[role]
+            self.users[(role, unit.id)] = self.account(
+                f"{ROLE_PREFIX[role]}-{self.slugs[unit.id]}", role, unit.code,
+                f"{name} — {unit.name}")
+
+    def make_households(self) -> list[tuple[User, list]]:
+        names = self.data["names"]
+        result = []
+        for i, unit in enumerate(self.communes):
+            family = names["family"][i % len(names["family"])]
+            head = f"{family} {self.rng.choice(names['male'])}"
+            spouse = f"{self.rng.choice(names['family'])} {self.rng.choice(names['female'])}"
+            household = self.account(f"ho-{self.slugs[unit.id]}", "household", unit.code,
+                                     f"Hộ ông {head}")
+            born = self.rng.randint(1968, 1985)
+            members = [
+                dict(full_name=head, gender="male", birth_year=born,
+                     target_group=self.rng.choice(["worker", "staff_business"]),
+                     occupation=self.rng.choice(["Công nhân xi măng", "Giáo viên", "Kinh doanh"])),
+                dict(full_name=spouse, gender="female", birth_year=born + self.rng.randint(0, 4),
+                     target_group="commune_resident", occupation="Nội trợ"),
+                dict(full_name=f"{family} {self.rng.choice(names['female'])}", gender="female",
+                     birth_year=born + self.rng.randint(22, 27), target_group="learner",
+                     occupation="Sinh viên"),
+                dict(full_name=f"{family} {self.rng.choice(names['male'])}", gender="male",
+                     birth_year=born + self.rng.randint(24, 30), target_group="worker",
+                     occupation="Công nhân"),
+            ]
+            persons = [people.add_person(household, {**m, "ethnicity": names["ethnicity"],
+                                                     "national_id": self.national_id(m)})
+                       for m in members]
+            result.append((household, persons))
+        return result
+
+    def make_organizations(self) -> list[tuple]:
+        result = []
+        for o in self.data["organizations"]:
+            org = people.create_organization(name=o["name"], unit_code=self.district.code,
+                                             members_count=o["members"])
+            user = self.account(f"dv-{o['slug']}", "organization", self.district.code, o["name"],
+                                organization_id=org.id)
+            result.append((org, user))
+        return result
+
+    # -- nominations ------------------------------------------------------------------------------
+
+    def nominate(self, wf, subjects, plans) -> None:
+        """Drive one nomination per subject to its planned end, cycling through `plans`."""
+        by_decision: dict[tuple[date, int], list] = {}
+        to_revoke = []
+        for i, (subject, applicant) in enumerate(subjects):
+            plan = plans[i % len(plans)]
+            year = {"approved_decision": self.decision_date.year - 1,
+                    "revoked": self.decision_date.year - 1,
+                    "expired": self.older_decision_date.year - 1}.get(plan, self.today.year)
+            quality = self.rng.choice([0.8, 0.9, 1.0]) if wf.spec.grades == [] \
+                else (0.9, 0.75, 0.6)[i % 3]
+            scores = self.scores(wf, quality)
+            partial = dict(list(scores.items())[: len(scores) // 2])
+            n = nominations.create(applicant, title=wf.code, subject_id=subject.id, year=year,
+                                   self_assessment=partial if plan == "draft" else scores)
+            reviewer = self.official(wf, "reviewer", n.unit)
+            approver = self.official(wf, "approver", n.unit)
+            steps = {
+                "draft": [],
+                "submitted": [("submit", applicant, {})],
+                "returned": [("submit", applicant, {}),
+                             ("return", reviewer, {"comment": "Đề nghị bổ sung minh chứng cho "
+                                                              "các tiêu chí 1.2 và 1.3."})],
+                "withdrawn": [("submit", applicant, {}), ("withdraw", applicant, {})],
+                "verified": [("submit", applicant, {}),
+                             ("verify", reviewer, {"assessment": scores})],
+                "rejected": [("submit", applicant, {}),
+                             ("reject", reviewer, {"comment": "Minh chứng không đủ để xác nhận "
+                                                              "các tiêu chí đã tự đánh giá."})],
+                "approved_event": [("submit", applicant, {}),
+                                   ("verify", reviewer, {"assessment": scores}),
+                                   ("approve", approver, {})],
+            }.get(plan, [("submit", applicant, {}), ("verify", reviewer, {"assessment": scores})])
+            for event, actor, payload in steps:
+                n = nominations.fire(actor, n.id, event, version=n.version, **payload)
+            if plan in ("approved_decision", "revoked", "expired"):
+                day = self.older_decision_date if plan == "expired" else self.decision_date
+                by_decision.setdefault((day, approver.id), []).append(n.id)
+            if plan == "revoked":
+                to_revoke.append(n.id)
+        for number, ((day, approver_id), ids) in enumerate(sorted(by_decision.items()), start=1):
+            approver = db.session.get(User, approver_id)
+            prefix = "".join(part[0] for part in wf.code.split("-")).upper()
+            nominations.issue_decision(approver, number=f"{number:02d}/QĐ-UBND-{prefix}-{day.year}",
+                                       date_=day, signer=SIGNER, nomination_ids=ids)
+        for nid in to_revoke:
+            n = db.session.get(Nomination, nid)
+            approver = self.official(wf, "approver", n.unit)
+            nominations.fire(approver, nid, "revoke", version=n.version,
+                             comment="Thu hồi do phát hiện kê khai không trung thực.")
+        for state, count in Counter(
+                db.session.scalars(select(Nomination.state)
+                                   .where(Nomination.title_code == wf.code))).items():
+            self.summary.nominations[(wf.code, state)] += count
+
+    def scores(self, wf, quality: float) -> dict[str, int]:
+        """A complete assessment at `quality` of each maximum that meets the pass rule."""
+        scores = {c.code: min(c.max_points, math.ceil(c.max_points * quality))
+                  for c in wf.spec.criteria}
+        if not rubric.passes(wf.spec.criteria, wf.spec.pass_rule, scores):
+            scores = {c.code: c.max_points for c in wf.spec.criteria}
+        return scores
+
+    def official(self, wf, role: str, unit: Unit) -> User:
+        level = wf.tier(role)
+        here = unit
+        while here is not None and here.level != level:
+            here = here.parent
+        return self.users[(role, here.id)]
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def account(self, username, role, unit_code, display_name, **kw) -> User:
+        password = self.password or secrets.token_urlsafe(9)
+        user = accounts.create_user(username=username, password=password, role=role,
+                                    unit_code=unit_code, display_name=display_name, **kw)
+        self.summary.accounts.append(Account(username, password, role, unit_code, display_name))
+        return user
+
+    def national_id(self, member: dict) -> str:
+        """A CCCD-shaped number: province of birth (038, Thanh Hóa), century-and-gender digit,
+        two digits of the birth year, six random digits."""
+        century = 0 if member["birth_year"] < 2000 else 2
+        digit = century + (1 if member["gender"] == "female" else 0)
+        while True:
+            number = f"038{digit}{member['birth_year'] % 100:02d}{self.rng.randrange(10**6):06d}"
+            if number not in self.national_ids:
+                self.national_ids.add(number)
+                return number
