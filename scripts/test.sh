@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite (SQLite; PostgreSQL too when
+# CERTIFY_TEST_DATABASE_URL is set). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test,postgresql
+exec .venv/bin/python -m pytest "$@"
