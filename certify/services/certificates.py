@@ -57,7 +57,9 @@ def qr_drawing(value: str, size: float) -> Drawing:
     """A QR code of `value`, `size` points square, error correction M (readable when smudged)."""
     widget = QrCodeWidget(value, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    # initialFontName: the renderer would otherwise select Helvetica, a font the PDF lacks.
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0],
+                      initialFontName=REGULAR)
     drawing.add(widget)
     return drawing
 
@@ -208,7 +210,9 @@ def _render(items: Iterable[tuple[Recognition, str]], title: str) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
     # invariant: no creation timestamp or random id, so the same data gives the same file.
-    canvas = Canvas(buffer, pagesize=PAGE, invariant=1, pageCompression=1)
+    # The initial font too: otherwise every page names Helvetica, which the PDF does not carry.
+    canvas = Canvas(buffer, pagesize=PAGE, invariant=1, pageCompression=1,
+                    initialFontName=REGULAR)
     canvas.setTitle(title)
     canvas.setAuthor("certify")
     canvas.setSubject("Giấy chứng nhận")
