@@ -1,0 +1,150 @@
+"""Progress figures as files an official can open in Excel: CSV (UTF-8 with BOM) and XLSX.
+
+Each row says which denominator it divided by — what it counts, for which year, and whether the
+figure was entered for that unit or summed from the units below it — because reports that give a
+ratio without its denominator are what domain.md sets out to end.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Denominator
+from ..workflow import workflow
+from .progress import Figure, Progress
+
+# What the denominator counts, by the title's subject (domain.md, "How progress is counted").
+COUNTS = {"person": "số công dân", "organization": "số cơ quan, đơn vị"}
+SOURCES = {
+    "entered": "số liệu nhập cho đơn vị",
+    "children": "tổng của các đơn vị trực thuộc",
+    None: "chưa có số liệu",
+}
+HEADERS = ["Mã đơn vị", "Đơn vị", "Số đạt danh hiệu", "Mẫu số", "Nguồn mẫu số", "Tỷ lệ (%)",
+           "Chỉ tiêu (%)", "Năm chỉ tiêu"]
+# In the workbook ratios are numbers formatted as percentages, so the headers carry no "(%)".
+XLSX_HEADERS = [h.replace(" (%)", "") for h in HEADERS]
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str
+    name: str
+    holders: int
+    denominator: int | None
+    source: str | None  # "entered", "children" or None (no figure)
+    ratio: float | None
+
+
+def _title(progress: Progress) -> tuple[str, str]:
+    """The title's Vietnamese name and what its denominator counts."""
+    wf = workflow(progress.title_code)
+    if wf is None:
+        return progress.title_code, "mẫu số"
+    return wf.spec.name.vi, COUNTS[wf.spec.subject]
+
+
+def denominator_label(progress: Progress) -> str:
+    """"số công dân năm 2026": what every denominator of this export counts."""
+    return f"{_title(progress)[1]} năm {progress.as_of.year}"
+
+
+def rows(progress: Progress) -> list[Row]:
+    """The unit itself first, then each child unit, each with where its denominator came from."""
+    figures: list[Figure] = [progress.figure, *progress.children]
+    entered = set(db.session.scalars(
+        select(Denominator.unit_id).where(
+            Denominator.unit_id.in_([f.unit.id for f in figures]),
+            Denominator.title_code == progress.title_code,
+            Denominator.year == progress.as_of.year)))
+    out = []
+    for f in figures:
+        if f.denominator is None:
+            source = None
+        else:
+            source = "entered" if f.unit.id in entered else "children"
+        out.append(Row(f.unit.code, f.unit.name, f.holders, f.denominator, source, f.ratio))
+    return out
+
+
+def _percent(ratio: float | None) -> str:
+    return "" if ratio is None else f"{ratio * 100:.2f}"
+
+
+def _preamble(progress: Progress) -> list[list[str]]:
+    title, _ = _title(progress)
+    target = ("" if progress.target is None
+              else f"{progress.target * 100:g}".replace(".", ",")
+              + f"% đến năm {progress.target_year}")
+    return [
+        ["Tiến độ danh hiệu", title],
+        ["Đơn vị", f"{progress.figure.unit.name} ({progress.figure.unit.code})"],
+        ["Tính đến ngày", progress.as_of.strftime("%d/%m/%Y")],
+        ["Mẫu số", denominator_label(progress)],
+        ["Chỉ tiêu", target],
+    ]
+
+
+def filename(progress: Progress, extension: str) -> str:
+    """"tien-do-cong-dan-hoc-tap-381-2026-11-30.csv": ASCII, safe in a download header."""
+    return (f"tien-do-{progress.title_code}-{progress.figure.unit.code}-"
+            f"{progress.as_of.isoformat()}.{extension}")
+
+
+def progress_csv(progress: Progress) -> bytes:
+    """A few lines that say what the figures are, a blank line, then one row for the unit and one
+    per child unit. Ratios are percentages with a full stop as decimal mark, two decimals."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(_preamble(progress))
+    writer.writerow([])
+    writer.writerow(HEADERS)
+    target = _percent(progress.target)
+    for row in rows(progress):
+        writer.writerow([row.code, row.name, row.holders,
+                         "" if row.denominator is None else row.denominator,
+                         SOURCES[row.source], _percent(row.ratio), target,
+                         progress.target_year or ""])
+    # The byte order mark is how Excel recognises UTF-8 (otherwise it misreads the diacritics).
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def progress_xlsx(progress: Progress) -> bytes:
+    """The same table as the CSV, with real numbers: ratios as percentages, the date as a date."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Tiến độ"
+    for label, value in _preamble(progress):
+        sheet.append([label, value])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    # The date as a real date cell, shown dd/MM/yyyy.
+    date_cell = sheet.cell(3, 2, progress.as_of)
+    date_cell.number_format = "DD/MM/YYYY"
+    date_cell.alignment = Alignment(horizontal="left")
+    sheet.append([])
+    sheet.append(XLSX_HEADERS)
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows(progress):
+        sheet.append([row.code, row.name, row.holders, row.denominator, SOURCES[row.source],
+                      row.ratio, progress.target, progress.target_year])
+        r = sheet.max_row
+        sheet.cell(r, 1).number_format = "@"  # unit codes keep their leading zeros
+        sheet.cell(r, 6).number_format = "0.00%"
+        sheet.cell(r, 7).number_format = "0%"
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    for index, width in enumerate((12, 34, 16, 12, 30, 12, 12, 12), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
