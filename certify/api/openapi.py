@@ -9,6 +9,7 @@ import typing
 from flask import jsonify
 from pydantic import BaseModel, TypeAdapter
 
+from ..workflow import workflows
 from . import bp, schemas
 from .core import OPERATIONS, operation
 
@@ -59,14 +60,21 @@ def _path(rule: str) -> tuple[str, list[dict]]:
     return "/api/v1" + path, params
 
 
+def _query_param(name: str, schema: dict) -> dict:
+    schema = dict(schema)
+    required = schema.pop("required", False)
+    if schema.get("enum") == "titles":
+        schema["enum"] = sorted(workflows())
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
 def document() -> dict:
     components: dict = {}
     paths: dict = {}
     error_ref = _schema(schemas.Error, components)
     for op in OPERATIONS:
         path, params = _path(op.rule)
-        params += [{"name": name, "in": "query", "required": False, "schema": schema}
-                   for name, schema in op.query.items()]
+        params += [_query_param(name, schema) for name, schema in op.query.items()]
         responses = {}
         if op.status == 204:
             responses["204"] = {"description": "Done; no content."}

@@ -258,7 +258,7 @@ def get_decision(decision_id: int):
 
 # -- progress -------------------------------------------------------------------------------------
 
-PROGRESS_QUERY = {"title": {"type": "string", "description": "title code"},
+PROGRESS_QUERY = {"title": {"type": "string", "enum": "titles", "required": True},
                   "unit": {"type": "string", "description": "unit code; default: the caller's"},
                   "as_of": {"type": "string", "format": "date"}}
 
