@@ -63,6 +63,10 @@ def register_blueprints(app: Flask) -> None:
 
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     app.register_blueprint(api_bp)
+
+    from .web import init_app as init_web
+
+    init_web(app)  # the server-rendered pages, their language choice and error pages
     register_api_errors(app)
 
 

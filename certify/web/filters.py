@@ -1,0 +1,117 @@
+"""Jinja filters and globals: Vietnamese dates and numbers, names of states, events and groups."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.numbers import format_decimal, format_percent
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+from ..workflow import workflow, workflows
+
+TARGET_GROUPS = {
+    "commune_resident": _l("Người dân trong xã, phường"),
+    "worker": _l("Người lao động"),
+    "staff_business": _l("Cán bộ, công nhân viên, doanh nhân"),
+    "learner": _l("Học sinh, sinh viên, học viên"),
+}
+GENDERS = {"male": _l("Nam"), "female": _l("Nữ")}
+ROLES = {
+    "admin": _l("Quản trị"),
+    "household": _l("Hộ gia đình"),
+    "organization": _l("Cơ quan, đơn vị"),
+    "reviewer": _l("Thẩm định (phường, xã)"),
+    "approver": _l("Phê duyệt (cấp huyện)"),
+}
+LEVELS = {"province": _l("Tỉnh"), "district": _l("Huyện, thị xã"), "commune": _l("Xã, phường")}
+GRADES_FALLBACK = {"tot": _l("Tốt"), "kha": _l("Khá"), "trung_binh": _l("Trung bình")}
+
+
+def lang() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "vi"
+
+
+def loc(localized) -> str:
+    """The current language's text of a {vi, en} pair from a workflow file."""
+    if localized is None:
+        return ""
+    return getattr(localized, lang(), None) or localized.vi
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = format_datetime(value, "dd/MM/yyyy")
+        return value
+    return value.strftime("%d/%m/%Y")
+
+
+def moment(value: datetime | None) -> str:
+    return format_datetime(value, "dd/MM/yyyy HH:mm") if value is not None else ""
+
+
+def number(value) -> str:
+    """3.700.000 in Vietnamese, 3,700,000 in English."""
+    if value is None:
+        return "—"
+    return format_decimal(value, locale=lang())
+
+
+def percent(value) -> str:
+    if value is None:
+        return "—"
+    return format_percent(value, format="#,##0.0%", locale=lang())
+
+
+def title_name(code: str) -> str:
+    wf = workflow(code)
+    return loc(wf.spec.name) if wf else code
+
+
+def state_name(state: str, title_code: str | None = None) -> str:
+    for wf in ([workflow(title_code)] if title_code else []) + list(workflows().values()):
+        if wf is not None and state in wf.spec.states:
+            return loc(wf.spec.states[state].name)
+    return state
+
+
+def event_name(event: str, title_code: str | None = None) -> str:
+    for wf in ([workflow(title_code)] if title_code else []) + list(workflows().values()):
+        if wf is not None and event in wf.spec.events:
+            return loc(wf.spec.events[event].name)
+    return event
+
+
+def grade_name(code: str | None, title_code: str | None = None) -> str:
+    if not code:
+        return ""
+    wf = workflow(title_code) if title_code else None
+    if wf is not None:
+        for g in wf.spec.grades:
+            if g.code == code:
+                return loc(g.name)
+    return str(GRADES_FALLBACK.get(code, code))
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(day, "day")
+    app.add_template_filter(moment, "moment")
+    app.add_template_filter(number, "number")
+    app.add_template_filter(percent, "percent")
+    app.add_template_filter(loc, "loc")
+    app.add_template_filter(title_name, "title_name")
+    app.add_template_filter(state_name, "state_name")
+    app.add_template_filter(event_name, "event_name")
+    app.add_template_filter(grade_name, "grade_name")
+    app.add_template_filter(lambda v: str(TARGET_GROUPS.get(v, v or "")), "target_group")
+    app.add_template_filter(lambda v: str(GENDERS.get(v, v or "")), "gender")
+    app.add_template_filter(lambda v: str(ROLES.get(v, v or "")), "role_name")
+    app.add_template_filter(lambda v: str(LEVELS.get(v, v or "")), "level_name")
+
+    @app.context_processor
+    def _globals():
+        return {"lang": lang(), "all_titles": lambda: list(workflows().values())}

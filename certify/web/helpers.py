@@ -1,0 +1,68 @@
+"""Small helpers the page views share: role checks, form parsing, flashing service errors."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, flash
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+from flask_babel import lazy_gettext as _l
+
+from ..errors import CertifyError
+from .messages import describe
+
+
+def roles(*allowed: str):
+    """Signed in with one of `allowed` roles, or 403."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def flash_error(error: CertifyError) -> None:
+    for line in describe(error):
+        flash(line, "error")
+
+
+class WholeNumberField(IntegerField):
+    """An IntegerField whose "not a number" message is ours (WTForms has no Vietnamese)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(_l("Phải là một số nguyên."))) from exc
+
+
+class ActionForm(FlaskForm):
+    """A form that only carries CSRF and the version the user saw."""
+
+    version = HiddenField()
+
+    def seen_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+def int_arg(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,113 @@
+"""Service errors put into the reader's language: the services speak English to developers, the
+pages speak Vietnamese (or English) to people. Reasons are matched by their field and code."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..errors import CertifyError, Duplicate, Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
+
+FIELDS = {
+    "full_name": _l("Họ và tên"),
+    "national_id": _l("Số CCCD"),
+    "birth_year": _l("Năm sinh"),
+    "gender": _l("Giới tính"),
+    "target_group": _l("Đối tượng"),
+    "ethnicity": _l("Dân tộc"),
+    "occupation": _l("Nghề nghiệp"),
+    "year": _l("Năm đánh giá"),
+    "comment": _l("Nhận xét"),
+    "number": _l("Số quyết định"),
+    "date": _l("Ngày quyết định"),
+    "signer": _l("Người ký"),
+    "nomination_ids": _l("Hồ sơ"),
+    "username": _l("Tên đăng nhập"),
+    "password": _l("Mật khẩu"),
+    "role": _l("Vai trò"),
+    "unit_code": _l("Đơn vị hành chính"),
+    "display_name": _l("Tên hiển thị"),
+    "organization_id": _l("Cơ quan, đơn vị"),
+    "code": _l("Mã đơn vị"),
+    "name": _l("Tên"),
+    "level": _l("Cấp"),
+    "parent_code": _l("Đơn vị cấp trên"),
+    "members_count": _l("Số thành viên"),
+    "self_assessment": _l("Bản tự đánh giá"),
+    "assessment": _l("Điểm thẩm định"),
+}
+
+
+def field_label(field: str) -> str:
+    head, _dot, criterion = field.partition(".")
+    if head in ("self_assessment", "assessment") and criterion:
+        return _("Tiêu chí %(code)s", code=criterion)
+    return str(FIELDS.get(head, field))
+
+
+def reason(item: dict) -> str:
+    """One reason of an Invalid error as a sentence."""
+    field, code = item.get("field", ""), item.get("code", "")
+    label = field_label(field)
+    if code == "required":
+        return _("%(field)s: chưa nhập.", field=label)
+    if code == "missing":
+        return _("%(field)s: chưa có điểm.", field=label)
+    if code == "too_long":
+        return _("%(field)s: quá dài.", field=label)
+    if code == "not_integer":
+        return _("%(field)s: phải là số nguyên.", field=label)
+    if code == "out_of_range":
+        if "max_points" in item:
+            return _("%(field)s: điểm phải từ 0 đến %(max)s.", field=label, max=item["max_points"])
+        return _("%(field)s: giá trị nằm ngoài khoảng cho phép.", field=label)
+    if code == "below_minimum":
+        return _("%(field)s: %(points)s điểm, thấp hơn mức tối thiểu %(minimum)s.", field=label,
+                 points=item.get("points"), minimum=item.get("minimum"))
+    if code == "below_threshold":
+        return _("Tổng điểm %(total)s, chưa đạt ngưỡng %(threshold)s.", total=item.get("total"),
+                 threshold=item.get("threshold"))
+    if code == "format" and field == "national_id":
+        return _("Số CCCD phải gồm đúng 12 chữ số.")
+    if code == "taken" and field == "national_id":
+        return _("Đã có người đăng ký với số CCCD này.")
+    if code == "taken":
+        return _("%(field)s: đã được dùng.", field=label)
+    if code == "too_short":
+        return _("Mật khẩu cần ít nhất 8 ký tự.")
+    if code in ("unknown", "unknown_criterion", "unknown_title"):
+        return _("%(field)s: không tồn tại.", field=label)
+    if code == "not_allowed":
+        return _("%(field)s: giá trị không hợp lệ.", field=label)
+    if code == "wrong_level":
+        return _("Tài khoản hộ gia đình phải thuộc một xã, phường.")
+    if code == "mismatch":
+        return _("Đơn vị hành chính phải là đơn vị của cơ quan.")
+    if code == "not_below_parent":
+        return _("Cấp của đơn vị phải thấp hơn cấp của đơn vị cấp trên.")
+    if code == "repeated":
+        return _("Một hồ sơ được chọn hai lần.")
+    return _("%(field)s: không hợp lệ.", field=label)
+
+
+def reasons(error: Invalid) -> list[str]:
+    items = error.details if isinstance(error.details, list) else []
+    return [reason(item) for item in items if isinstance(item, dict)] or [
+        _("Dữ liệu chưa hợp lệ.")]
+
+
+def describe(error: CertifyError) -> list[str]:
+    """What to tell the user about any service error."""
+    if isinstance(error, Invalid):
+        return reasons(error)
+    if isinstance(error, Stale):
+        return [_("Hồ sơ vừa được người khác thay đổi. Hãy xem lại rồi thử lại.")]
+    if isinstance(error, TransitionNotAllowed):
+        return [_("Thao tác này không thực hiện được ở trạng thái hiện tại của hồ sơ.")]
+    if isinstance(error, Duplicate):
+        return [_("Người này đã có hồ sơ đang xử lý cho danh hiệu và năm này.")]
+    if isinstance(error, Forbidden):
+        return [_("Tài khoản của bạn không được phép thực hiện thao tác này.")]
+    if isinstance(error, NotFound):
+        return [_("Không tìm thấy.")]
+    return [_("Không thực hiện được yêu cầu.")]

@@ -1,0 +1,131 @@
+"""The review queue and the review page, for reviewers and approvers (and admins, who may look)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SearchField, SelectField, StringField
+from wtforms.validators import Optional
+
+from ..errors import Forbidden, Invalid, Stale, TransitionNotAllowed
+from ..extensions import db
+from ..models import Nomination
+from ..services import nominations
+from ..workflow import engine, workflow, workflows
+from . import assessment
+from .conflict import conflict
+from .errors import page
+from .filters import TARGET_GROUPS, loc, state_name
+from .helpers import ActionForm, int_arg, roles
+from .messages import describe
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+STAFF = ("reviewer", "approver", "admin")
+COMMENT_EVENTS = ("return", "reject", "revoke")
+PER_PAGE = 30
+
+
+class QueueFilters(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    state = SelectField(_l("Trạng thái"), validators=[Optional()])
+    title = SelectField(_l("Danh hiệu"), validators=[Optional()])
+    year = StringField(_l("Năm"), validators=[Optional()])
+    target_group = SelectField(_l("Đối tượng"), validators=[Optional()])
+    q = SearchField(_l("Tìm theo tên (không cần dấu)"), validators=[Optional()])
+
+
+def _state_choices():
+    seen: dict[str, str] = {}
+    for wf in workflows().values():
+        for name in wf.spec.states:
+            seen.setdefault(name, state_name(name, wf.code))
+    return [("", _("Tất cả"))] + list(seen.items())
+
+
+@bp.route("/")
+@roles(*STAFF)
+def queue():
+    args = request.args
+    default_state = "submitted" if current_user.role == "reviewer" else ""
+    state = args.get("state", default_state)
+    form = QueueFilters(formdata=None, state=state, title=args.get("title", ""),
+                        year=args.get("year", ""), target_group=args.get("target_group", ""),
+                        q=args.get("q", ""))
+    form.state.choices = _state_choices()
+    form.title.choices = [("", _("Tất cả"))] + [(wf.code, loc(wf.spec.name))
+                                               for wf in workflows().values()]
+    form.target_group.choices = [("", _("Tất cả"))] + [(k, str(v)) for k, v in TARGET_GROUPS.items()]
+    year = int_arg(args.get("year")) if args.get("year") else None
+    page_no = max(int_arg(args.get("page")) or 1, 1)
+    result = nominations.search(
+        current_user, state=state or None, title=args.get("title") or None, year=year,
+        q=(args.get("q") or "").strip() or None, target_group=args.get("target_group") or None,
+        page=page_no, per_page=PER_PAGE)
+    params = {k: v for k, v in args.items() if k != "page"}
+    params.setdefault("state", state)
+    return render_template("review/queue.html", form=form, result=result, params=params)
+
+
+def _render(n: Nomination, *, scores=None, errors=None, lines=None, comment="", status=200):
+    wf = workflow(n.title_code)
+    allowed = engine.allowed_events(current_user, n)
+    if scores is None:
+        scores = n.review_assessment or {}
+    return render_template(
+        "review/nomination.html", n=n, wf=wf, allowed=allowed, scores=scores, errors=errors or {},
+        lines=lines or [], comment=comment, groups=assessment.groups(wf),
+        self_sheet=assessment.sheet(wf, n.self_assessment), sheet=assessment.sheet(wf, scores),
+        input_name=assessment.input_name, form=ActionForm(formdata=None, version=n.version),
+        comment_events=[e for e in allowed if e in COMMENT_EVENTS]), status
+
+
+@bp.route("/nominations/<int:nomination_id>")
+@roles(*STAFF)
+def nomination(nomination_id: int):
+    return _render(nominations.get(current_user, nomination_id))
+
+
+@bp.route("/nominations/<int:nomination_id>", methods=["POST"])
+@roles(*STAFF)
+def act(nomination_id: int):
+    n = nominations.get(current_user, nomination_id)
+    wf = workflow(n.title_code)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    event = request.form.get("event", "")
+    if event not in wf.spec.events:
+        abort(400)
+    comment = (request.form.get("comment") or "").strip()
+    scores = None
+    if event == "verify":
+        scores, errors = assessment.parse(wf, request.form)
+        if errors:
+            return _render(n, scores=scores, errors=errors, comment=comment, status=422,
+                           lines=[_("Một số điểm chưa hợp lệ; hồ sơ chưa thay đổi.")])
+    back = url_for("review.nomination", nomination_id=nomination_id)
+    try:
+        nominations.fire(current_user, nomination_id, event, version=form.seen_version(),
+                         comment=comment or None, assessment=scores)
+    except (Stale, TransitionNotAllowed):
+        return conflict(nomination_id, back)
+    except Forbidden as error:
+        db.session.rollback()
+        return page(403, " ".join(describe(error)))
+    except Invalid as error:
+        db.session.rollback()
+        n = nominations.get(current_user, nomination_id)
+        return _render(n, scores=scores, comment=comment, status=422,
+                       lines=[_("Chưa thực hiện được “%(event)s”:", event=loc(wf.spec.events[event].name))]
+                       + describe(error))
+    flash(_("Đã thực hiện “%(event)s” cho hồ sơ của %(name)s.", event=loc(wf.spec.events[event].name),
+            name=n.subject_name), "success")
+    if current_user.role == "approver" and event == "approve":
+        return redirect(url_for("district.queue"))
+    return redirect(url_for("review.queue") if event in ("verify", "return", "reject") else back)
