@@ -106,7 +106,8 @@ def query_int(name: str, default: int | None = None) -> int | None:
         return int(value)
     except ValueError:
         raise BadRequest(f"Query parameter {name} must be a whole number.",
-                         [{"field": name, "code": "int_parsing", "message": "not a whole number"}])
+                         [{"field": name, "code": "int_parsing",
+                           "message": "not a whole number"}]) from None
 
 
 def query_date(name: str) -> date | None:
@@ -117,7 +118,7 @@ def query_date(name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"Query parameter {name} must be a date YYYY-MM-DD.",
-                         [{"field": name, "code": "date_parsing", "message": "not a date"}])
+                         [{"field": name, "code": "date_parsing", "message": "not a date"}]) from None
 
 
 MAX_PER_PAGE = 200

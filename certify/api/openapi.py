@@ -10,7 +10,7 @@ from flask import jsonify
 from pydantic import BaseModel, TypeAdapter
 
 from ..workflow import workflows
-from . import bp, schemas
+from . import schemas
 from .core import OPERATIONS, operation
 
 ERROR_TEXT = {

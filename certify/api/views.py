@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import current_app, g, jsonify, request
+from pydantic import RootModel
+from sqlalchemy import select
 
-from ..extensions import db, limiter
+from ..errors import Unauthorized
+from ..extensions import limiter
 from ..models import User
 from ..services import accounts, nominations, people, progress, public, units
 from ..workflow import workflows
 from . import schemas as s
 from . import serialize
 from .core import PAGE_QUERY, actor, operation, page_args, page_json, parse, query_date, query_int
-from ..errors import Invalid, Unauthorized
-
-from sqlalchemy import select
 
 
 def _json(data, status: int = 200):
@@ -23,7 +23,7 @@ def _json(data, status: int = 200):
 
 
 def _signin_key() -> str:
-    body = __import__("flask").request.get_json(silent=True, force=True)
+    body = request.get_json(silent=True, force=True)
     username = body.get("username") if isinstance(body, dict) else None
     return f"signin:{username}" if isinstance(username, str) else "signin:(none)"
 
@@ -89,12 +89,11 @@ def put_denominators(code: str, year: int):
                   "denominators": units.denominators_of(unit, year)})
 
 
+class Figures(RootModel[dict[str, int]]):
+    model_config = {"strict": True}
+
+
 def parse_figures() -> dict:
-    from pydantic import RootModel
-
-    class Figures(RootModel[dict[str, int]]):
-        model_config = {"strict": True}
-
     return parse(Figures).root
 
 
@@ -206,8 +205,6 @@ def patch_nomination(nomination_id: int):
                   "q": {"type": "string", "description": "name, diacritics optional"},
                   "target_group": {"type": "string"}, **PAGE_QUERY})
 def list_nominations():
-    from flask import request
-
     page, per_page = page_args()
     result = nominations.search(
         actor(), state=request.args.get("state") or None, title=request.args.get("title") or None,
@@ -267,8 +264,6 @@ PROGRESS_QUERY = {"title": {"type": "string", "enum": "titles", "required": True
            tag="progress", response=s.ProgressOut, errors=(400, 401, 404, 422),
            query=PROGRESS_QUERY)
 def get_progress():
-    from flask import request
-
     p = progress.for_viewer(actor(), request.args.get("title"), request.args.get("unit"),
                             query_date("as_of"))
     return _json(serialize.progress(p))
@@ -299,8 +294,6 @@ def public_recognition(code: str):
            query=PROGRESS_QUERY)
 @limiter.limit(_public_limit)
 def public_progress():
-    from flask import request
-
     p = progress.for_viewer(None, request.args.get("title"), request.args.get("unit"),
                             query_date("as_of"))
     return _json(serialize.progress(p))

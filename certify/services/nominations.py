@@ -42,12 +42,9 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
         raise NotFound(f"No such {wf.spec.subject}.")
     if wf.spec.subject == "person":
         visible = scope.can_see_person(actor, subject)
-        owner = actor.role == "household" and subject.household_id == actor.household_id
     else:
-        visible = actor.role in ("admin", "reviewer", "approver", "organization") and (
-            actor.role == "admin" or actor.organization_id == subject.id
-            or (actor.role != "organization" and scope.in_unit_scope(actor, subject.unit)))
-        owner = actor.role == "organization" and actor.organization_id == subject.id
+        visible = scope.can_see_organization(actor, subject)
+    owner = scope.owns_subject(actor, subject)
     if not visible:
         raise NotFound(f"No such {wf.spec.subject}.")
     if not owner:

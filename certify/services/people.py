@@ -94,11 +94,7 @@ def create_organization(*, name, unit_code, members_count) -> Organization:
 
 def get_organization(actor: User, org_id) -> Organization:
     org = db.session.get(Organization, org_id) if isinstance(org_id, int) else None
-    visible = org is not None and (
-        actor.role == "admin"
-        or (actor.role == "organization" and actor.organization_id == org.id)
-        or (actor.role in ("reviewer", "approver") and scope.in_unit_scope(actor, org.unit)))
-    if not visible:
+    if org is None or not scope.can_see_organization(actor, org):
         raise NotFound("No such organization.")
     return org
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, true
 
-from ..models import Nomination, Person, Unit, User
+from ..models import Nomination, Organization, Person, Unit, User
 
 
 def nomination_filter(actor: User):
@@ -21,14 +21,17 @@ def nomination_filter(actor: User):
     return Nomination.id.is_(None)
 
 
+def owns_subject(actor: User, subject: Person | Organization) -> bool:
+    """Whether `actor` applies on behalf of a person (its household) or an organization (its
+    own account)."""
+    if isinstance(subject, Person):
+        return actor.role == "household" and subject.household_id == actor.household_id
+    return actor.role == "organization" and subject.id == actor.organization_id
+
+
 def owns(actor: User, nomination: Nomination) -> bool:
     """Whether `actor` applies on behalf of the nomination's subject."""
-    if actor.role == "household":
-        return nomination.person is not None and nomination.person.household_id == actor.household_id
-    if actor.role == "organization":
-        return nomination.organization_id is not None and \
-            nomination.organization_id == actor.organization_id
-    return False
+    return owns_subject(actor, nomination.person or nomination.organization)
 
 
 def in_unit_scope(actor: User, unit: Unit) -> bool:
@@ -54,6 +57,16 @@ def can_see_person(actor: User, person: Person) -> bool:
         return person.household_id == actor.household_id
     if actor.role in ("reviewer", "approver"):
         return in_unit_scope(actor, person.unit)
+    return False
+
+
+def can_see_organization(actor: User, organization: Organization) -> bool:
+    if actor.role == "admin":
+        return True
+    if actor.role == "organization":
+        return actor.organization_id == organization.id
+    if actor.role in ("reviewer", "approver"):
+        return in_unit_scope(actor, organization.unit)
     return False
 
 

@@ -104,7 +104,7 @@ class TitleSpec(Strict):
         if self.pass_rule.min_total > most:
             problems.append(("pass_rule.min_total",
                              f"{self.pass_rule.min_total} is more than the {most} points there are"))
-        for i, c in enumerate(self.criteria):
+        for c in self.criteria:
             if self.pass_rule.min_each > c.max_points:
                 problems.append(("pass_rule.min_each",
                                  f"{self.pass_rule.min_each} is more than criterion {c.code}'s "
