@@ -61,6 +61,15 @@ class ActionForm(FlaskForm):
             return None
 
 
+def choices(pairs) -> list:
+    """SelectField choices from (value, label) pairs, labels translated when rendered."""
+    try:
+        from wtforms.fields.choices import SelectChoice
+    except ImportError:  # WTForms before 3.3
+        return [(str(value), label) for value, label in pairs]
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
 def int_arg(value) -> int | None:
     try:
         return int(value)

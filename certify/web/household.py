@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .. import clock, rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
@@ -21,7 +21,7 @@ from ..workflow import engine, workflow, workflows
 from . import assessment
 from .conflict import conflict
 from .filters import GENDERS, TARGET_GROUPS
-from .helpers import ActionForm, WholeNumberField, flash_error, int_arg, roles
+from .helpers import ActionForm, WholeNumberField, choices, flash_error, int_arg, roles
 from .messages import reason
 
 bp = Blueprint("household", __name__, url_prefix="/household")
@@ -35,10 +35,10 @@ class MemberForm(FlaskForm):
     national_id = StringField(_l("Số CCCD (12 chữ số)"), validators=[
         DataRequired(_l("Hãy nhập số CCCD."))])
     birth_year = WholeNumberField(_l("Năm sinh"), validators=[
-        DataRequired(_l("Hãy nhập năm sinh.")),
+        InputRequired(_l("Hãy nhập năm sinh.")),
         NumberRange(1900, 2100, message=_l("Năm sinh không hợp lệ."))])
-    gender = SelectField(_l("Giới tính"), choices=[(k, v) for k, v in GENDERS.items()])
-    target_group = SelectField(_l("Đối tượng"), choices=[(k, v) for k, v in TARGET_GROUPS.items()])
+    gender = SelectField(_l("Giới tính"), choices=choices(GENDERS.items()))
+    target_group = SelectField(_l("Đối tượng"), choices=choices(TARGET_GROUPS.items()))
     ethnicity = StringField(_l("Dân tộc"), validators=[Optional(), Length(max=64)])
     occupation = StringField(_l("Nghề nghiệp, nơi làm việc"), validators=[Optional(), Length(max=200)])
 
@@ -86,9 +86,9 @@ def index():
             Nomination.organization_id == org.id).order_by(Nomination.year.desc(),
                                                           Nomination.id.desc())).all()
         form = NominateForm()
-        form.year.choices = _years()
+        form.year.choices = choices(_years())
         return render_template("household/organization.html", org=org, nominations=rows,
-                               title=_org_title(), form=form)
+                               title=_org_title(), form=form, years=_years())
     members = people.household_members(current_user)
     ids = [m.id for m in members]
     rows = db.session.scalars(select(Nomination).where(Nomination.person_id.in_(ids)).order_by(
@@ -97,9 +97,10 @@ def index():
     for n in rows:
         by_person.setdefault(n.person_id, []).append(n)
     form = NominateForm()
-    form.year.choices = _years()
+    form.year.choices = choices(_years())
     return render_template("household/index.html", members=members, by_person=by_person,
-                           title=_citizen_title(), form=form, closed=CLOSED_STATES)
+                           title=_citizen_title(), form=form, years=_years(),
+                           closed=CLOSED_STATES)
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -143,7 +144,7 @@ def edit_member(person_id: int):
 @roles(*APPLICANTS)
 def nominate():
     form = NominateForm()
-    form.year.choices = _years()
+    form.year.choices = choices(_years())
     wf = _citizen_title() if current_user.role == "household" else _org_title()
     if current_user.role == "household":
         subject_id = int_arg(request.form.get("person_id"))

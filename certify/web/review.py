@@ -19,7 +19,7 @@ from . import assessment
 from .conflict import conflict
 from .errors import page
 from .filters import TARGET_GROUPS, loc, state_name
-from .helpers import ActionForm, int_arg, roles
+from .helpers import ActionForm, choices, int_arg, roles
 from .messages import describe
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -45,7 +45,7 @@ def _state_choices():
     for wf in workflows().values():
         for name in wf.spec.states:
             seen.setdefault(name, state_name(name, wf.code))
-    return [("", _("Tất cả"))] + list(seen.items())
+    return choices([("", _("Tất cả"))] + list(seen.items()))
 
 
 @bp.route("/")
@@ -58,9 +58,9 @@ def queue():
                         year=args.get("year", ""), target_group=args.get("target_group", ""),
                         q=args.get("q", ""))
     form.state.choices = _state_choices()
-    form.title.choices = [("", _("Tất cả"))] + [(wf.code, loc(wf.spec.name))
-                                               for wf in workflows().values()]
-    form.target_group.choices = [("", _("Tất cả"))] + [(k, str(v)) for k, v in TARGET_GROUPS.items()]
+    form.title.choices = choices([("", _("Tất cả"))] + [(wf.code, loc(wf.spec.name))
+                                                       for wf in workflows().values()])
+    form.target_group.choices = choices([("", _("Tất cả"))] + list(TARGET_GROUPS.items()))
     year = int_arg(args.get("year")) if args.get("year") else None
     page_no = max(int_arg(args.get("page")) or 1, 1)
     result = nominations.search(
