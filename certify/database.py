@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Callable, TypeVar
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -49,3 +52,26 @@ def begin_write() -> None:
     if session.in_transaction():
         session.commit()
     session.connection(execution_options=WRITE)
+
+
+F = TypeVar("F", bound=Callable)
+
+
+def writes(fn: F) -> F:
+    """Mark a service that writes: it runs in a fresh write transaction (`begin_write`), and
+    whatever it raises rolls everything back. The service commits when it is done.
+
+    On SQLite a transaction that read before writing fails at once (SQLITE_BUSY) when another
+    writer committed in between; starting every write transaction with the lock makes concurrent
+    writers queue instead."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        begin_write()
+        try:
+            return fn(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return wrapper  # type: ignore[return-value]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..errors import Invalid, NotFound, Unauthorized
+from ..database import writes
 from ..extensions import db
 from ..models import ROLES, ApiToken, Household, Organization, Unit, User
 from .validate import Reasons
@@ -48,6 +49,7 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+@writes
 def create_user(*, username, password, role, unit_code=None, display_name=None,
                 organization_id=None) -> User:
     r = Reasons()
@@ -92,6 +94,7 @@ def create_user(*, username, password, role, unit_code=None, display_name=None,
     return user
 
 
+@writes
 def set_password(user: User, password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid("The password is too short.",
@@ -114,6 +117,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@writes
 def issue_token(user: User) -> tuple[str, ApiToken]:
     token = secrets.token_urlsafe(32)
     now = clock.now()
@@ -132,6 +136,7 @@ def user_for_token(token: str) -> tuple[User, ApiToken]:
     return row.user, row
 
 
+@writes
 def revoke_token(row: ApiToken) -> None:
     row.revoked_at = clock.now()
     db.session.commit()

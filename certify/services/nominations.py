@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, rubric
-from ..database import begin_write
+from ..database import writes
 from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale,
                       TransitionNotAllowed, invalid)
 from ..extensions import db
@@ -34,6 +34,7 @@ def _assessment_errors(wf, assessment, field: str) -> list[dict]:
     return [r.as_dict() for r in rubric.score_errors(wf.spec.criteria, assessment, field)]
 
 
+@writes
 def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nomination:
     wf = _title(title)
     subject_model = Person if wf.spec.subject == "person" else Organization
@@ -94,34 +95,30 @@ def get(actor: User, nomination_id) -> Nomination:
     return nomination
 
 
+@writes
 def update_self_assessment(actor: User, nomination_id: int, *, version, self_assessment) -> Nomination:
     """Replace the self-assessment of a draft or returned nomination."""
-    begin_write()
-    try:
-        nomination = engine.lock(nomination_id)
-        if nomination is None or not scope.can_see_nomination(actor, nomination):
-            raise NotFound("No such nomination.")
-        if version != nomination.version:
-            raise Stale(
-                f"The nomination has changed (version {nomination.version}, not {version}).",
-                {"current_version": nomination.version, "state": nomination.state})
-        if nomination.state not in EDITABLE_STATES:
-            raise TransitionNotAllowed(
-                f"The self-assessment cannot change while the nomination is {nomination.state}.",
-                {"state": nomination.state})
-        if not scope.owns(actor, nomination):
-            raise Forbidden("Only the applicant edits the self-assessment.")
-        wf = workflow(nomination.title_code)
-        errors = _assessment_errors(wf, self_assessment, "self_assessment")
-        if errors:
-            raise Invalid("The self-assessment is invalid.", errors)
-        nomination.self_assessment = dict(self_assessment)
-        nomination.version += 1
-        nomination.updated_at = clock.now()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    nomination = engine.lock(nomination_id)
+    if nomination is None or not scope.can_see_nomination(actor, nomination):
+        raise NotFound("No such nomination.")
+    if version != nomination.version:
+        raise Stale(
+            f"The nomination has changed (version {nomination.version}, not {version}).",
+            {"current_version": nomination.version, "state": nomination.state})
+    if nomination.state not in EDITABLE_STATES:
+        raise TransitionNotAllowed(
+            f"The self-assessment cannot change while the nomination is {nomination.state}.",
+            {"state": nomination.state})
+    if not scope.owns(actor, nomination):
+        raise Forbidden("Only the applicant edits the self-assessment.")
+    wf = workflow(nomination.title_code)
+    errors = _assessment_errors(wf, self_assessment, "self_assessment")
+    if errors:
+        raise Invalid("The self-assessment is invalid.", errors)
+    nomination.self_assessment = dict(self_assessment)
+    nomination.version += 1
+    nomination.updated_at = clock.now()
+    db.session.commit()
     return nomination
 
 
@@ -182,6 +179,7 @@ def search(actor: User, *, state=None, title=None, year=None, unit=None, q=None,
     return paginate(query, page, per_page)
 
 
+@writes
 def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Decision:
     """Approve every listed nomination in one recognition decision — all or none."""
     r = Reasons()
@@ -196,33 +194,28 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Dec
         r.add("nomination_ids", "repeated", "A nomination is listed twice.")
     if actor.role != "approver":
         raise Forbidden("Only an approver issues recognition decisions.")
-    begin_write()
-    try:
-        rows = {n.id: n for n in db.session.scalars(
-            select(Nomination).where(Nomination.id.in_(nomination_ids)).order_by(Nomination.id)
-            .with_for_update().execution_options(populate_existing=True))}
-        for nid in nomination_ids:
-            if nid not in rows or not scope.can_see_nomination(actor, rows[nid]):
-                raise NotFound(f"No such nomination: {nid}.", {"nomination_id": nid})
-        for nid in nomination_ids:
-            wf = workflow(rows[nid].title_code)
-            if not wf.spec.transition("approve", rows[nid].state):
-                raise TransitionNotAllowed(
-                    f"Nomination {nid} is {rows[nid].state}, not verified.",
-                    {"nomination_id": nid, "state": rows[nid].state})
-        if number and db.session.scalar(select(Decision.id).where(
-                Decision.unit_id == actor.unit_id, Decision.number == number)):
-            r.add("number", "taken", f"Decision {number} already exists.")
-        r.raise_if_any()
-        decision = Decision(number=number, date=date_, signer=signer, unit_id=actor.unit_id,
-                            created_by_id=actor.id)
-        db.session.add(decision)
-        for nid in nomination_ids:
-            engine.fire(rows[nid], "approve", actor, engine.Payload(decision=decision))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    rows = {n.id: n for n in db.session.scalars(
+        select(Nomination).where(Nomination.id.in_(nomination_ids)).order_by(Nomination.id)
+        .with_for_update().execution_options(populate_existing=True))}
+    for nid in nomination_ids:
+        if nid not in rows or not scope.can_see_nomination(actor, rows[nid]):
+            raise NotFound(f"No such nomination: {nid}.", {"nomination_id": nid})
+    for nid in nomination_ids:
+        wf = workflow(rows[nid].title_code)
+        if not wf.spec.transition("approve", rows[nid].state):
+            raise TransitionNotAllowed(
+                f"Nomination {nid} is {rows[nid].state}, not verified.",
+                {"nomination_id": nid, "state": rows[nid].state})
+    if number and db.session.scalar(select(Decision.id).where(
+            Decision.unit_id == actor.unit_id, Decision.number == number)):
+        r.add("number", "taken", f"Decision {number} already exists.")
+    r.raise_if_any()
+    decision = Decision(number=number, date=date_, signer=signer, unit_id=actor.unit_id,
+                        created_by_id=actor.id)
+    db.session.add(decision)
+    for nid in nomination_ids:
+        engine.fire(rows[nid], "approve", actor, engine.Payload(decision=decision))
+    db.session.commit()
     return decision
 
 

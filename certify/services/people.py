@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..errors import Forbidden, NotFound
+from ..database import writes
 from ..extensions import db
 from ..models import GENDERS, TARGET_GROUPS, Organization, Person, User
 from . import scope
@@ -35,6 +36,7 @@ def _person_fields(r: Reasons, data: dict, *, exclude_id: int | None = None) -> 
     return out
 
 
+@writes
 def add_person(actor: User, data: dict) -> Person:
     if actor.role != "household" or actor.household is None:
         raise Forbidden("Only a household account registers its members.")
@@ -48,6 +50,7 @@ def add_person(actor: User, data: dict) -> Person:
     return person
 
 
+@writes
 def update_person(actor: User, person: Person, data: dict) -> Person:
     if not (actor.role == "household" and person.household_id == actor.household_id):
         raise Forbidden("Only the person's household edits their details.")
@@ -74,6 +77,7 @@ def household_members(actor: User) -> list[Person]:
     return list(actor.household.members)
 
 
+@writes
 def create_organization(*, name, unit_code, members_count) -> Organization:
     r = Reasons()
     name = r.text("name", name, max_length=300)

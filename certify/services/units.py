@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..errors import Invalid, NotFound
+from ..database import writes
 from ..extensions import db
 from ..models import LEVELS, Denominator, Unit, User
 from ..workflow import workflows
@@ -25,6 +26,7 @@ def get_visible(actor: User, code: str) -> Unit:
     return unit
 
 
+@writes
 def create(*, code, name, level, parent_code=None) -> Unit:
     r = Reasons()
     code = r.text("code", code, max_length=20)
@@ -49,6 +51,7 @@ def create(*, code, name, level, parent_code=None) -> Unit:
     return unit
 
 
+@writes
 def set_denominators(unit: Unit, year, figures: dict) -> list[Denominator]:
     r = Reasons()
     r.integer("year", year, minimum=2000, maximum=2100)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from statemachine.exceptions import TransitionNotAllowed as MachineRefused
 
 from .. import clock, rubric
-from ..database import begin_write
+from ..database import writes
 from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..extensions import db
 from ..models import Decision, HistoryEntry, Nomination, Recognition, User
@@ -145,19 +145,15 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     return nomination
 
 
+@writes
 def apply(nomination_id: int, event: str, actor: User, version: int | None,
           payload: Payload | None = None) -> Nomination:
     """Fire `event` on a nomination as `actor`, in one transaction; raises a CertifyError."""
-    begin_write()
-    try:
-        nomination = lock(nomination_id)
-        if nomination is None:
-            raise NotFound("No such nomination.")
-        fire(nomination, event, actor, payload or Payload(), version)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    nomination = lock(nomination_id)
+    if nomination is None:
+        raise NotFound("No such nomination.")
+    fire(nomination, event, actor, payload or Payload(), version)
+    db.session.commit()
     return nomination
 
 
