@@ -1,15 +1,76 @@
-"""The progress dashboard: holders against the denominator and the target, per child unit."""
+"""The progress dashboard: holders against the denominator and the target, per child unit, with
+server-drawn bars and CSV/XLSX downloads; and the public view of the same counts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
 
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import current_user
+
+from .. import clock
+from ..errors import NotFound
+from ..services import directory, exports
+from ..services import progress as progress_service
+from ..services import units as unit_service
+from ..workflow import workflow, workflows
+from .bars import bars
+from .filters import percent
 from .helpers import roles
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
 
+def _as_of() -> date:
+    raw = request.args.get("as_of") or ""
+    try:
+        return date.fromisoformat(raw) if raw else clock.today()
+    except ValueError:
+        return clock.today()
+
+
+def _title():
+    titles = list(workflows().values())
+    return workflow(request.args.get("title") or "") or titles[0], titles
+
+
+def _result():
+    wf, titles = _title()
+    code = request.args.get("unit") or ""
+    if code:
+        try:
+            unit = unit_service.get_visible(current_user, code)
+        except NotFound:
+            abort(404)
+    else:
+        unit = current_user.unit or directory.top_unit()
+    if unit is None:
+        abort(404)
+    return progress_service.progress(unit, wf, _as_of()), wf, titles
+
+
 @bp.route("/")
 @roles("reviewer", "approver", "admin")
 def dashboard():
-    return render_template("progress/dashboard.html")
+    result, wf, titles = _result()
+    args = {"title": wf.code, "as_of": result.as_of.isoformat()}
+    return render_template(
+        "progress/dashboard.html", result=result, wf=wf, titles=titles,
+        units=directory.visible_units(current_user), geometry=bars(result, percent),
+        denominator_label=exports.denominator_label(result),
+        link=lambda u: url_for("progress.dashboard", unit=u.code, **args), args=args)
+
+
+@bp.route("/export.<fmt>")
+@roles("reviewer", "approver", "admin")
+def export(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    result, _wf, _titles = _result()
+    if fmt == "csv":
+        data, mime = exports.progress_csv(result), "text/csv; charset=utf-8"
+    else:
+        data = exports.progress_xlsx(result)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, mimetype=mime, headers={
+        "Content-Disposition": f'attachment; filename="{exports.filename(result, fmt)}"'})

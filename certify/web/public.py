@@ -1,22 +1,75 @@
-"""Pages anyone may open without an account: dossier look-up, certificate check, ward progress."""
+"""Pages anyone may open without an account: dossier look-up, certificate check, ward progress.
+They show no personal data (initials only) and are rate-limited like the public API."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import clock
+from ..errors import NotFound
+from ..extensions import limiter
+from ..services import directory, exports
+from ..services import progress as progress_service
+from ..services import public
+from ..services import units as unit_service
+from ..workflow import workflow, workflows
+from .bars import bars
+from .filters import percent
 
 bp = Blueprint("public", __name__)
 
 
+def _limit() -> str:
+    return current_app.config["PUBLIC_RATE_LIMIT"]
+
+
 @bp.route("/lookup")
+@limiter.limit(_limit)
 def lookup():
-    return render_template("public/lookup.html")
+    code = (request.args.get("code") or "").strip()
+    found, missing = None, False
+    if code:
+        try:
+            found = public.dossier(code)
+        except NotFound:
+            missing = True
+    return render_template("public/lookup.html", code=code, found=found, missing=missing), \
+        404 if missing else 200
 
 
 @bp.route("/verify")
 def verify_form():
-    return render_template("public/verify.html")
+    code = (request.args.get("code") or "").strip()
+    if code:
+        return redirect(url_for("public.verify", code=code.upper()))
+    return render_template("public/verify_form.html")
+
+
+@bp.route("/verify/<code>")
+@limiter.limit(_limit)
+def verify(code: str):
+    try:
+        rec = public.recognition(code)
+    except NotFound:
+        return render_template("public/verify.html", rec=None, code=code), 404
+    return render_template("public/verify.html", rec=rec, code=rec.code, valid=public.is_valid(rec),
+                           holder=public.holder_label(rec))
 
 
 @bp.route("/public/progress")
+@limiter.limit(_limit)
 def progress():
-    return render_template("public/progress.html")
+    """Holders against the denominator for a unit and its children — counts only."""
+    titles = list(workflows().values())
+    wf = workflow(request.args.get("title") or "") or titles[0]
+    code = request.args.get("unit") or ""
+    unit = (unit_service.find(code) if code else None) or directory.top_unit()
+    if unit is None:
+        return render_template("public/progress.html", result=None, titles=titles, wf=wf)
+    result = progress_service.progress(unit, wf, clock.today())
+    return render_template(
+        "public/progress.html", result=result, titles=titles, wf=wf,
+        units=directory.all_units(), geometry=bars(result, percent),
+        denominator_label=exports.denominator_label(result),
+        link=lambda u: url_for("public.progress", unit=u.code, title=wf.code))

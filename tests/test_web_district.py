@@ -1,0 +1,165 @@
+"""District pages: the verified queue, the decision's confirmation step, decisions, certificates,
+revocation; and the progress dashboard with its downloads."""
+
+from __future__ import annotations
+
+import pytest
+
+from certify.models import Decision, Recognition
+
+from .web_support import Site, sign_in, text
+
+
+@pytest.fixture
+def site(app):
+    return Site(app)
+
+
+@pytest.fixture
+def approver(client, site):
+    sign_in(client, "approve")
+    return client
+
+
+def _decision_form(ids, **extra):
+    return {"nomination_id": [str(i) for i in ids], "number": "15/QĐ-UBND", "date": "2026-03-02",
+            "signer": "Chủ tịch Lê Văn Hùng", **extra}
+
+
+def test_queue_lists_verified_nominations(approver, site):
+    verified = site.nomination("verified")
+    submitted = site.nomination("submitted", year=2025)
+    page = text(approver.get("/district/"))
+    assert f'value="{verified}"' in page and f'value="{submitted}"' not in page
+
+
+def test_confirmation_shows_who_and_writes_nothing(approver, site):
+    a = site.nomination("verified")
+    b = site.nomination("verified", year=2025)
+    page = approver.post("/district/decisions/confirm", data=_decision_form([a, b]))
+    assert page.status_code == 200
+    html = text(page)
+    assert "Sẽ công nhận 2 hồ sơ sau:" in html and "Nguyễn Văn An" in html
+    assert "02/03/2026" in html
+    assert site.count(Decision) == 0
+    assert site.nomination_row(a).state == "verified"
+
+
+def test_confirmation_needs_a_selection_and_the_decision_details(approver, site):
+    a = site.nomination("verified")
+    none_chosen = approver.post("/district/decisions/confirm", data=_decision_form([]))
+    assert none_chosen.status_code == 422 and "Hãy chọn ít nhất một hồ sơ." in text(none_chosen)
+    bad_date = approver.post("/district/decisions/confirm", data=_decision_form([a], date="31/02/2026"))
+    assert bad_date.status_code == 422 and "Ngày không hợp lệ" in text(bad_date)
+    no_signer = approver.post("/district/decisions/confirm", data=_decision_form([a], signer=""))
+    assert no_signer.status_code == 422 and "Hãy nhập người ký." in text(no_signer)
+    assert site.count(Decision) == 0
+
+
+def test_issue_decision_recognises_all_and_lists_them(approver, site):
+    a = site.nomination("verified")
+    b = site.nomination("verified", year=2025)
+    response = approver.post("/district/decisions", data=_decision_form([a, b]))
+    assert response.status_code == 302
+    assert site.nomination_row(a).state == "approved" and site.nomination_row(b).state == "approved"
+    page = text(approver.get(response.headers["Location"]))
+    assert "15/QĐ-UBND" in page and "Nguyễn Văn An" in page and "02/03/2026" in page
+    assert page.count("/certificate.pdf") == 2
+
+
+def test_issue_is_all_or_none(approver, site):
+    a = site.nomination("verified")
+    b = site.nomination("submitted", year=2025)
+    response = approver.post("/district/decisions", data=_decision_form([a, b]))
+    assert response.status_code == 409
+    assert site.count(Decision) == 0 and site.nomination_row(a).state == "verified"
+
+
+def test_duplicate_decision_number_is_refused(approver, site):
+    a = site.nomination("verified")
+    b = site.nomination("verified", year=2025)
+    approver.post("/district/decisions", data=_decision_form([a]))
+    response = approver.post("/district/decisions", data=_decision_form([b]))
+    assert response.status_code == 422 and "Số quyết định: đã được dùng." in text(response)
+    assert site.nomination_row(b).state == "verified"
+
+
+def test_ward_reviewer_cannot_issue_decisions(client, site):
+    a = site.nomination("verified")
+    sign_in(client, "review-a")
+    assert client.get("/district/").status_code == 403
+    assert client.post("/district/decisions", data=_decision_form([a])).status_code == 403
+    assert site.nomination_row(a).state == "verified"
+
+
+def test_certificate_pdf_downloads(approver, site, client):
+    from certify.extensions import db
+    from certify.models import Nomination
+
+    nid = site.nomination("approved")
+    rec_id = site.run(lambda w: db.session.get(Nomination, nid).recognition.id)
+    response = approver.get(f"/recognitions/{rec_id}/certificate.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert response.mimetype == "application/pdf"
+
+
+def test_household_downloads_its_own_certificate_only(client, site):
+    from certify.extensions import db
+    from certify.models import Nomination
+
+    nid = site.nomination("approved")
+    rec_id = site.run(lambda w: db.session.get(Nomination, nid).recognition.id)
+    sign_in(client, "ho-b")
+    assert client.get(f"/recognitions/{rec_id}/certificate.pdf").status_code == 404
+    client.post("/signout")
+    sign_in(client, "ho-a")
+    page = text(client.get(f"/household/nominations/{nid}"))
+    assert f"/recognitions/{rec_id}/certificate.pdf" in page
+    assert client.get(f"/recognitions/{rec_id}/certificate.pdf").data.startswith(b"%PDF")
+
+
+def test_decision_pdf(approver, site):
+    a = site.nomination("verified")
+    location = approver.post("/district/decisions", data=_decision_form([a])).headers["Location"]
+    response = approver.get(location + "/certificates.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_revoke_needs_a_reason(approver, site):
+    nid = site.nomination("approved")
+    row = site.nomination_row(nid)
+    page = text(approver.get(f"/review/nominations/{nid}"))
+    assert 'value="revoke"' in page
+    refused = approver.post(f"/review/nominations/{nid}", data={"event": "revoke", "comment": "",
+                                                                 "version": row.version})
+    assert refused.status_code == 422
+    assert site.nomination_row(nid).state == "approved"
+    approver.post(f"/review/nominations/{nid}", data={"event": "revoke", "comment": "Khai sai",
+                                                      "version": row.version})
+    assert site.nomination_row(nid).state == "revoked"
+
+
+def test_progress_dashboard_draws_bars_and_exports(client, site):
+    site.nomination("approved")
+
+    def denominators(w):
+        from certify.services import units
+        units.set_denominators(w.ward_a, 2026, {"cong-dan-hoc-tap": 4})
+        units.set_denominators(w.ward_b, 2026, {"cong-dan-hoc-tap": 10})
+    site.run(denominators)
+    sign_in(client, "approve")
+    page = text(client.get("/progress/?as_of=2026-12-31"))
+    assert "<svg" in page and "Phường Ba Đình" in page
+    assert "25,0%" in page  # 1 holder of 4 in ward A
+    csv = client.get("/progress/export.csv?as_of=2026-12-31")
+    assert csv.status_code == 200 and "Phường Ba Đình" in csv.data.decode("utf-8-sig")
+    xlsx = client.get("/progress/export.xlsx?as_of=2026-12-31")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert client.get("/progress/export.pdf").status_code == 404
+
+
+def test_progress_of_a_unit_outside_scope_is_not_found(client, site):
+    sign_in(client, "review-a")
+    assert client.get("/progress/?unit=16729").status_code == 200
+    assert client.get("/progress/?unit=16732").status_code == 404
+    assert client.get("/progress/export.csv?unit=381").status_code == 404
