@@ -1,0 +1,236 @@
+"""The workflow files are the rules: a broken file stops the app with a message naming the file and
+the key, and an edited file changes the rule without any code change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from certify import create_app
+from certify.config import REPOSITORY
+from certify.errors import Invalid
+from certify.extensions import db
+from certify.workflow import WorkflowError, engine, workflow
+from tests.conftest import TEST_CONFIG
+from tests.factories import CITIZEN, UNIT_TITLE, build_world
+
+SHIPPED = REPOSITORY / "workflows"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    target = tmp_path / "workflows"
+    shutil.copytree(SHIPPED, target)
+    return target
+
+
+def edit(folder: Path, code: str, change) -> Path:
+    """Load a copied file, let `change` alter the data, write it back."""
+    path = folder / f"{code}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def start(folder: Path, tmp_path: Path, **config):
+    return create_app({**TEST_CONFIG, "WORKFLOWS": str(folder),
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}", **config})
+
+
+def test_the_shipped_files_load_in_both_profiles(folder, tmp_path):
+    for profile in ("three-tier", "two-tier"):
+        app = start(folder, tmp_path, PROFILE=profile)
+        with app.app_context():
+            assert set(app.extensions["certify.workflows"]) == {CITIZEN, UNIT_TITLE}
+            assert workflow(CITIZEN).profile_name == profile
+
+
+def test_an_unedited_round_trip_still_loads(folder, tmp_path):
+    """Guards the helper below: re-dumping a file must not itself break it."""
+    edit(folder, CITIZEN, lambda d: None)
+    edit(folder, UNIT_TITLE, lambda d: None)
+    start(folder, tmp_path)
+
+
+def _delete(*keys):
+    def change(d):
+        target = d
+        for k in keys[:-1]:
+            target = target[k]
+        del target[keys[-1]]
+    return change
+
+
+def _set(value, *keys):
+    def change(d):
+        target = d
+        for k in keys[:-1]:
+            target = target[k]
+        target[keys[-1]] = value
+    return change
+
+
+def _duplicate_criterion(d):
+    d["criteria"][1]["code"] = d["criteria"][0]["code"]
+
+
+def _unreachable_state(d):
+    d["states"]["archived"] = {"name": {"vi": "Lưu trữ", "en": "Archived"}, "final": True}
+
+
+def _trap_state(d):
+    d["states"]["on_hold"] = {"name": {"vi": "Tạm dừng", "en": "On hold"}}
+    d["events"]["hold"] = {"name": {"vi": "Tạm dừng", "en": "Hold"},
+                           "transitions": [{"from": ["submitted"], "to": "on_hold",
+                                            "role": "reviewer"}]}
+
+
+def _no_initial(d):
+    d["states"]["draft"].pop("initial")
+
+
+def _two_initial(d):
+    d["states"]["submitted"]["initial"] = True
+
+
+def _transition_out_of_final(d):
+    d["events"]["submit"]["transitions"][0]["from"].append("withdrawn")
+
+
+BROKEN = [
+    # (title, change, key the message must name, words the message must contain)
+    (CITIZEN, _delete("pass_rule"), "pass_rule", "Field required"),
+    (CITIZEN, _delete("pass_rule", "min_total"), "pass_rule.min_total", "Field required"),
+    (UNIT_TITLE, _delete("states"), "states", "Field required"),
+    (CITIZEN, _delete("criteria", 0, "max_points"), "criteria.0.max_points", "Field required"),
+    (CITIZEN, _set("three", "valid_years"), "valid_years", "integer"),
+    (CITIZEN, _set("many", "pass_rule", "min_total"), "pass_rule.min_total", "integer"),
+    (CITIZEN, _set({"a": 1}, "criteria"), "criteria", "list"),
+    (CITIZEN, _set(0, "valid_years"), "valid_years", "1"),
+    (CITIZEN, _set(-3, "criteria", 2, "max_points"), "criteria.2.max_points", "0"),
+    (CITIZEN, _set("superseded", "events", "approve", "transitions", 0, "to"),
+     "events.approve.transitions[0].to", "superseded"),
+    (UNIT_TITLE, _set(["submitted", "pending"], "events", "verify", "transitions", 0, "from"),
+     "events.verify.transitions[0].from", "pending"),
+    (CITIZEN, _set("mayor", "events", "approve", "transitions", 0, "role"),
+     "events.approve.transitions.0.role", "applicant"),
+    (CITIZEN, _set("magic", "events", "verify", "needs", 0), "events.verify.needs.0", "comment"),
+    (CITIZEN, _set("director", "tiers", "three-tier", "approver"), "tiers.three-tier.approver",
+     "district"),
+    (CITIZEN, _duplicate_criterion, "criteria[1].code", "1.1"),
+    (CITIZEN, _set(101, "pass_rule", "min_total"), "pass_rule.min_total", "101"),
+    (UNIT_TITLE, _set(11, "pass_rule", "min_each"), "pass_rule.min_each", "11"),
+    (UNIT_TITLE, _set(120, "grades", 0, "min_total"), "grades[0].min_total", "120"),
+    (CITIZEN, _set(1.5, "targets", 2030), "targets.2030", "ratio"),
+    (UNIT_TITLE, _set(0, "targets", 2030), "targets.2030", "ratio"),
+    (CITIZEN, _set(0.4, "targets", 1975), "targets.1975", "year"),
+    (CITIZEN, _set("ten", "unexpected_key"), "unexpected_key", "Extra inputs"),
+    (CITIZEN, _set("xa-hoi", "code"), "code", "file name"),
+    (UNIT_TITLE, _delete("tiers", "three-tier"), "tiers.three-tier", "three-tier"),
+    (CITIZEN, _no_initial, "states", "initial"),
+    (CITIZEN, _two_initial, "states", "initial"),
+    (CITIZEN, _unreachable_state, "states", "archived"),
+    (UNIT_TITLE, _trap_state, "states", "on_hold"),
+    (CITIZEN, _transition_out_of_final, "states", "withdrawn"),
+]
+
+
+@pytest.mark.parametrize("title, change, key, words", BROKEN,
+                         ids=[f"{t}-{k}-{i}" for i, (t, _, k, _) in enumerate(BROKEN)])
+def test_a_broken_file_stops_the_app_naming_file_and_key(folder, tmp_path, title, change, key,
+                                                         words):
+    path = edit(folder, title, change)
+    with pytest.raises(WorkflowError) as raised:
+        start(folder, tmp_path)
+    error = raised.value
+    assert Path(error.path).name == path.name
+    assert error.key == key
+    assert words in error.message
+    assert path.name in str(error) and key in str(error)
+
+
+def test_yaml_syntax_error_names_the_file_and_line(folder, tmp_path):
+    path = folder / f"{UNIT_TITLE}.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    broken_at = next(i for i, line in enumerate(lines) if line.startswith("valid_years:"))
+    lines[broken_at] = "valid_years: [3"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(WorkflowError) as raised:
+        start(folder, tmp_path)
+    assert Path(raised.value.path).name == path.name
+    assert raised.value.key.startswith("line ")
+    # The parser notices the unclosed bracket at or after the line that opened it.
+    assert int(raised.value.key.split()[1]) >= broken_at + 1
+    assert "YAML" in raised.value.message
+
+
+@pytest.mark.parametrize("text", ["", "- just\n- a list\n", "42\n"])
+def test_a_file_that_is_not_a_mapping_is_refused(folder, tmp_path, text):
+    (folder / f"{CITIZEN}.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(WorkflowError) as raised:
+        start(folder, tmp_path)
+    assert Path(raised.value.path).name == f"{CITIZEN}.yaml"
+
+
+def test_the_profile_in_force_must_exist_in_every_file(folder, tmp_path):
+    with pytest.raises(WorkflowError) as raised:
+        start(folder, tmp_path, PROFILE="one-tier")
+    assert raised.value.key == "tiers.one-tier"
+    assert Path(raised.value.path).name.endswith(".yaml")
+
+
+def test_an_empty_folder_is_refused(tmp_path):
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    with pytest.raises(WorkflowError) as raised:
+        start(empty, tmp_path)
+    assert raised.value.path == str(empty)
+
+
+def test_a_file_name_that_differs_from_its_code_is_refused(folder, tmp_path):
+    (folder / f"{CITIZEN}.yaml").rename(folder / "cong-dan.yaml")
+    with pytest.raises(WorkflowError) as raised:
+        start(folder, tmp_path)
+    assert Path(raised.value.path).name == "cong-dan.yaml" and raised.value.key == "code"
+
+
+# -- editing a file changes the rule ----------------------------------------------------------------
+
+SEVENTY_FIVE = {c: p for c, p in zip(
+    ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2"),
+    (8, 8, 8, 8, 8, 7, 7, 7, 7, 7))}
+
+
+@pytest.mark.parametrize("threshold, verifies", [(None, False), (70, True), (75, True),
+                                                 (76, False)])
+def test_editing_the_threshold_changes_the_rule(app, database_url, folder, threshold, verifies):
+    if threshold is not None:
+        edit(folder, CITIZEN, _set(threshold, "pass_rule", "min_total"))
+    edited = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WORKFLOWS": str(folder)})
+    with edited.app_context():
+        try:
+            from certify.services import nominations
+
+            w = build_world()
+            assert sum(SEVENTY_FIVE.values()) == 75
+            n = nominations.create(w.household_a, title=CITIZEN, subject_id=w.person_a.id,
+                                   year=2026, self_assessment=dict(SEVENTY_FIVE))
+            engine.apply(n.id, "submit", w.household_a, n.version)
+            payload = engine.Payload(assessment=dict(SEVENTY_FIVE))
+            if verifies:
+                engine.apply(n.id, "verify", w.reviewer_a, n.version, payload)
+                db.session.refresh(n)
+                assert n.state == "verified"
+            else:
+                with pytest.raises(Invalid) as refused:
+                    engine.apply(n.id, "verify", w.reviewer_a, n.version, payload)
+                assert refused.value.details[-1]["threshold"] == (threshold or 80)
+                db.session.refresh(n)
+                assert n.state == "submitted"
+        finally:
+            db.session.remove()
+            db.engine.dispose()
