@@ -104,6 +104,19 @@ def set_password(user: User, password: str) -> None:
     db.session.commit()
 
 
+@writes
+def set_active(user: User, active: bool) -> None:
+    """Enable or disable an account; disabling also revokes its API tokens (sessions end at the
+    next request, since the session loader refuses inactive accounts)."""
+    user.active = bool(active)
+    if not active:
+        now = clock.now()
+        for row in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                             ApiToken.revoked_at.is_(None))):
+            row.revoked_at = now
+    db.session.commit()
+
+
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Unit, User
+from ..models import Organization, Unit, User
 
 
 def all_units() -> list[Unit]:
@@ -26,3 +26,12 @@ def visible_units(actor: User) -> list[Unit]:
         return []
     return list(db.session.scalars(
         select(Unit).where(Unit.path.startswith(actor.unit.path)).order_by(Unit.path)))
+
+
+def users() -> list[User]:
+    """Every account, by role then username (the admin's accounts page)."""
+    return list(db.session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def organizations() -> list[Organization]:
+    return list(db.session.scalars(select(Organization).order_by(Organization.name)))

@@ -1,15 +1,239 @@
-"""Admin pages: units, denominators, accounts, organizations."""
+"""Admin pages: units, denominators per year, accounts (create, disable, reset password),
+organizations. Every change goes through the services; bad input changes nothing."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from .helpers import roles
+from .. import clock
+from ..errors import Invalid
+from ..extensions import db
+from ..models import LEVELS, ROLES, User
+from ..services import accounts, directory, people
+from ..services import units as unit_service
+from ..workflow import workflows
+from .filters import LEVELS as LEVEL_NAMES
+from .filters import ROLES as ROLE_NAMES
+from .filters import loc
+from .helpers import ActionForm, WholeNumberField, choices, int_arg, roles
+from .messages import reasons
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-@bp.route("/")
+class UnitForm(FlaskForm):
+    code = StringField(_l("Mã đơn vị"), validators=[InputRequired(_l("Hãy nhập mã đơn vị.")),
+                                                     Length(max=20)])
+    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")), Length(max=200)])
+    level = SelectField(_l("Cấp"))
+    parent_code = SelectField(_l("Đơn vị cấp trên"), validators=[Optional()])
+
+
+class AccountForm(FlaskForm):
+    username = StringField(_l("Tên đăng nhập"), validators=[
+        InputRequired(_l("Hãy nhập tên đăng nhập.")), Length(max=80)])
+    display_name = StringField(_l("Tên hiển thị"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("Mật khẩu"), validators=[
+        InputRequired(_l("Hãy nhập mật khẩu.")),
+        Length(min=8, message=_l("Mật khẩu cần ít nhất 8 ký tự."))])
+    role = SelectField(_l("Vai trò"))
+    unit_code = SelectField(_l("Đơn vị hành chính"), validators=[Optional()])
+    organization_id = SelectField(_l("Cơ quan, đơn vị"), validators=[Optional()])
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(_l("Mật khẩu mới"), validators=[
+        InputRequired(_l("Hãy nhập mật khẩu.")),
+        Length(min=8, message=_l("Mật khẩu cần ít nhất 8 ký tự."))])
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")), Length(max=300)])
+    unit_code = SelectField(_l("Đơn vị hành chính"))
+    members_count = WholeNumberField(_l("Số thành viên"), validators=[
+        InputRequired(_l("Hãy nhập số thành viên.")),
+        NumberRange(min=0, message=_l("Số thành viên không được âm."))])
+
+
+def _unit_choices(blank: bool):
+    units = directory.all_units()
+    pairs = [(u.code, f"{'— ' * (u.path.count('/') - 2)}{u.name} ({u.code})") for u in units]
+    return choices(([("", _("(không có)"))] if blank else []) + pairs)
+
+
+def _unit_form(formdata=None):
+    form = UnitForm(formdata=formdata) if formdata is not None else UnitForm()
+    form.level.choices = choices((level, LEVEL_NAMES[level]) for level in LEVELS)
+    form.parent_code.choices = _unit_choices(blank=True)
+    return form
+
+
+@bp.route("/", methods=["GET", "POST"])
 @roles("admin")
 def index():
-    return render_template("admin/index.html")
+    form = _unit_form()
+    lines: list[str] = []
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                unit = unit_service.create(code=form.code.data.strip(), name=form.name.data.strip(),
+                                           level=form.level.data,
+                                           parent_code=form.parent_code.data or None)
+            except Invalid as error:
+                db.session.rollback()
+                lines = reasons(error)
+            else:
+                flash(_("Đã thêm đơn vị %(name)s.", name=unit.name), "success")
+                return redirect(url_for("admin.index"))
+        return render_template("admin/index.html", form=form, units=directory.all_units(),
+                               lines=lines), 422
+    return render_template("admin/index.html", form=form, units=directory.all_units(), lines=lines)
+
+
+@bp.route("/units/<code>/denominators", methods=["GET", "POST"])
+@roles("admin")
+def denominators(code: str):
+    unit = unit_service.find(code)
+    if unit is None:
+        abort(404)
+    year = int_arg(request.values.get("year")) or clock.today().year
+    titles = list(workflows().values())
+    form = ActionForm()
+    lines: list[str] = []
+    values = unit_service.denominators_of(unit, year) if 2000 <= year <= 2100 else {}
+    if request.method == "POST" and form.validate_on_submit():
+        figures, bad = {}, False
+        for wf in titles:
+            raw = (request.form.get(wf.code) or "").strip().replace(".", "").replace(",", "")
+            if not raw:
+                continue
+            if not raw.isdigit():
+                lines.append(_("%(title)s: mẫu số phải là số nguyên không âm.", title=loc(wf.spec.name)))
+                bad = True
+            else:
+                figures[wf.code] = int(raw)
+        if not figures and not bad:
+            lines.append(_("Hãy nhập ít nhất một mẫu số."))
+        if not lines:
+            try:
+                unit_service.set_denominators(unit, year, figures)
+            except Invalid as error:
+                db.session.rollback()
+                lines = reasons(error)
+            else:
+                flash(_("Đã lưu mẫu số năm %(year)s của %(name)s.", year=year, name=unit.name),
+                      "success")
+                return redirect(url_for("admin.denominators", code=code, year=year))
+        values = {wf.code: request.form.get(wf.code, "") for wf in titles}
+        return render_template("admin/denominators.html", unit=unit, year=year, titles=titles,
+                               values=values, form=form, lines=lines), 422
+    return render_template("admin/denominators.html", unit=unit, year=year, titles=titles,
+                           values=values, form=form, lines=lines)
+
+
+def _account_form():
+    form = AccountForm()
+    form.role.choices = choices((r, ROLE_NAMES[r]) for r in ROLES)
+    form.unit_code.choices = _unit_choices(blank=True)
+    form.organization_id.choices = choices(
+        [("", _("(không có)"))] + [(o.id, o.name) for o in directory.organizations()])
+    return form
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@roles("admin")
+def accounts_page():
+    form = _account_form()
+    lines: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                user = accounts.create_user(
+                    username=form.username.data.strip(), password=form.password.data,
+                    role=form.role.data, unit_code=form.unit_code.data or None,
+                    display_name=form.display_name.data or None,
+                    organization_id=int_arg(form.organization_id.data))
+            except Invalid as error:
+                db.session.rollback()
+                lines = reasons(error)
+            else:
+                flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
+                return redirect(url_for("admin.accounts_page"))
+    return render_template("admin/accounts.html", form=form, users=directory.users(), lines=lines,
+                           action=ActionForm(formdata=None), password_form=PasswordForm(formdata=None)), status
+
+
+def _account(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/accounts/<int:user_id>/active", methods=["POST"])
+@roles("admin")
+def set_active(user_id: int):
+    user = _account(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    if user.id == current_user.id and not active:
+        flash(_("Bạn không thể khóa chính tài khoản của mình."), "error")
+        return redirect(url_for("admin.accounts_page"))
+    accounts.set_active(user, active)
+    flash(_("Đã mở lại tài khoản %(name)s.", name=user.username) if active else
+          _("Đã khóa tài khoản %(name)s.", name=user.username), "success")
+    return redirect(url_for("admin.accounts_page"))
+
+
+@bp.route("/accounts/<int:user_id>/password", methods=["POST"])
+@roles("admin")
+def reset_password(user_id: int):
+    user = _account(user_id)
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(str(e), "error")
+        return redirect(url_for("admin.accounts_page"))
+    try:
+        accounts.set_password(user, form.password.data)
+    except Invalid as error:
+        db.session.rollback()
+        for line in reasons(error):
+            flash(line, "error")
+    else:
+        flash(_("Đã đặt lại mật khẩu cho %(name)s.", name=user.username), "success")
+    return redirect(url_for("admin.accounts_page"))
+
+
+@bp.route("/organizations", methods=["GET", "POST"])
+@roles("admin")
+def organizations():
+    form = OrganizationForm()
+    form.unit_code.choices = _unit_choices(blank=False)
+    lines: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                org = people.create_organization(name=form.name.data.strip(),
+                                                 unit_code=form.unit_code.data,
+                                                 members_count=form.members_count.data)
+            except Invalid as error:
+                db.session.rollback()
+                lines = reasons(error)
+            else:
+                flash(_("Đã thêm %(name)s.", name=org.name), "success")
+                return redirect(url_for("admin.organizations"))
+    return render_template("admin/organizations.html", form=form, lines=lines,
+                           organizations=directory.organizations()), status

@@ -1,12 +1,58 @@
-"""The rules, readable: each title's criteria and the state machine the software enforces."""
+"""The rules, readable: each title's criteria table, pass rule and grades, and its transitions
+read from the state machine the engine runs — so an official sees what the software enforces."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
+from flask_babel import lazy_gettext as _l
+
+from ..workflow import workflow, workflows
+from .filters import LEVELS
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
+
+ROLES = {"applicant": _l("Người đề nghị (hộ gia đình, cơ quan)"), "reviewer": _l("Cấp thẩm định"),
+         "approver": _l("Cấp phê duyệt")}
+NEEDS = {
+    "comment": _l("kèm nhận xét"),
+    "complete_self_assessment": _l("tự đánh giá đủ mọi tiêu chí"),
+    "complete_assessment": _l("chấm đủ mọi tiêu chí"),
+    "pass_rule": _l("điểm thẩm định đạt điều kiện"),
+}
+EFFECTS = {
+    "grant_recognition": _l("cấp công nhận và giấy chứng nhận"),
+    "end_recognition": _l("chấm dứt hiệu lực công nhận"),
+    "enter_review_queue": _l("vào hàng chờ thẩm định"),
+}
+
+
+def transitions(wf) -> list[dict]:
+    """Every transition of the machine, with who may fire it and what it needs."""
+    rows = []
+    for state in wf.machine_class.states:
+        for t in state.transitions:
+            event = wf.spec.events[t.event]
+            specs = [s for s in event.transitions if t.source.value in s.from_ and s.to == t.target.value]
+            who = []
+            for s in specs:
+                tier = wf.tier(s.role)
+                who.append(f"{ROLES[s.role]}" + (f" ({LEVELS[tier]})" if tier else ""))
+            rows.append({"event": t.event, "source": t.source.value, "target": t.target.value,
+                         "who": who, "needs": [NEEDS[n] for n in event.needs],
+                         "effects": [EFFECTS[e] for e in event.effects]})
+    return rows
 
 
 @bp.route("/")
 def index():
-    return render_template("rules/index.html")
+    return render_template("rules/index.html", titles=list(workflows().values()))
+
+
+@bp.route("/<code>")
+def title(code: str):
+    wf = workflow(code)
+    if wf is None:
+        abort(404)
+    machine = wf.machine_class
+    return render_template("rules/title.html", wf=wf, rows=transitions(wf),
+                           states=list(machine.states), mermaid=f"{machine:mermaid}")
