@@ -15,8 +15,8 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import (admin, auth, district, errors, filters, household, progress, public, review,
-                   rules)
+    from . import (admin, auth, district, errors, evidence, filters, household, progress, public,
+                   review, rules)
     from ..extensions import login_manager
 
     get_babel(app).locale_selector = select_locale
@@ -24,5 +24,5 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None  # the sign-in page says why on its own
     filters.register(app)
     errors.register(app)
-    for module in (auth, household, review, district, public, progress, admin, rules):
+    for module in (auth, household, evidence, review, district, public, progress, admin, rules):
         app.register_blueprint(module.bp)

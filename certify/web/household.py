@@ -16,7 +16,7 @@ from .. import clock, rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..extensions import db
 from ..models import CLOSED_STATES, Nomination
-from ..services import nominations, people, scope
+from ..services import evidence, nominations, people, scope
 from ..workflow import engine, workflow, workflows
 from . import assessment
 from .conflict import conflict
@@ -190,7 +190,8 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
         "household/nomination.html", n=n, wf=wf, scores=scores, errors=errors or {},
         lines=lines or [], sheet=assessment.sheet(wf, scores), groups=assessment.groups(wf),
         review_sheet=assessment.sheet(wf, n.review_assessment) if n.review_assessment else None,
-        editable=editable, allowed=allowed, form=form, input_name=assessment.input_name), status
+        editable=editable, allowed=allowed, form=form, input_name=assessment.input_name,
+        files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576), status
 
 
 @bp.route("/nominations/<int:nomination_id>")

@@ -35,6 +35,8 @@ FIELDS = {
     "members_count": _l("Số thành viên"),
     "self_assessment": _l("Bản tự đánh giá"),
     "assessment": _l("Điểm thẩm định"),
+    "criterion": _l("Tiêu chí"),
+    "file": _l("Tệp"),
 }
 
 
@@ -49,6 +51,17 @@ def reason(item: dict) -> str:
     """One reason of an Invalid error as a sentence."""
     field, code = item.get("field", ""), item.get("code", "")
     label = field_label(field)
+    if code == "too_large" and field == "file":
+        from ..services.evidence import max_bytes
+        from .filters import number
+
+        return _("Tệp quá lớn: mỗi tệp tối đa %(mb)s MB.", mb=number(round(max_bytes() / 1048576, 1)))
+    if code == "wrong_type":
+        return _("Chỉ nhận tệp PDF, JPEG hoặc PNG.")
+    if code == "too_many":
+        return _("Mỗi tiêu chí có tối đa 5 tệp minh chứng.")
+    if code == "required" and field == "file":
+        return _("Hãy chọn một tệp để tải lên.")
     if code == "required":
         return _("%(field)s: chưa nhập.", field=label)
     if code == "missing":

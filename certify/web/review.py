@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 from ..errors import Forbidden, Invalid, Stale, TransitionNotAllowed
 from ..extensions import db
 from ..models import Nomination
-from ..services import nominations
+from ..services import evidence, nominations
 from ..workflow import engine, workflow, workflows
 from . import assessment
 from .conflict import conflict
@@ -82,7 +82,8 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, comment="", 
         lines=lines or [], comment=comment, groups=assessment.groups(wf),
         self_sheet=assessment.sheet(wf, n.self_assessment), sheet=assessment.sheet(wf, scores),
         input_name=assessment.input_name, form=ActionForm(formdata=None, version=n.version),
-        comment_events=[e for e in allowed if e in COMMENT_EVENTS]), status
+        comment_events=[e for e in allowed if e in COMMENT_EVENTS],
+        files=evidence.list_files(current_user, n.id)), status
 
 
 @bp.route("/nominations/<int:nomination_id>")
