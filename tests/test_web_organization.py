@@ -1,0 +1,48 @@
+"""An organization account applies for "Đơn vị học tập" through the same pages; the district reviews."""
+
+from __future__ import annotations
+
+import pytest
+
+from .factories import UNIT_CODES
+from .web_support import Site, sign_in, text
+
+
+@pytest.fixture
+def site(app):
+    return Site(app)
+
+
+def test_organization_applies_and_the_district_verifies(client, site, app):
+    sign_in(client, "truong")
+    page = text(client.get("/household/"))
+    assert "Trường THCS Ba Đình" in page
+    year = page.split('name="year"')[1].split('value="')[1].split('"')[0]
+    created = client.post("/household/nominate", data={"year": year})
+    nid = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    form = text(client.get(f"/household/nominations/{nid}"))
+    assert "Tối đa 25 điểm" in form and "Kế hoạch học tập hằng năm" in form
+    row = site.nomination_row(nid)
+    client.post(f"/household/nominations/{nid}", data={
+        **{f"c-{code}": str(points) for code, points in UNIT_CODES.items()},
+        "version": row.version, "action": "submit"})
+    assert site.nomination_row(nid).state == "submitted"
+
+    ward = app.test_client()
+    sign_in(ward, "review-a")
+    assert ward.get(f"/review/nominations/{nid}").status_code == 404
+
+    district = app.test_client()
+    sign_in(district, "review-district")
+    assert 'value="verify"' in text(district.get(f"/review/nominations/{nid}"))
+    row = site.nomination_row(nid)
+    district.post(f"/review/nominations/{nid}", data={
+        **{f"c-{code}": str(points) for code, points in UNIT_CODES.items()},
+        "event": "verify", "version": row.version})
+    assert site.nomination_row(nid).state == "verified"
+
+
+def test_organization_cannot_see_household_members_pages(client, site):
+    sign_in(client, "truong")
+    assert client.get("/household/members/new").status_code == 403
+    assert client.get(f"/household/members/{site.person_a}/edit").status_code == 403
