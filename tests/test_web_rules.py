@@ -25,3 +25,17 @@ def test_unit_rules_show_grades(client):
 
 def test_unknown_title_is_not_found(client):
     assert client.get("/rules/no-such-title").status_code == 404
+
+
+def test_state_diagram_is_drawn_from_the_machine(app, client):
+    from certify.workflow import workflows
+
+    page = client.get("/rules/cong-dan-hoc-tap").get_data(as_text=True)
+    svg = page.split('<svg class="diagram"')[1].split("</svg>")[0]
+    with app.app_context():
+        machine = workflows()["cong-dan-hoc-tap"].machine_class
+        transitions = sum(len(s.transitions) for s in machine.states)
+        names = [s.name for s in machine.states]
+    assert svg.count("marker-end") == transitions
+    for name in names:
+        assert f">{name}</text>" in svg

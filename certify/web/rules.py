@@ -7,7 +7,8 @@ from flask import Blueprint, abort, render_template
 from flask_babel import lazy_gettext as _l
 
 from ..workflow import workflow, workflows
-from .filters import LEVELS
+from .diagram import draw
+from .filters import LEVELS, event_name, state_name
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
@@ -54,5 +55,6 @@ def title(code: str):
     if wf is None:
         abort(404)
     machine = wf.machine_class
-    return render_template("rules/title.html", wf=wf, rows=transitions(wf),
+    diagram = draw(machine, lambda s: state_name(s, wf.code), lambda e: event_name(e, wf.code))
+    return render_template("rules/title.html", wf=wf, rows=transitions(wf), diagram=diagram,
                            states=list(machine.states), mermaid=f"{machine:mermaid}")
