@@ -31,7 +31,11 @@ def fill_scores(page, scores):
 
 def no_horizontal_scroll(page):
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"the page is {width}px wide at a 360px screen"
+    wide = page.evaluate("""[...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > 360)
+        .map(e => e.tagName + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))
+        .slice(0, 8).join(', ')""")
+    assert width <= 360, f"the page is {width}px wide at a 360px screen: {wide}"
 
 
 def test_whole_journey(new_phone, site, live_url):
