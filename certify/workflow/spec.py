@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -45,6 +46,14 @@ class Deadline(Strict):
     month: int = Field(ge=1, le=12)
     day: int = Field(ge=1, le=31)
     year_offset: int = Field(default=0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _a_real_day(self) -> Deadline:
+        try:
+            date(2000, self.month, self.day)  # a leap year: 29 February may be a deadline
+        except ValueError:
+            raise ValueError(f"day {self.day} of month {self.month} is not a date") from None
+        return self
 
 
 class Deadlines(Strict):
@@ -121,11 +130,24 @@ class TitleSpec(Strict):
         if len(initial) != 1:
             problems.append(("states", f"exactly one state must be initial, found {len(initial)}"))
         for event, spec in self.events.items():
+            leads: dict[str, str] = {}  # source state -> the one state this event leads to
+            roles: set[tuple[str, str]] = set()
             for i, t in enumerate(spec.transitions):
                 for source in t.from_:
                     if source not in self.states:
                         problems.append((f"events.{event}.transitions[{i}].from",
                                          f"unknown state {source!r}"))
+                    # The state machine follows one transition per event and state, whoever
+                    # fires it: a second target would be unreachable, a second role ambiguous.
+                    if leads.setdefault(source, t.to) != t.to:
+                        problems.append((f"events.{event}.transitions[{i}].to",
+                                         f"{event!r} already leads from {source!r} to "
+                                         f"{leads[source]!r}; one event leads out of a state to "
+                                         "one state only"))
+                    if (source, t.role) in roles:
+                        problems.append((f"events.{event}.transitions[{i}].role",
+                                         f"the {t.role} may already {event!r} from {source!r}"))
+                    roles.add((source, t.role))
                 if t.to not in self.states:
                     problems.append((f"events.{event}.transitions[{i}].to",
                                      f"unknown state {t.to!r}"))
