@@ -101,6 +101,18 @@ def _transition_out_of_final(d):
     d["events"]["submit"]["transitions"][0]["from"].append("withdrawn")
 
 
+def _one_event_two_targets(d):
+    # `reject` would leave `submitted` for `rejected` (reviewer) and for `returned` (approver): the
+    # state machine can follow only one of them, whoever fires it.
+    d["events"]["reject"]["transitions"].append(
+        {"from": ["submitted"], "to": "returned", "role": "approver"})
+
+
+def _same_role_twice(d):
+    d["events"]["return"]["transitions"].append(
+        {"from": ["submitted"], "to": "returned", "role": "reviewer"})
+
+
 BROKEN = [
     # (title, change, key the message must name, words the message must contain)
     (CITIZEN, _delete("pass_rule"), "pass_rule", "Field required"),
@@ -136,6 +148,12 @@ BROKEN = [
     (CITIZEN, _unreachable_state, "states", "archived"),
     (UNIT_TITLE, _trap_state, "states", "on_hold"),
     (CITIZEN, _transition_out_of_final, "states", "withdrawn"),
+    (CITIZEN, _one_event_two_targets, "events.reject.transitions[2].to", "submitted"),
+    (UNIT_TITLE, _same_role_twice, "events.return.transitions[1].role", "reviewer"),
+    (UNIT_TITLE, _set({"month": 2, "day": 30}, "deadlines", "submit_by"),
+     "deadlines.submit_by", "30"),
+    (UNIT_TITLE, _set({"month": 4, "day": 31}, "deadlines", "approve_by"),
+     "deadlines.approve_by", "31"),
 ]
 
 
