@@ -30,22 +30,19 @@ import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sqlalchemy import select, text
 
-from sqlalchemy import select, text  # noqa: E402
-
-from certify import clock, create_app  # noqa: E402
-from certify.extensions import db  # noqa: E402
-from certify.models import Unit  # noqa: E402
-from certify.services import progress, units  # noqa: E402
-from certify.workflow import workflow  # noqa: E402
+from certify import clock, create_app
+from certify.extensions import db
+from certify.models import Unit
+from certify.services import progress, units
+from certify.workflow import workflow
 
 CITIZEN, UNIT_TITLE = "cong-dan-hoc-tap", "don-vi-hoc-tap"
 PROVINCE_CITIZENS = 3_700_000
@@ -166,7 +163,7 @@ def weekdays(first: date, last: date) -> list[date]:
 def load_recognitions(tree, today, rng, n_citizens, n_organizations) -> dict:
     """Insert households, persons, organizations, decisions, nominations, recognitions and the
     counter rows, as the engine would have left them."""
-    now = stamp(datetime.now(timezone.utc))
+    now = stamp(datetime.now(UTC))
     every_weekday = weekdays(START, today)
     # District decisions: the 1st and 15th of each month (next weekday).
     decision_days = sorted({next(d for d in every_weekday if d >= date(y, m, day_of_month))

@@ -48,7 +48,7 @@ def register(app: Flask) -> None:
 
         Run `flask --app certify init-db` first. Refuses when the database already holds units.
         """
-        from .errors import CertifyError
+        from .errors import CertifyError, Invalid
         from .services import demo
 
         _require_schema()
@@ -60,6 +60,8 @@ def register(app: Flask) -> None:
                       + ", ".join(exc.details["usernames"]) + ".", exc)
             _fail("Không nạp dữ liệu mẫu: cơ sở dữ liệu đã có đơn vị hành chính. Dữ liệu mẫu chỉ "
                   "nạp vào cơ sở dữ liệu trống (tạo cơ sở dữ liệu mới rồi chạy init-db).", exc)
+        except Invalid as exc:
+            _fail("Không nạp dữ liệu mẫu.", exc)
         except CertifyError as exc:
             _fail("Nạp dữ liệu mẫu thất bại giữa chừng; hãy tạo lại cơ sở dữ liệu rồi chạy lại.",
                   exc)
@@ -146,7 +148,7 @@ def _number(value: int) -> str:
 
 def _table(header: tuple, rows: list[tuple]) -> None:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     click.echo(line.format(*header).rstrip())
     click.echo("  ".join("-" * w for w in widths))
     for row in rows:

@@ -9,8 +9,16 @@ from sqlalchemy import func, select, text
 
 from certify import clock, create_app
 from certify.extensions import db
-from certify.models import (Denominator, Nomination, Organization, Person, ProgressDelta,
-                            Recognition, Unit, User)
+from certify.models import (
+    Denominator,
+    Nomination,
+    Organization,
+    Person,
+    ProgressDelta,
+    Recognition,
+    Unit,
+    User,
+)
 from certify.services import accounts, progress
 from certify.services.demo import read_data
 from certify.workflow import workflow
@@ -136,6 +144,13 @@ def test_demo_data_refuses_when_a_demo_username_is_taken(runner, ctx):
     assert "admin-demo" in result.output
     assert count(Unit) == 0
     assert accounts.authenticate("admin-demo", "my own passphrase") is not None
+
+
+def test_demo_data_refuses_a_short_password_before_loading_anything(runner, ctx):
+    result = runner.invoke(args=["demo-data", "--password", "short"])
+    assert result.exit_code == 1
+    assert "password:" in result.output
+    assert count(Unit) == 0 and count(User) == 0
 
 
 def test_commands_ask_for_init_db_when_the_schema_is_missing(tmp_path):

@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import func, select
 
 from .. import clock, rubric
-from ..errors import CertifyError
+from ..errors import CertifyError, invalid
 from ..extensions import db
 from ..models import Nomination, Unit, User
 from ..workflow import workflows
@@ -29,7 +29,6 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "bim-son.yaml"
 # The day of the year the district signs its recognition decision for the year before
 # (TT 24/2023: recognition before 15 February).
 DECISION_DAY = (2, 10)
-SIGNER = "Chủ tịch UBND thị xã Bỉm Sơn"
 
 # How each nomination of the demo ends up. "approved_decision" and "revoked" go through a
 # recognition decision for last year's evaluation; "expired" through the decision of the year
@@ -73,6 +72,9 @@ def load(*, password: str | None = None, today: date | None = None, seed: int = 
 
     `password` gives every account the same password; otherwise each gets a random one.
     """
+    if password is not None and len(password) < accounts.MIN_PASSWORD:
+        raise invalid("password", "too_short",
+                      f"The password needs at least {accounts.MIN_PASSWORD} characters.")
     if db.session.scalar(select(func.count()).select_from(Unit)):
         raise AlreadyLoaded("The database already holds administrative units; the demo data "
                             "is loaded only into an empty database.")
@@ -191,17 +193,18 @@ class _Loader:
                                      f"Hộ ông {head}")
             born = self.rng.randint(1968, 1985)
             members = [
-                dict(full_name=head, gender="male", birth_year=born,
-                     target_group=self.rng.choice(["worker", "staff_business"]),
-                     occupation=self.rng.choice(["Công nhân xi măng", "Giáo viên", "Kinh doanh"])),
-                dict(full_name=spouse, gender="female", birth_year=born + self.rng.randint(0, 4),
-                     target_group="commune_resident", occupation="Nội trợ"),
-                dict(full_name=f"{family} {self.rng.choice(names['female'])}", gender="female",
-                     birth_year=born + self.rng.randint(22, 27), target_group="learner",
-                     occupation="Sinh viên"),
-                dict(full_name=f"{family} {self.rng.choice(names['male'])}", gender="male",
-                     birth_year=born + self.rng.randint(24, 30), target_group="worker",
-                     occupation="Công nhân"),
+                {"full_name": head, "gender": "male", "birth_year": born,
+                 "target_group": self.rng.choice(["worker", "staff_business"]),
+                 "occupation": self.rng.choice(["Công nhân xi măng", "Giáo viên", "Kinh doanh"])},
+                {"full_name": spouse, "gender": "female",
+                 "birth_year": born + self.rng.randint(0, 4),
+                 "target_group": "commune_resident", "occupation": "Nội trợ"},
+                {"full_name": f"{family} {self.rng.choice(names['female'])}", "gender": "female",
+                 "birth_year": born + self.rng.randint(22, 27), "target_group": "learner",
+                 "occupation": "Sinh viên"},
+                {"full_name": f"{family} {self.rng.choice(names['male'])}", "gender": "male",
+                 "birth_year": born + self.rng.randint(24, 30), "target_group": "worker",
+                 "occupation": "Công nhân"},
             ]
             persons = [people.add_person(household, {**m, "ethnicity": names["ethnicity"],
                                                      "national_id": self.national_id(m)})
@@ -265,7 +268,8 @@ class _Loader:
             approver = db.session.get(User, approver_id)
             prefix = "".join(part[0] for part in wf.code.split("-")).upper()
             nominations.issue_decision(approver, number=f"{number:02d}/QĐ-UBND-{prefix}-{day.year}",
-                                       date_=day, signer=SIGNER, nomination_ids=ids)
+                                       date_=day, signer=f"Chủ tịch UBND {approver.unit.name}",
+                                       nomination_ids=ids)
         for nid in to_revoke:
             n = db.session.get(Nomination, nid)
             approver = self.official(wf, "approver", n.unit)
