@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from certify.models import Decision, Recognition
+from certify.models import Decision
 
 from .web_support import Site, sign_in, text
 

@@ -229,7 +229,7 @@ def test_receipt_is_printable(household, site):
     nid = site.nomination("submitted")
     page = text(household.get(f"/household/nominations/{nid}/receipt"))
     assert site.nomination_row(nid).receipt_code in page
-    assert "window.print()" in page
+    assert "data-print" in page and "print.js" in page
 
 
 def test_household_pages_in_english(household, site):
@@ -238,3 +238,15 @@ def test_household_pages_in_english(household, site):
     page = text(household.get(f"/household/nominations/{nid}"))
     assert "Self-assessment" in page and "Up to 10 points" in page
     assert "Reads and keeps up with information" in page
+
+
+def test_form_messages_are_vietnamese_too(household, site):
+    before = site.count(Person)
+    response = household.post("/household/members/new", data={
+        "full_name": "A" * 201, "national_id": "038199001234", "birth_year": "1990",
+        "gender": "robot", "target_group": "worker"})
+    assert response.status_code == 422
+    page = text(response)
+    assert "Tối đa 200 ký tự." in page and "Lựa chọn không hợp lệ." in page
+    assert "Not a valid choice" not in page and "cannot be longer" not in page
+    assert site.count(Person) == before

@@ -7,7 +7,7 @@ import pytest
 from certify.extensions import db
 from certify.models import Nomination
 
-from .web_support import Site, sign_in, text
+from .web_support import Site, text
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from certify.models import Nomination
 
 from .factories import CITIZEN_PASS, person
 from .web_support import Site, sign_in, text

@@ -142,3 +142,14 @@ def test_dates_and_numbers_in_vietnamese(app):
         assert filters.number(3700000) == "3.700.000"
         # 17:30 UTC is 00:30 the next day in Hà Nội.
         assert filters.moment(datetime(2026, 3, 7, 17, 30, tzinfo=timezone.utc)) == "08/03/2026 00:30"
+
+
+def test_pages_load_nothing_from_elsewhere(client):
+    response = client.get("/signin")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    html = text(response)
+    assert "http://" not in html and "https://" not in html
+    assert client.get("/static/app.css").status_code == 200
+    assert len(client.get("/static/app.css").data) < 10_000

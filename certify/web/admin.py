@@ -21,7 +21,8 @@ from ..workflow import workflows
 from .filters import LEVELS as LEVEL_NAMES
 from .filters import ROLES as ROLE_NAMES
 from .filters import loc
-from .helpers import ActionForm, WholeNumberField, choices, int_arg, roles
+from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, int_arg,
+                      roles)
 from .messages import reasons
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,22 +30,25 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 class UnitForm(FlaskForm):
     code = StringField(_l("Mã đơn vị"), validators=[InputRequired(_l("Hãy nhập mã đơn vị.")),
-                                                     Length(max=20)])
-    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")), Length(max=200)])
-    level = SelectField(_l("Cấp"))
-    parent_code = SelectField(_l("Đơn vị cấp trên"), validators=[Optional()])
+                                                     MaxLength(20)])
+    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")), MaxLength(200)])
+    level = SelectField(_l("Cấp"), invalid_choice_message=INVALID_CHOICE)
+    parent_code = SelectField(_l("Đơn vị cấp trên"), invalid_choice_message=INVALID_CHOICE,
+                              validators=[Optional()])
 
 
 class AccountForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"), validators=[
-        InputRequired(_l("Hãy nhập tên đăng nhập.")), Length(max=80)])
-    display_name = StringField(_l("Tên hiển thị"), validators=[Optional(), Length(max=200)])
+        InputRequired(_l("Hãy nhập tên đăng nhập.")), MaxLength(80)])
+    display_name = StringField(_l("Tên hiển thị"), validators=[Optional(), MaxLength(200)])
     password = PasswordField(_l("Mật khẩu"), validators=[
         InputRequired(_l("Hãy nhập mật khẩu.")),
         Length(min=8, message=_l("Mật khẩu cần ít nhất 8 ký tự."))])
-    role = SelectField(_l("Vai trò"))
-    unit_code = SelectField(_l("Đơn vị hành chính"), validators=[Optional()])
-    organization_id = SelectField(_l("Cơ quan, đơn vị"), validators=[Optional()])
+    role = SelectField(_l("Vai trò"), invalid_choice_message=INVALID_CHOICE)
+    unit_code = SelectField(_l("Đơn vị hành chính"), invalid_choice_message=INVALID_CHOICE,
+                            validators=[Optional()])
+    organization_id = SelectField(_l("Cơ quan, đơn vị"), invalid_choice_message=INVALID_CHOICE,
+                                  validators=[Optional()])
 
 
 class PasswordForm(FlaskForm):
@@ -54,8 +58,8 @@ class PasswordForm(FlaskForm):
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")), Length(max=300)])
-    unit_code = SelectField(_l("Đơn vị hành chính"))
+    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")), MaxLength(300)])
+    unit_code = SelectField(_l("Đơn vị hành chính"), invalid_choice_message=INVALID_CHOICE)
     members_count = WholeNumberField(_l("Số thành viên"), validators=[
         InputRequired(_l("Hãy nhập số thành viên.")),
         NumberRange(min=0, message=_l("Số thành viên không được âm."))])

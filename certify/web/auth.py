@@ -11,11 +11,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from ..extensions import limiter
 from ..services import accounts
 from . import LANGUAGES
+from .helpers import MaxLength
 
 bp = Blueprint("auth", __name__)
 
@@ -30,9 +31,9 @@ HOME = {
 
 class SignInForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"),
-                           validators=[DataRequired(_l("Hãy nhập tên đăng nhập.")), Length(max=80)])
+                           validators=[DataRequired(_l("Hãy nhập tên đăng nhập.")), MaxLength(80)])
     password = PasswordField(_l("Mật khẩu"),
-                             validators=[DataRequired(_l("Hãy nhập mật khẩu.")), Length(max=200)])
+                             validators=[DataRequired(_l("Hãy nhập mật khẩu.")), MaxLength(200)])
 
 
 class SignOutForm(FlaskForm):

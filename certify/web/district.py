@@ -9,17 +9,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DateField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
 from .. import clock
-from ..errors import Forbidden, Invalid, NotFound, TransitionNotAllowed
+from ..errors import Invalid, NotFound, TransitionNotAllowed
 from ..extensions import db
-from ..models import Nomination, Recognition
+from ..models import Recognition
 from ..services import certificates, nominations
 from .errors import page
-from .helpers import flash_error, int_arg, roles
+from .helpers import MaxLength, int_arg, roles
 from .messages import describe
 
 bp = Blueprint("district", __name__)
@@ -41,11 +40,11 @@ class VietnameseDateField(DateField):
 
 class DecisionForm(FlaskForm):
     number = StringField(_l("Số quyết định"), validators=[
-        InputRequired(_l("Hãy nhập số quyết định.")), Length(max=64)])
+        InputRequired(_l("Hãy nhập số quyết định.")), MaxLength(64)])
     date = VietnameseDateField(_l("Ngày quyết định"), validators=[
         InputRequired(_l("Hãy nhập ngày quyết định."))])
     signer = StringField(_l("Người ký"), validators=[
-        InputRequired(_l("Hãy nhập người ký.")), Length(max=200)])
+        InputRequired(_l("Hãy nhập người ký.")), MaxLength(200)])
 
 
 def _selected() -> list[int]:
@@ -97,7 +96,7 @@ def issue():
     except NotFound:
         db.session.rollback()
         abort(404)
-    except TransitionNotAllowed as error:
+    except TransitionNotAllowed:
         db.session.rollback()
         return page(409, _("Một số hồ sơ không còn ở trạng thái “Đã thẩm định” (có thể người khác "
                            "vừa xử lý). Chưa có gì được ghi; hãy chọn lại."),

@@ -8,6 +8,7 @@ from flask import abort, flash
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
+from wtforms.validators import Length
 from flask_babel import lazy_gettext as _l
 
 from ..errors import CertifyError
@@ -59,6 +60,15 @@ class ActionForm(FlaskForm):
             return int(self.version.data)
         except (TypeError, ValueError):
             return None
+
+
+def MaxLength(limit: int) -> Length:  # noqa: N802 (reads like the validator it builds)
+    """Length(max=...) with our message (WTForms has no Vietnamese catalogue)."""
+    return Length(max=limit, message=_l("Tối đa %(max)d ký tự."))
+
+
+# For every SelectField: a value that is not among the choices.
+INVALID_CHOICE = _l("Lựa chọn không hợp lệ.")
 
 
 def choices(pairs) -> list:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from .. import clock, rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
@@ -21,7 +21,8 @@ from ..workflow import engine, workflow, workflows
 from . import assessment
 from .conflict import conflict
 from .filters import GENDERS, TARGET_GROUPS
-from .helpers import ActionForm, WholeNumberField, choices, flash_error, int_arg, roles
+from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, flash_error,
+                      int_arg, roles)
 from .messages import reason
 
 bp = Blueprint("household", __name__, url_prefix="/household")
@@ -31,16 +32,18 @@ APPLICANTS = ("household", "organization")
 
 class MemberForm(FlaskForm):
     full_name = StringField(_l("Họ và tên"), validators=[
-        DataRequired(_l("Hãy nhập họ và tên.")), Length(max=200, message=_l("Họ và tên quá dài."))])
+        DataRequired(_l("Hãy nhập họ và tên.")), MaxLength(200)])
     national_id = StringField(_l("Số CCCD (12 chữ số)"), validators=[
         DataRequired(_l("Hãy nhập số CCCD."))])
     birth_year = WholeNumberField(_l("Năm sinh"), validators=[
         InputRequired(_l("Hãy nhập năm sinh.")),
         NumberRange(1900, 2100, message=_l("Năm sinh không hợp lệ."))])
-    gender = SelectField(_l("Giới tính"), choices=choices(GENDERS.items()))
-    target_group = SelectField(_l("Đối tượng"), choices=choices(TARGET_GROUPS.items()))
-    ethnicity = StringField(_l("Dân tộc"), validators=[Optional(), Length(max=64)])
-    occupation = StringField(_l("Nghề nghiệp, nơi làm việc"), validators=[Optional(), Length(max=200)])
+    gender = SelectField(_l("Giới tính"), invalid_choice_message=INVALID_CHOICE,
+                         choices=choices(GENDERS.items()))
+    target_group = SelectField(_l("Đối tượng"), invalid_choice_message=INVALID_CHOICE,
+                               choices=choices(TARGET_GROUPS.items()))
+    ethnicity = StringField(_l("Dân tộc"), validators=[Optional(), MaxLength(64)])
+    occupation = StringField(_l("Nghề nghiệp, nơi làm việc"), validators=[Optional(), MaxLength(200)])
 
     def data_for_service(self) -> dict:
         return {"full_name": self.full_name.data, "national_id": (self.national_id.data or "").strip(),
@@ -61,7 +64,7 @@ class MemberForm(FlaskForm):
 
 
 class NominateForm(ActionForm):
-    year = SelectField(_l("Năm đánh giá"), coerce=int)
+    year = SelectField(_l("Năm đánh giá"), invalid_choice_message=INVALID_CHOICE, coerce=int)
 
 
 def _years() -> list[tuple[int, str]]:

@@ -4,7 +4,6 @@ They show no personal data (initials only) and are rate-limited like the public 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from .. import clock
 from ..errors import NotFound

@@ -19,7 +19,7 @@ from . import assessment
 from .conflict import conflict
 from .errors import page
 from .filters import TARGET_GROUPS, loc, state_name
-from .helpers import ActionForm, choices, int_arg, roles
+from .helpers import INVALID_CHOICE, ActionForm, choices, int_arg, roles
 from .messages import describe
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -33,10 +33,13 @@ class QueueFilters(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
-    state = SelectField(_l("Trạng thái"), validators=[Optional()])
-    title = SelectField(_l("Danh hiệu"), validators=[Optional()])
+    state = SelectField(_l("Trạng thái"), invalid_choice_message=INVALID_CHOICE,
+                        validators=[Optional()])
+    title = SelectField(_l("Danh hiệu"), invalid_choice_message=INVALID_CHOICE,
+                        validators=[Optional()])
     year = StringField(_l("Năm"), validators=[Optional()])
-    target_group = SelectField(_l("Đối tượng"), validators=[Optional()])
+    target_group = SelectField(_l("Đối tượng"), invalid_choice_message=INVALID_CHOICE,
+                               validators=[Optional()])
     q = SearchField(_l("Tìm theo tên (không cần dấu)"), validators=[Optional()])
 
 
