@@ -213,6 +213,12 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Dec
     decision = Decision(number=number, date=date_, signer=signer, unit_id=actor.unit_id,
                         created_by_id=actor.id)
     db.session.add(decision)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        # A simultaneous decision over other nominations took the number after the check above
+        # (on PostgreSQL the row locks do not serialise those two).
+        raise invalid("number", "taken", f"Decision {number} already exists.") from exc
     for nid in nomination_ids:
         engine.fire(rows[nid], "approve", actor, engine.Payload(decision=decision))
     db.session.commit()
