@@ -230,3 +230,42 @@ def test_a_decision_racing_single_approvals(app, world):
     assert db.session.scalar(select(func.count()).select_from(Recognition)) == 1
     assert db.session.scalar(select(func.count()).select_from(HistoryEntry)
                              .where(HistoryEntry.event == "approve")) == 1
+
+
+def test_two_decisions_with_the_same_number_over_different_nominations(app, world):
+    """Row locks do not serialise decisions over different nominations: the decision number's
+    uniqueness within the unit must still answer 422, never a server error."""
+    subjects = [world.person_a] + [person(world.household_a, f"Người {i}")
+                                   for i in range(THREADS - 1)]
+    ids = [nomination_in(world, "verified", subject=s).id for s in subjects]
+    headers = sign_in(app, "approve")
+    calls = [post("/api/v1/decisions", headers,
+                  {"number": "7/QĐ-UBND", "date": "2026-01-20", "signer": "Chủ tịch UBND",
+                   "nomination_ids": [nid]}) for nid in ids]
+    results = race(app, calls)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [422] * (THREADS - 1), results
+    for status, body in results:
+        if status == 422:
+            assert [d["code"] for d in body["error"]["details"]] == ["taken"], body
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Decision)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Recognition)) == 1
+    states = sorted(record(nid)[0] for nid in ids)
+    assert states == ["approved"] + ["verified"] * (THREADS - 1)
+
+
+def test_simultaneous_creation_of_the_same_nomination(app, world):
+    headers = sign_in(app, "ho-a")
+    subject_id = world.person_a.id
+    calls = [post("/api/v1/nominations", headers,
+                  {"title": CITIZEN, "subject_id": subject_id, "year": 2026,
+                   "self_assessment": CITIZEN_PASS})] * THREADS
+    results = race(app, calls)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [409] * (THREADS - 1), results
+    assert {body["error"]["code"] for status, body in results if status == 409} == {"duplicate"}
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Nomination)) == 1
