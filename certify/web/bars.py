@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..services.progress import Progress
 
-ROW, LABEL, WIDTH, BAR = 26, 150, 360, 16
+ROW, LABEL, WIDTH, BAR = 26, 112, 180, 16
 
 
 @dataclass
@@ -28,4 +28,4 @@ def bars(result: Progress, percent) -> dict:
                         text=percent(ratio)))
     target_x = None if result.target is None else LABEL + min(result.target, 1) * WIDTH
     return {"rows": rows, "height": max(len(rows), 1) * ROW + 18, "label": LABEL, "width": WIDTH,
-            "bar": BAR, "target_x": target_x, "total_width": LABEL + WIDTH + 70}
+            "bar": BAR, "target_x": target_x, "total_width": LABEL + WIDTH + 50}

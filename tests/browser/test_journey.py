@@ -154,3 +154,24 @@ def test_english_switch(new_phone, site):
     page.goto("/household/")
     expect(page.get_by_role("heading", name="Household members")).to_be_visible()
     shot(page, "11-household-english")
+
+
+@pytest.mark.parametrize("username, paths", [
+    (None, ["/", "/lookup", "/verify", "/public/progress", "/rules/cong-dan-hoc-tap"]),
+    ("ho-a", ["/household/", "/household/members/new"]),
+    ("review-a", ["/review/", "/progress/"]),
+    ("approve", ["/district/", "/district/decisions/", "/progress/?unit=381"]),
+    ("admin", ["/admin/", "/admin/accounts", "/admin/organizations",
+               "/admin/units/16729/denominators"]),
+])
+def test_main_pages_fit_a_phone(new_phone, site, username, paths):
+    site.nomination("approved")
+    site.nomination("verified", year=2025)
+    page = new_phone()
+    if username:
+        sign_in(page, username)
+    for path in paths:
+        page.goto(path)
+        no_horizontal_scroll(page)
+        name = (username or "public") + path.replace("/", "-").replace("?", "-").rstrip("-")
+        shot(page, f"page-{name}")
