@@ -262,6 +262,11 @@ DECISION_DAYS = [date(2024, 12, 31), date(2025, 1, 15), date(2025, 2, 28), date(
                  date(2026, 1, 1), date(2026, 3, 1)]
 
 
+def decision_days() -> list[date]:
+    """Fixed past days, and days after today (a decision dated ahead, revoked before it starts)."""
+    return DECISION_DAYS + [today() + timedelta(days=20), today() + timedelta(days=400)]
+
+
 def _empty_tables() -> None:
     db.session.remove()
     with db.engine.begin() as conn:
@@ -324,6 +329,8 @@ class Scenario:
             action = ADVANCE.get(n.state, "create") if n is not None else "create"
             if action == "approve" and choice % 2:
                 action = "decide"
+            elif action == "revoke" and choice % 3:
+                action = "create"  # mostly keep the title, and apply for another year
         try:
             if action == "create" or n is None:
                 created = nominations.create(applicant, title=title, subject_id=subject.id,
@@ -337,7 +344,8 @@ class Scenario:
                     Nomination.state == "verified", Nomination.title_code == title)
                     .order_by(Nomination.id)).all()
                 self.decisions += 1
-                day = DECISION_DAYS[choice % len(DECISION_DAYS)]
+                days = decision_days()
+                day = days[choice % len(days)]
                 nominations.issue_decision(w.approver, number=f"{self.decisions}/QĐ-UBND",
                                            date_=day, signer="Chủ tịch UBND",
                                            nomination_ids=list(verified[: choice + 1]) or [n.id])
@@ -390,9 +398,9 @@ class Scenario:
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(ACTIONS + ["advance"] * 20),
-                          st.integers(0, 5)),
-                min_size=10, max_size=60))
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(ACTIONS + ["advance"] * 30),
+                          st.integers(0, 7)),
+                min_size=20, max_size=60))
 def test_counters_agree_with_recognitions_whatever_happens(ctx, operations):
     _empty_tables()  # the autouse clean-up runs once per test, not per example
     scenario = Scenario()
