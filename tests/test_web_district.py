@@ -163,3 +163,52 @@ def test_progress_of_a_unit_outside_scope_is_not_found(client, site):
     assert client.get("/progress/?unit=16729").status_code == 200
     assert client.get("/progress/?unit=16732").status_code == 404
     assert client.get("/progress/export.csv?unit=381").status_code == 404
+
+
+def _other_district_verified(site) -> tuple[int, int]:
+    """A verified nomination in another district (with its own ward, household and reviewer),
+    and a decision of that district's approver."""
+    def make(w):
+        from certify.services import accounts, nominations, people, units
+        from certify.workflow import engine
+
+        from .factories import CITIZEN_PASS, PASSWORD, next_national_id
+
+        units.create(code="382", name="Huyện Hà Trung", level="district", parent_code="38")
+        units.create(code="16800", name="Xã Hà Lĩnh", level="commune", parent_code="382")
+        home = accounts.create_user(username="ho-ha", password=PASSWORD, role="household",
+                                    unit_code="16800", display_name="Hộ Hà")
+        reviewer = accounts.create_user(username="review-ha", password=PASSWORD, role="reviewer",
+                                        unit_code="16800")
+        approver = accounts.create_user(username="approve-ha", password=PASSWORD, role="approver",
+                                        unit_code="382")
+        ids = []
+        for name in ("Hoàng Văn Em", "Hoàng Thị Gấm"):
+            p = people.add_person(home, {"full_name": name, "national_id": next_national_id(),
+                                         "birth_year": 1980, "gender": "male",
+                                         "target_group": "worker"})
+            n = nominations.create(home, title="cong-dan-hoc-tap", subject_id=p.id, year=2026,
+                                   self_assessment=dict(CITIZEN_PASS))
+            engine.apply(n.id, "submit", home, n.version)
+            engine.apply(n.id, "verify", reviewer, n.version,
+                         engine.Payload(assessment=dict(CITIZEN_PASS)))
+            ids.append(n.id)
+        decision = nominations.issue_decision(approver, number="1/QĐ-HT", date_=__import__(
+            "datetime").date(2026, 3, 1), signer="Chủ tịch", nomination_ids=[ids[1]])
+        return ids[0], decision.id
+    return site.run(make)
+
+
+def test_another_districts_nominations_and_decisions_are_out_of_reach(approver, site):
+    nid, decision_id = _other_district_verified(site)
+    mine = site.nomination("verified")
+    assert f'value="{nid}"' not in text(approver.get("/district/"))
+    assert approver.get(f"/review/nominations/{nid}").status_code == 404
+    assert approver.post("/district/decisions/confirm",
+                         data=_decision_form([mine, nid])).status_code == 404
+    assert approver.post("/district/decisions", data=_decision_form([mine, nid])).status_code == 404
+    assert site.nomination_row(nid).state == "verified" and site.nomination_row(mine).state == "verified"
+    assert site.count(Decision) == 1  # only the other district's own
+    assert approver.get(f"/district/decisions/{decision_id}").status_code == 404
+    assert approver.get(f"/district/decisions/{decision_id}/certificates.pdf").status_code == 404
+    assert "1/QĐ-HT" not in text(approver.get("/district/decisions/"))
