@@ -153,3 +153,15 @@ def test_pages_load_nothing_from_elsewhere(client):
     assert "http://" not in html and "https://" not in html
     assert client.get("/static/app.css").status_code == 200
     assert len(client.get("/static/app.css").data) < 10_000
+
+
+def test_sign_in_failures_count_the_same_through_the_api_and_the_page(client, site):
+    for _ in range(6):
+        assert client.post("/api/v1/auth/token", json={"username": "ho-a",
+                                                       "password": "nope"}).status_code == 401
+    for _ in range(4):
+        assert client.post("/signin", data={"username": "ho-a", "password": "nope"}).status_code == 401
+    assert client.post("/signin", data={"username": "ho-a",
+                                        "password": "correct horse battery"}).status_code == 429
+    assert client.post("/api/v1/auth/token", json={"username": "ho-a", "password":
+                                                   "correct horse battery"}).status_code == 429
