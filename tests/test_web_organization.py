@@ -46,3 +46,30 @@ def test_organization_cannot_see_household_members_pages(client, site):
     sign_in(client, "truong")
     assert client.get("/household/members/new").status_code == 403
     assert client.get(f"/household/members/{site.person_a}/edit").status_code == 403
+
+
+def test_unit_dossiers_show_their_deadlines_and_lateness(client, site, app):
+    from datetime import datetime, timezone
+
+    from certify.extensions import db
+    from certify.models import Nomination
+
+    nid = site.nomination("submitted", title="don-vi-hoc-tap", year=2025)
+    sign_in(client, "truong")
+    page = text(client.get(f"/household/nominations/{nid}"))
+    assert "Hạn nộp hồ sơ" in page and "15/01/2026" in page and "15/02/2026" in page
+
+    def late(w):  # it entered the queue on 20/01/2026 (the engine set it; we move the clock)
+        n = db.session.get(Nomination, nid)
+        n.submitted_at = datetime(2026, 1, 20, 3, 0, tzinfo=timezone.utc)
+        db.session.commit()
+    site.run(late)
+    assert "nộp muộn" in text(client.get(f"/household/nominations/{nid}"))
+    rules = text(client.get("/rules/don-vi-hoc-tap"))
+    assert "ngày 15/01 năm sau năm đánh giá" in rules
+
+
+def test_citizen_dossiers_have_no_deadline(client, site):
+    nid = site.nomination("submitted")
+    sign_in(client, "ho-a")
+    assert "Hạn nộp hồ sơ" not in text(client.get(f"/household/nominations/{nid}"))

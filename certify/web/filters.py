@@ -112,6 +112,9 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda v: str(ROLES.get(v, v or "")), "role_name")
     app.add_template_filter(lambda v: str(LEVELS.get(v, v or "")), "level_name")
 
+    from ..services import deadlines
+
     @app.context_processor
     def _globals():
-        return {"lang": lang(), "all_titles": lambda: list(workflows().values())}
+        return {"lang": lang(), "all_titles": lambda: list(workflows().values()),
+                "deadlines": deadlines.for_year, "submitted_late": deadlines.submitted_late}
