@@ -13,6 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(REPOSITORY / "templates"))
     configure(app, test_config)
+    app.json.ensure_ascii = False  # Vietnamese text as UTF-8, not \u escapes
     register_extensions(app)
     register_workflows(app)
     register_blueprints(app)

@@ -14,7 +14,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.certify-installed-$extras
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip setuptools wheel
-  .venv/bin/python -m pip install --quiet -e ".[$extras]"
+  # (this machine's pip configuration names local mirrors that may be absent: not worth a warning)
+  quiet() { "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2); }
+  quiet .venv/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+  quiet .venv/bin/python -m pip install --quiet -e ".[$extras]"
   touch "$stamp"
 fi
