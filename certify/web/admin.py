@@ -62,7 +62,8 @@ class OrganizationForm(FlaskForm):
     unit_code = SelectField(_l("Đơn vị hành chính"), invalid_choice_message=INVALID_CHOICE)
     members_count = WholeNumberField(_l("Số thành viên"), validators=[
         InputRequired(_l("Hãy nhập số thành viên.")),
-        NumberRange(min=0, message=_l("Số thành viên không được âm."))])
+        NumberRange(min=0, message=_l("Số thành viên không được âm.")),
+        NumberRange(max=10_000_000, message=_l("Số thành viên quá lớn."))])
 
 
 def _unit_choices(blank: bool):
@@ -106,7 +107,7 @@ def denominators(code: str):
     unit = unit_service.find(code)
     if unit is None:
         abort(404)
-    year = int_arg(request.values.get("year")) or clock.today().year
+    year = int_arg(request.values.get("year"), 2000, 2100) or clock.today().year
     titles = list(workflows().values())
     form = ActionForm()
     lines: list[str] = []
@@ -117,7 +118,7 @@ def denominators(code: str):
             raw = (request.form.get(wf.code) or "").strip().replace(".", "").replace(",", "")
             if not raw:
                 continue
-            if not raw.isdigit():
+            if not raw.isdigit() or int(raw) > 2**31 - 1:
                 lines.append(_("%(title)s: mẫu số phải là số nguyên không âm.", title=loc(wf.spec.name)))
                 bad = True
             else:
@@ -182,7 +183,7 @@ def _account(user_id: int) -> User:
     return user
 
 
-@bp.route("/accounts/<int:user_id>/active", methods=["POST"])
+@bp.route("/accounts/<id:user_id>/active", methods=["POST"])
 @roles("admin")
 def set_active(user_id: int):
     user = _account(user_id)
@@ -198,7 +199,7 @@ def set_active(user_id: int):
     return redirect(url_for("admin.accounts_page"))
 
 
-@bp.route("/accounts/<int:user_id>/password", methods=["POST"])
+@bp.route("/accounts/<id:user_id>/password", methods=["POST"])
 @roles("admin")
 def reset_password(user_id: int):
     user = _account(user_id)

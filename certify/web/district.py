@@ -119,14 +119,14 @@ def decisions():
                            result=nominations.list_decisions(current_user, page_no, 50))
 
 
-@bp.route("/district/decisions/<int:decision_id>")
+@bp.route("/district/decisions/<id:decision_id>")
 @roles("approver", "reviewer", "admin")
 def decision(decision_id: int):
     return render_template("district/decision.html",
                            decision=nominations.get_decision(current_user, decision_id))
 
 
-@bp.route("/district/decisions/<int:decision_id>/certificates.pdf")
+@bp.route("/district/decisions/<id:decision_id>/certificates.pdf")
 @roles("approver", "reviewer", "admin")
 def decision_pdf(decision_id: int):
     found = nominations.get_decision(current_user, decision_id)
@@ -135,7 +135,7 @@ def decision_pdf(decision_id: int):
     return _pdf(data, f"giay-chung-nhan-qd-{found.id}.pdf")
 
 
-@bp.route("/recognitions/<int:recognition_id>/certificate.pdf")
+@bp.route("/recognitions/<id:recognition_id>/certificate.pdf")
 @login_required
 def certificate(recognition_id: int):
     """One certificate, for anyone who may see its nomination (the household included)."""

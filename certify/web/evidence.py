@@ -19,7 +19,7 @@ def _back(nomination_id: int):
     return redirect(url_for("household.nomination", nomination_id=nomination_id) + "#evidence")
 
 
-@bp.route("/nominations/<int:nomination_id>/evidence", methods=["POST"])
+@bp.route("/nominations/<id:nomination_id>/evidence", methods=["POST"])
 @roles("household", "organization")
 def upload(nomination_id: int):
     # Refuse oversized bodies before they are read (413 page), a little above the file limit.
@@ -48,7 +48,7 @@ class _Empty:
         return b""
 
 
-@bp.route("/nominations/<int:nomination_id>/evidence/<token>/delete", methods=["POST"])
+@bp.route("/nominations/<id:nomination_id>/evidence/<token>/delete", methods=["POST"])
 @roles("household", "organization")
 def delete(nomination_id: int, token: str):
     if not ActionForm().validate_on_submit():
@@ -62,7 +62,7 @@ def delete(nomination_id: int, token: str):
     return _back(nomination_id)
 
 
-@bp.route("/nominations/<int:nomination_id>/evidence/<token>")
+@bp.route("/nominations/<id:nomination_id>/evidence/<token>")
 @login_required
 def download(nomination_id: int, token: str):
     path, record = evidence.get(current_user, nomination_id, token)

@@ -80,8 +80,11 @@ def choices(pairs) -> list:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-def int_arg(value) -> int | None:
+def int_arg(value, minimum: int = 1, maximum: int = 2**31 - 1) -> int | None:
+    """A whole number from a query or form value within bounds (ids, pages), else None: a huge
+    number must never reach the database driver."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if minimum <= number <= maximum else None

@@ -124,7 +124,7 @@ def add_member():
     return render_template("household/member.html", form=form, loose=loose, person=None), status
 
 
-@bp.route("/members/<int:person_id>/edit", methods=["GET", "POST"])
+@bp.route("/members/<id:person_id>/edit", methods=["GET", "POST"])
 @roles("household")
 def edit_member(person_id: int):
     person = people.get_person(current_user, person_id)
@@ -197,13 +197,13 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
         files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576), status
 
 
-@bp.route("/nominations/<int:nomination_id>")
+@bp.route("/nominations/<id:nomination_id>")
 @roles(*APPLICANTS)
 def nomination(nomination_id: int):
     return _render(_load(nomination_id))
 
 
-@bp.route("/nominations/<int:nomination_id>", methods=["POST"])
+@bp.route("/nominations/<id:nomination_id>", methods=["POST"])
 @roles(*APPLICANTS)
 def save(nomination_id: int):
     n = _load(nomination_id)
@@ -250,7 +250,7 @@ def _typed(wf, form) -> dict:
     return out
 
 
-@bp.route("/nominations/<int:nomination_id>/withdraw", methods=["POST"])
+@bp.route("/nominations/<id:nomination_id>/withdraw", methods=["POST"])
 @roles(*APPLICANTS)
 def withdraw(nomination_id: int):
     n = _load(nomination_id)
@@ -269,7 +269,7 @@ def withdraw(nomination_id: int):
     return redirect(url_for("household.nomination", nomination_id=nomination_id))
 
 
-@bp.route("/nominations/<int:nomination_id>/receipt")
+@bp.route("/nominations/<id:nomination_id>/receipt")
 @roles(*APPLICANTS)
 def receipt(nomination_id: int):
     n = _load(nomination_id)

@@ -64,7 +64,7 @@ def queue():
     form.title.choices = choices([("", _("Tất cả"))] + [(wf.code, loc(wf.spec.name))
                                                        for wf in workflows().values()])
     form.target_group.choices = choices([("", _("Tất cả"))] + list(TARGET_GROUPS.items()))
-    year = int_arg(args.get("year")) if args.get("year") else None
+    year = int_arg(args.get("year"), 1900, 2200) if args.get("year") else None
     page_no = max(int_arg(args.get("page")) or 1, 1)
     result = nominations.search(
         current_user, state=state or None, title=args.get("title") or None, year=year,
@@ -89,13 +89,13 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, comment="", 
         files=evidence.list_files(current_user, n.id)), status
 
 
-@bp.route("/nominations/<int:nomination_id>")
+@bp.route("/nominations/<id:nomination_id>")
 @roles(*STAFF)
 def nomination(nomination_id: int):
     return _render(nominations.get(current_user, nomination_id))
 
 
-@bp.route("/nominations/<int:nomination_id>", methods=["POST"])
+@bp.route("/nominations/<id:nomination_id>", methods=["POST"])
 @roles(*STAFF)
 def act(nomination_id: int):
     n = nominations.get(current_user, nomination_id)
