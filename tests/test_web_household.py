@@ -123,9 +123,10 @@ def test_nominate_opens_the_self_assessment_form(household, site):
 
 
 def test_nominating_twice_goes_to_the_open_dossier(household, site):
-    nid = _nominate(household, site.person_a)
+    # The same form sent twice (a stale page, a double tap).
     page = text(household.get("/household/"))
     year = page.split('name="year"')[1].split('value="')[1].split('"')[0]
+    nid = _nominate(household, site.person_a, year)
     response = household.post("/household/nominate", data={"person_id": site.person_a, "year": year},
                               follow_redirects=True)
     assert "đã có hồ sơ đang xử lý" in text(response)
@@ -250,3 +251,18 @@ def test_form_messages_are_vietnamese_too(household, site):
     assert "Tối đa 200 ký tự." in page and "Lựa chọn không hợp lệ." in page
     assert "Not a valid choice" not in page and "cannot be longer" not in page
     assert site.count(Person) == before
+
+
+def test_nominate_offers_only_years_without_an_open_dossier(household, site):
+    from certify import clock
+
+    with site.app.app_context():
+        this_year = clock.today().year
+    site.nomination("submitted", year=this_year)
+    page = text(household.get("/household/"))
+    member = page.split('id="member-')[1]
+    assert f'<option value="{this_year}">' not in member
+    assert f'<option value="{this_year - 1}">' in member
+    site.nomination("draft", year=this_year - 1)
+    member = text(household.get("/household/")).split('id="member-')[1]
+    assert "Đề nghị công nhận" not in member
