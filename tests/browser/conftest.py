@@ -29,9 +29,10 @@ class QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def live_url(app, database_url):
+def live_url(app, database_url, tmp_path_factory):
     """The same database as the `app` fixture (which built the schema), served over HTTP."""
-    live = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True})
+    live = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True,
+                       "EVIDENCE_FOLDER": str(tmp_path_factory.mktemp("evidence"))})
     server = make_server("127.0.0.1", 0, live, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

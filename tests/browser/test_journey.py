@@ -56,6 +56,13 @@ def test_whole_journey(new_phone, site, live_url):
 
     member = household.locator("section.card", has_text="Phạm Thị Dung")
     member.get_by_role("button", name=re.compile("Đề nghị công nhận")).click()
+    # Evidence for indicator 1.3, from the phone's files.
+    household.get_by_label("Tiêu chí", exact=True).select_option("1.3")
+    household.set_input_files('input[name="file"]', files=[{
+        "name": "giay-khen-clb-doc-sach.pdf", "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n% minh chung\n"}])
+    household.get_by_role("button", name="Tải lên").click()
+    expect(household.get_by_text("Đã tải lên giay-khen-clb-doc-sach.pdf cho tiêu chí 1.3.")).to_be_visible()
     fill_scores(household, SCORES[:5])
     # The running total follows the typing (JavaScript), before anything is sent.
     expect(household.locator("[data-total]")).to_have_text("41")
@@ -77,6 +84,9 @@ def test_whole_journey(new_phone, site, live_url):
     reviewer.get_by_role("button", name="Lọc").click()
     shot(reviewer, "04-review-queue")
     reviewer.get_by_role("link", name="Phạm Thị Dung").click()
+    with reviewer.expect_download() as evidence_file:
+        reviewer.get_by_role("link", name="giay-khen-clb-doc-sach.pdf").click()
+    assert open(evidence_file.value.path(), "rb").read().startswith(b"%PDF")
     reviewer.get_by_label(re.compile("Nhận xét")).fill("Bổ sung minh chứng tiêu chí 2.2")
     reviewer.get_by_role("button", name="Trả lại để bổ sung").click()
     expect(reviewer.get_by_text("Đã thực hiện “Trả lại để bổ sung”")).to_be_visible()
