@@ -266,3 +266,11 @@ def test_nominate_offers_only_years_without_an_open_dossier(household, site):
     site.nomination("draft", year=this_year - 1)
     member = text(household.get("/household/")).split('id="member-')[1]
     assert "Đề nghị công nhận" not in member
+
+
+def test_member_form_in_english(household, site):
+    household.get("/lang/en")
+    response = household.post("/household/members/new", data={
+        "full_name": "Lê Thị Hoa", "national_id": "12345", "birth_year": "1990",
+        "gender": "female", "target_group": "worker"})
+    assert "The citizen ID (CCCD) number has exactly 12 digits." in text(response)

@@ -213,3 +213,14 @@ def test_district_reviewer_sees_but_cannot_verify_citizens(client, site):
         CITIZEN_PASS, event="verify", version=row.version))
     assert response.status_code == 403
     assert site.nomination_row(nid).state == "submitted"
+
+
+def test_review_page_in_english(reviewer, site):
+    nid = site.nomination("submitted")
+    reviewer.get("/lang/en")
+    page = text(reviewer.get(f"/review/nominations/{nid}"))
+    assert "Return for changes" in page and ">Verify</button>" in page and "Self-assessed" in page
+    row = site.nomination_row(nid)
+    refused = reviewer.post(f"/review/nominations/{nid}", data=scores_form(
+        {**CITIZEN_PASS, "2.2": 4}, event="verify", version=row.version))
+    assert "Indicator 2.2: 4 points, below the minimum of 5." in text(refused)
