@@ -52,3 +52,18 @@ def test_odd_query_strings_answer_without_error(client, site, url):
 def test_odd_forms_answer_without_error(client, site, user, url, data):
     sign_in(client, user)
     assert client.post(url, data=data).status_code < 500
+
+
+@pytest.mark.parametrize("url", ["/review/?q=%00", "/lookup?code=A%00", "/verify/A%00B",
+                                 "/admin/units/%00/denominators"])
+def test_nul_bytes_are_a_bad_request(client, site, url):
+    sign_in(client, "admin")
+    assert client.get(url).status_code == 400
+
+
+def test_nul_bytes_in_a_form_are_a_bad_request(client, site):
+    sign_in(client, "ho-a")
+    response = client.post("/household/members/new", data={
+        "full_name": "A\x00B", "national_id": "038199001234", "birth_year": "1990",
+        "gender": "male", "target_group": "worker"})
+    assert response.status_code == 400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, abort, request, session
 from flask_babel import get_babel
 from werkzeug.routing import IntegerConverter
 
@@ -20,6 +20,19 @@ def select_locale() -> str:
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
+
+
+def _refuse_nul_bytes():
+    """A NUL byte is never part of a real name or code, and PostgreSQL refuses it in text: such a
+    request is a bad request (400), not a server error. Multipart bodies are left to their views,
+    which bound their size before reading them."""
+    if request.path.startswith("/api/"):
+        return
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in v for v in values):
+        abort(400)
 
 
 def _security_headers(response):
@@ -55,6 +68,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None  # the sign-in page says why on its own
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.after_request(_security_headers)
+    app.before_request(_refuse_nul_bytes)
     filters.register(app)
     errors.register(app)
     for module in (auth, household, evidence, review, district, public, progress, admin, rules):
