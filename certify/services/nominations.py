@@ -13,7 +13,7 @@ from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale
 from ..extensions import db
 from ..models import CLOSED_STATES, Decision, Nomination, Organization, Person, Unit, User
 from ..workflow import engine, workflow, workflows
-from . import scope
+from . import progress, scope
 from . import units as unit_service
 from .validate import Reasons, fold
 
@@ -219,6 +219,9 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Dec
         # A simultaneous decision over other nominations took the number after the check above
         # (on PostgreSQL the row locks do not serialise those two).
         raise invalid("number", "taken", f"Decision {number} already exists.") from exc
+    # Every subject locked up front, in id order: approvals lock subjects (progress counters), and
+    # two decisions taking them in different orders would deadlock.
+    progress.lock_subjects(rows.values())
     for nid in nomination_ids:
         engine.fire(rows[nid], "approve", actor, engine.Payload(decision=decision))
     db.session.commit()

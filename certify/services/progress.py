@@ -4,6 +4,10 @@ Holders come from the per-day counters in progress_deltas, which the workflow en
 same transaction as each recognition; answering costs grow with the number of units and of days
 with changes, never with the number of citizens. `recount()` derives the same figures from the
 recognitions themselves, for `flask check`.
+
+Holders are subjects, not recognitions (domain.md): a unit recognised for 2024 and again for 2025,
+both still valid, is one holder. The counters therefore follow, per subject, the days on which it
+holds at least one valid recognition of the title.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import Denominator, ProgressDelta, Recognition, Unit
+from ..models import Denominator, Nomination, Organization, Person, ProgressDelta, Recognition, Unit
 
 Interval = tuple[date, date] | None  # first and last day a recognition counts; None: never
 
@@ -26,18 +30,54 @@ def interval(recognition: Recognition) -> Interval:
     return (recognition.valid_from, end) if end >= recognition.valid_from else None
 
 
-def record_change(recognition: Recognition, unit: Unit, before: Interval, after: Interval) -> None:
-    """Move the recognition's counted days from `before` to `after`, for its unit and every
-    ancestor. Called by the workflow engine inside its transaction."""
+def held_days(recognitions) -> list[tuple[date, date]]:
+    """The days on which at least one of `recognitions` counts, as disjoint, sorted intervals."""
+    merged: list[tuple[date, date]] = []
+    for start, end in sorted(i for i in map(interval, recognitions) if i is not None):
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def lock_subjects(nominations) -> None:
+    """Hold the row locks of the nominations' subjects (PostgreSQL; SQLite's write transaction
+    already excludes every other writer), in id order, so that two approvals or revocations for
+    one subject queue and each sees the other's recognitions."""
+    for model, ids in ((Person, {n.person_id for n in nominations}),
+                       (Organization, {n.organization_id for n in nominations})):
+        ids.discard(None)
+        if ids:
+            db.session.execute(select(model.id).where(model.id.in_(sorted(ids)))
+                               .order_by(model.id).with_for_update())
+
+
+def subject_recognitions(nomination: Nomination) -> list[Recognition]:
+    """The stored recognitions of the nomination's title held by its subject, subject locked."""
+    lock_subjects([nomination])
+    same_subject = (Nomination.person_id == nomination.person_id if nomination.person_id is not None
+                    else Nomination.organization_id == nomination.organization_id)
+    # Autoflush on: one decision may approve two nominations (two years) of the same subject.
+    return list(db.session.scalars(
+        select(Recognition).join(Nomination, Nomination.id == Recognition.nomination_id)
+        .where(Recognition.title_code == nomination.title_code, same_subject)
+        .order_by(Recognition.id)))
+
+
+def record_change(title_code: str, unit: Unit, before: list[tuple[date, date]],
+                  after: list[tuple[date, date]]) -> None:
+    """Move a subject's held days (see `held_days`) from `before` to `after`, for its unit and
+    every ancestor. Called by the workflow engine inside its transaction."""
     changes: dict[date, int] = defaultdict(int)
-    if before is not None:
-        changes[before[0]] -= 1
-        changes[before[1] + timedelta(days=1)] += 1
-    if after is not None:
-        changes[after[0]] += 1
-        changes[after[1] + timedelta(days=1)] -= 1
+    for first, last in before:
+        changes[first] -= 1
+        changes[last + timedelta(days=1)] += 1
+    for first, last in after:
+        changes[first] += 1
+        changes[last + timedelta(days=1)] -= 1
     rows = [
-        {"unit_id": unit_id, "title_code": recognition.title_code, "day": day, "delta": delta}
+        {"unit_id": unit_id, "title_code": title_code, "day": day, "delta": delta}
         for unit_id in unit.ancestor_ids()
         for day, delta in changes.items()
         if delta
@@ -131,16 +171,21 @@ def progress(unit: Unit, workflow, as_of: date) -> Progress:
 
 
 def recount(title_code: str, as_of: date) -> dict[int, int]:
-    """Holders per unit (whole subtree) counted from the recognitions themselves — slow, exact."""
+    """Holders per unit (whole subtree) counted from the recognitions themselves — slow, exact.
+    A subject holding several valid recognitions counts once."""
     units = {u.id: u for u in db.session.scalars(select(Unit))}
-    counts: dict[int, int] = defaultdict(int)
-    for rec in db.session.scalars(
-            select(Recognition).where(Recognition.title_code == title_code,
-                                      Recognition.valid_from <= as_of,
-                                      Recognition.valid_until >= as_of)):
+    holding: dict[tuple[int | None, int | None], int] = {}
+    for rec, person_id, organization_id in db.session.execute(
+            select(Recognition, Nomination.person_id, Nomination.organization_id)
+            .join(Nomination, Nomination.id == Recognition.nomination_id)
+            .where(Recognition.title_code == title_code, Recognition.valid_from <= as_of,
+                   Recognition.valid_until >= as_of)):
         if rec.valid_on(as_of):
-            for unit_id in units[rec.unit_id].ancestor_ids():
-                counts[unit_id] += 1
+            holding[(person_id, organization_id)] = rec.unit_id
+    counts: dict[int, int] = defaultdict(int)
+    for unit_id in holding.values():
+        for ancestor in units[unit_id].ancestor_ids():
+            counts[ancestor] += 1
     return {unit_id: counts.get(unit_id, 0) for unit_id in units}
 
 

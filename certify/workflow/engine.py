@@ -161,15 +161,21 @@ def _grant(wf: Workflow, nomination: Nomination, decision: Decision | None) -> N
     start = decision.date if decision is not None else clock.today()
     until = clock.add_years(start, wf.spec.valid_years) - timedelta(days=1)
     points = rubric.total(nomination.review_assessment)
+    # Holders are subjects: the counters move by the days this recognition adds to those the
+    # subject already holds the title on (an earlier recognition may still be valid).
+    held = progress.subject_recognitions(nomination)
     recognition = Recognition(
         nomination=nomination, code=random_code(12), title_code=nomination.title_code,
         unit_id=nomination.unit_id, valid_from=start, valid_until=until,
         grade=rubric.grade(wf.spec.grades, points), decision=decision)
     db.session.add(recognition)
-    progress.record_change(recognition, nomination.unit, None, progress.interval(recognition))
+    progress.record_change(nomination.title_code, nomination.unit, progress.held_days(held),
+                           progress.held_days(held + [recognition]))
 
 
 def _end(recognition: Recognition, on: date | None = None) -> None:
-    before = progress.interval(recognition)
+    held = progress.subject_recognitions(recognition.nomination)
+    before = progress.held_days(held)
     recognition.revoked_on = on or clock.today()
-    progress.record_change(recognition, recognition.unit, before, progress.interval(recognition))
+    progress.record_change(recognition.title_code, recognition.unit, before,
+                           progress.held_days(held))
