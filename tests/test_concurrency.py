@@ -269,3 +269,22 @@ def test_simultaneous_creation_of_the_same_nomination(app, world):
     assert {body["error"]["code"] for status, body in results if status == 409} == {"duplicate"}
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Nomination)) == 1
+
+
+def test_simultaneous_approvals_for_one_subject_count_one_holder(app, world):
+    """Approvals of one subject's nominations for several years, at once: the subject holds the
+    title once, so every counter must say 1 (the subject's row lock makes them queue)."""
+    ids = [nomination_in(world, "verified", year=year).id for year in (2025, 2026, 2027)]
+    headers = sign_in(app, "approve")
+    calls = []
+    for i, nid in enumerate(ids):
+        calls.append(post(f"/api/v1/nominations/{nid}/events", headers,
+                          {"event": "approve", "version": record(nid)[1]}))
+    results = race(app, calls)
+    assert [status for status, _ in results] == [200] * len(ids), results
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Recognition)) == len(ids)
+    today = db.session.scalars(select(Recognition.valid_from)).first()
+    for unit in (world.ward_a, world.district, world.province):
+        assert progress.holders([unit.id], CITIZEN, today)[unit.id] == 1
+    assert progress.discrepancies(CITIZEN, today) == []

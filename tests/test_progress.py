@@ -242,6 +242,43 @@ def test_revocation_drops_the_holder_from_the_day_of_revocation(subjects):
         assert progress.discrepancies(CITIZEN, day) == []
 
 
+@pytest.mark.parametrize("title", [CITIZEN, UNIT_TITLE])
+def test_a_subject_holding_two_valid_recognitions_is_one_holder(subjects, title):
+    """Holders are subjects (domain.md): a title recognised for 2025 and again for 2026, both
+    still valid, counts its holder once."""
+    w = subjects.w
+    subject = w.person_a if title == CITIZEN else w.organization
+    earlier = today() - timedelta(days=100)
+    first = drive(subjects, title, subject, "approved", year=2025, decided=earlier)
+    second = drive(subjects, title, subject, "approved", year=2026)
+    first_until = first.recognition.valid_until
+    assert first_until >= today()  # both valid today
+    for unit in (w.province, w.district, w.ward_a if title == CITIZEN else w.district):
+        assert holders_on(unit, title, earlier) == 1
+        assert holders_on(unit, title, today()) == 1
+        assert holders_on(unit, title, first_until + timedelta(days=1)) == 1
+    assert progress.discrepancies(title, today()) == []
+    # Revoking the later one leaves the earlier one holding, until it runs out.
+    engine.apply(second.id, "revoke", w.approver, second.version,
+                 engine.Payload(comment="Trùng hồ sơ"))
+    assert holders_on(w.province, title, today()) == 1
+    assert holders_on(w.province, title, first_until) == 1
+    assert holders_on(w.province, title, first_until + timedelta(days=1)) == 0
+    for day in (today(), first_until, first_until + timedelta(days=1)):
+        assert progress.discrepancies(title, day) == []
+
+
+def test_one_decision_approving_two_years_of_one_subject_counts_one_holder(subjects):
+    w = subjects.w
+    ids = [drive(subjects, CITIZEN, w.person_a, "verified", year=y).id for y in (2025, 2026)]
+    decided = today() - timedelta(days=10)
+    nominations.issue_decision(w.approver, number="3/QĐ-UBND", date_=decided,
+                               signer="Chủ tịch UBND", nomination_ids=ids)
+    assert holders_on(w.ward_a, CITIZEN, decided) == 1
+    assert holders_on(w.province, CITIZEN, today()) == 1
+    assert progress.discrepancies(CITIZEN, today()) == []
+
+
 def test_a_verified_or_rejected_nomination_is_no_holder(subjects):
     w = subjects.w
     drive(subjects, CITIZEN, w.person_a, "verified")
@@ -282,14 +319,18 @@ def _counted(recognition: Recognition, day: date) -> bool:
 
 
 def _independent_holders(title: str, day: date) -> dict[int, int]:
-    """Holders per unit subtree, walking parents from each recognition's unit."""
-    counts = {u.id: 0 for u in db.session.scalars(select(Unit))}
+    """Holders per unit subtree: the subjects holding a valid recognition, each counted once,
+    walking parents from the subject's unit."""
+    holding: dict[tuple, Unit] = {}
     for r in db.session.scalars(select(Recognition).where(Recognition.title_code == title)):
         if _counted(r, day):
-            unit = r.nomination.unit
-            while unit is not None:
-                counts[unit.id] += 1
-                unit = unit.parent
+            n = r.nomination
+            holding[(n.person_id, n.organization_id)] = n.unit
+    counts = {u.id: 0 for u in db.session.scalars(select(Unit))}
+    for unit in holding.values():
+        while unit is not None:
+            counts[unit.id] += 1
+            unit = unit.parent
     return counts
 
 
