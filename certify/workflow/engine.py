@@ -141,7 +141,7 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     if "grant_recognition" in effects:
         _grant(wf, nomination, payload.decision)
     if "end_recognition" in effects and nomination.recognition is not None:
-        _end(nomination.recognition)
+        _end(nomination.recognition, reason=(payload.comment or "").strip() or None)
     return nomination
 
 
@@ -173,9 +173,10 @@ def _grant(wf: Workflow, nomination: Nomination, decision: Decision | None) -> N
                            progress.held_days(held + [recognition]))
 
 
-def _end(recognition: Recognition, on: date | None = None) -> None:
+def _end(recognition: Recognition, on: date | None = None, reason: str | None = None) -> None:
     held = progress.subject_recognitions(recognition.nomination)
     before = progress.held_days(held)
     recognition.revoked_on = on or clock.today()
+    recognition.revoke_reason = reason
     progress.record_change(recognition.title_code, recognition.unit, before,
                            progress.held_days(held))
