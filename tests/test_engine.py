@@ -396,6 +396,35 @@ def test_revoke_ends_the_recognition(world):
     assert not recognition.valid_on(today() + timedelta(days=1))
 
 
+def test_revoke_keeps_its_reason_on_the_recognition(world):
+    n = nomination_in(world, "approved")
+    nominations.fire(world.approver, n.id, "revoke", version=n.version,
+                     comment="  Khai man minh chứng  ")
+    db.session.expire_all()
+    recognition = db.session.get(Nomination, n.id).recognition
+    assert recognition.revoked_on == today()
+    assert recognition.revoke_reason == "Khai man minh chứng"
+
+
+def test_a_single_approval_may_cite_an_existing_decision(world):
+    first = nomination_in(world, "verified")
+    later = nomination_in(world, "verified", subject=person(world.household_a, "Vũ Thị Hoa"))
+    decided = date(2026, 1, 12)
+    decision = nominations.issue_decision(world.approver, number="21/QĐ-UBND", date_=decided,
+                                          signer="Chủ tịch UBND", nomination_ids=[first.id])
+    nominations.fire(world.approver, later.id, "approve", version=later.version,
+                     decision_id=decision.id)
+    s = snapshot(later.id)
+    assert s.state == "approved"
+    assert s.recognition[2:4] == (decided, date(2027, 1, 11)) and s.recognition[6] == decision.id
+    # Another district's approver cannot cite it: it does not exist for them.
+    unit_service.create(code="382", name="Huyện Hà Trung", level="district", parent_code="38")
+    elsewhere = user("approve-382", "approver", "382")
+    with pytest.raises(NotFound):
+        nominations.fire(elsewhere, first.id, "revoke", version=snapshot(first.id).version,
+                         comment="x", decision_id=decision.id)
+
+
 def test_a_decision_is_all_or_none(world):
     good = nomination_in(world, "verified")
     other = person(world.household_a, "Phạm Thị Dung", gender="female")
