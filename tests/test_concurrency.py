@@ -288,3 +288,28 @@ def test_simultaneous_approvals_for_one_subject_count_one_holder(app, world):
     for unit in (world.ward_a, world.district, world.province):
         assert progress.holders([unit.id], CITIZEN, today)[unit.id] == 1
     assert progress.discrepancies(CITIZEN, today) == []
+
+
+def test_decisions_over_crossing_subjects_neither_deadlock_nor_double_count(app, world):
+    """Two decisions over different nominations of the same two people, listed so that each
+    decision meets the people in the other order: both succeed, each person is one holder."""
+    second = person(world.household_a, "Bùi Văn Khoa")
+    n = {(p.id, year): nomination_in(world, "verified", subject=p, year=year).id
+         for p in (world.person_a, second) for year in (2025, 2026)}
+    a, b = world.person_a.id, second.id
+    batches = [[n[(a, 2025)], n[(b, 2026)]], [n[(b, 2025)], n[(a, 2026)]]]
+    accounts = ["approve", "approve-2"]
+    user("approve-2", "approver", world.district.code)
+    headers = {name: sign_in(app, name) for name in accounts}
+    calls = [post("/api/v1/decisions", headers[account],
+                  {"number": f"{i + 30}/QĐ-UBND", "date": "2026-02-02", "signer": "Chủ tịch UBND",
+                   "nomination_ids": ids})
+             for i, (account, ids) in enumerate(zip(accounts, batches))]
+    results = race(app, calls)
+    assert [status for status, _ in results] == [201, 201], results
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Recognition)) == 4
+    for day in (date(2026, 2, 2), date(2027, 2, 1)):
+        assert progress.holders([world.ward_a.id], CITIZEN, day)[world.ward_a.id] == 2
+        assert progress.discrepancies(CITIZEN, day) == []
+    assert progress.holders([world.ward_a.id], CITIZEN, date(2027, 2, 2))[world.ward_a.id] == 0
