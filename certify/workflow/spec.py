@@ -130,6 +130,10 @@ class TitleSpec(Strict):
         if len(initial) != 1:
             problems.append(("states", f"exactly one state must be initial, found {len(initial)}"))
         for event, spec in self.events.items():
+            if "pass_rule" in spec.needs and "complete_assessment" not in spec.needs:
+                # The pass rule alone would judge whatever indicators were scored.
+                problems.append((f"events.{event}.needs",
+                                 "pass_rule needs complete_assessment as well"))
             leads: dict[str, str] = {}  # source state -> the one state this event leads to
             roles: set[tuple[str, str]] = set()
             for i, t in enumerate(spec.transitions):
