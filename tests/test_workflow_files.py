@@ -150,6 +150,8 @@ BROKEN = [
     (CITIZEN, _transition_out_of_final, "states", "withdrawn"),
     (CITIZEN, _one_event_two_targets, "events.reject.transitions[2].to", "submitted"),
     (UNIT_TITLE, _same_role_twice, "events.return.transitions[1].role", "reviewer"),
+    (CITIZEN, _set(["pass_rule"], "events", "verify", "needs"), "events.verify.needs",
+     "complete_assessment"),
     (UNIT_TITLE, _set({"month": 2, "day": 30}, "deadlines", "submit_by"),
      "deadlines.submit_by", "30"),
     (UNIT_TITLE, _set({"month": 4, "day": 31}, "deadlines", "approve_by"),
