@@ -474,6 +474,8 @@ def test_a_ward_reviewer_sees_nothing_of_the_other_ward(world, state):
         assert nominations.search(reviewer, state=state, title=CITIZEN).total == 1
         with pytest.raises(NotFound):
             people.get_person(reviewer, foreign_person.id)
+        seen = people.search_persons(reviewer)
+        assert [p.id for p in seen.items] == [own.person_id] and seen.total == 1
         with pytest.raises(NotFound):
             unit_service.get_visible(reviewer, foreign.unit.code)
         before = snapshot(foreign.id)
