@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..database import writes
 from ..extensions import db
 from ..models import Denominator, Nomination, Organization, Person, ProgressDelta, Recognition, Unit
 
@@ -221,3 +222,20 @@ def for_viewer(viewer, title_code, unit_code, as_of: date | None) -> Progress:
     from .. import clock
 
     return progress(unit, wf, as_of or clock.today())
+
+
+@writes
+def rebuild(title_code: str) -> None:
+    """Recompute the title's counters from the recognitions, in one transaction (for a database
+    whose counters drifted, e.g. one written before holders were counted per subject)."""
+    db.session.execute(ProgressDelta.__table__.delete()
+                       .where(ProgressDelta.title_code == title_code))
+    by_subject: dict[tuple[int | None, int | None], list[Recognition]] = defaultdict(list)
+    for rec, person_id, organization_id in db.session.execute(
+            select(Recognition, Nomination.person_id, Nomination.organization_id)
+            .join(Nomination, Nomination.id == Recognition.nomination_id)
+            .where(Recognition.title_code == title_code).order_by(Recognition.id)):
+        by_subject[(person_id, organization_id)].append(rec)
+    for held in by_subject.values():
+        record_change(title_code, held[-1].unit, [], held_days(held))
+    db.session.commit()
