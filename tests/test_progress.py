@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from certify.errors import CertifyError
 from certify.extensions import db
-from certify.models import Nomination, Recognition, Unit
+from certify.models import Nomination, ProgressDelta, Recognition, Unit
 from certify.services import nominations, people, progress
 from certify.services import units as unit_service
 from certify.workflow import engine, workflow
@@ -277,6 +277,31 @@ def test_one_decision_approving_two_years_of_one_subject_counts_one_holder(subje
     assert holders_on(w.ward_a, CITIZEN, decided) == 1
     assert holders_on(w.province, CITIZEN, today()) == 1
     assert progress.discrepancies(CITIZEN, today()) == []
+
+
+def test_rebuild_recomputes_drifted_counters_from_the_recognitions(subjects):
+    w = subjects.w
+    drive(subjects, CITIZEN, w.person_a, "approved", year=2025,
+          decided=today() - timedelta(days=100))
+    drive(subjects, CITIZEN, w.person_a, "approved", year=2026)
+    drive(subjects, CITIZEN, w.person_b, "revoked")
+    drive(subjects, UNIT_TITLE, w.organization, "approved")
+    expected = {day: progress.recount(CITIZEN, day)
+                for day in (today() - timedelta(days=100), today(), today() + timedelta(days=300))}
+    # Counters drifted, as in a database written before holders were counted per subject.
+    db.session.execute(ProgressDelta.__table__.update()
+                       .where(ProgressDelta.title_code == CITIZEN)
+                       .values(delta=ProgressDelta.delta * 2))
+    db.session.commit()
+    assert progress.discrepancies(CITIZEN, today()) != []
+    units_before = progress.holders([w.province.id], UNIT_TITLE, today())
+
+    progress.rebuild(CITIZEN)
+    for day, counts in expected.items():
+        assert progress.discrepancies(CITIZEN, day) == []
+        assert progress.holders(list(counts), CITIZEN, day) == counts
+    assert progress.holders([w.province.id], CITIZEN, today())[w.province.id] == 1
+    assert progress.holders([w.province.id], UNIT_TITLE, today()) == units_before  # untouched
 
 
 def test_a_verified_or_rejected_nomination_is_no_holder(subjects):
