@@ -584,3 +584,23 @@ def test_two_tier_citizen_review_stays_with_the_ward(two_tier):
     engine.apply(n.id, "verify", w.reviewer_a, n.version,
                  engine.Payload(assessment=dict(CITIZEN_PASS)))
     assert snapshot(n.id).state == "verified"
+
+
+# -- dates are calendar dates in CERTIFY_TIMEZONE ------------------------------------------------
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])
+def test_an_approval_is_dated_in_the_configured_time_zone(app, database_url, zone):
+    """UTC+14 and UTC-12 are 26 hours apart: their calendar dates always differ, so the
+    recognition's first day tells which zone the engine used."""
+    zoned = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "TIMEZONE": zone})
+    with zoned.app_context():
+        try:
+            w = build_world()
+            n = nomination_in(w, "approved")
+            expected_day = datetime.now(ZoneInfo(zone)).date()
+            assert n.recognition.valid_from == expected_day
+            assert n.recognition.valid_until == \
+                same_day_years_later(expected_day, 1) - timedelta(days=1)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
