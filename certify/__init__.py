@@ -61,6 +61,9 @@ def register_workflows(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .extensions import csrf
+    from .routing import IdConverter
+
+    app.url_map.converters["id"] = IdConverter  # before any rule uses it
 
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     app.register_blueprint(api_bp)

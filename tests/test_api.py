@@ -394,3 +394,48 @@ def test_malformed_bodies_never_cause_a_server_error(world, api, body):
                       ("/organizations", "admin")):
         r = api.post(path, who, data=body, headers={"Content-Type": "application/json"})
         assert r.status_code in (400, 401, 422), (path, body, r.status_code)
+
+
+@pytest.mark.parametrize("path", ["/nominations/99999999999999999999", "/persons/2147483648",
+                                  "/decisions/99999999999999999999", "/users/0"])
+def test_ids_no_database_column_holds_are_simply_not_found(world, api, path):
+    r = api.get(path, "admin")
+    assert r.status_code == 404 and error_code(r) == "not_found"
+
+
+def test_huge_numbers_in_bodies_and_queries_are_client_errors(world, api):
+    huge = 10**20
+    r = api.post("/nominations", "ho-a", json={"title": CITIZEN, "subject_id": huge, "year": 2026})
+    assert r.status_code == 404
+    r = api.post("/decisions", "approve", json={"number": "9/QĐ", "date": "2026-01-10",
+                                                "signer": "A", "nomination_ids": [huge]})
+    assert r.status_code == 404
+    r = api.post("/organizations", "admin", json={"name": "X", "unit_code": "381",
+                                                  "members_count": huge})
+    assert r.status_code == 422
+    r = api.call("PUT", "/units/381/denominators/2026", "admin", json={CITIZEN: huge})
+    assert r.status_code == 422
+    assert api.get(f"/nominations?year={huge}", "admin").status_code == 422
+    assert api.get(f"/nominations?page={huge}", "admin").status_code == 422
+
+
+@pytest.mark.parametrize("call", [
+    ("GET", "/public/dossiers/A%00", None, None),
+    ("GET", "/public/recognitions/A%00B", None, None),
+    ("GET", "/nominations?q=an%00", "approve", None),
+    ("POST", "/auth/token", None, {"username": "ho-a\u0000", "password": "x"}),
+    ("POST", "/persons", "ho-a", {"full_name": "Lê\u0000", "national_id": "038000000077",
+                                  "birth_year": 1990, "gender": "male", "target_group": "worker"}),
+])
+def test_nul_characters_are_refused_as_bad_requests(world, api, call):
+    method, path, who, body = call
+    r = api.call(method, path, who, json=body)
+    assert r.status_code == 400 and error_code(r) == "bad_request"
+
+
+def test_a_comment_with_a_nul_character_changes_nothing(world, api):
+    n = nomination_in(world, "submitted")
+    r = api.post(f"/nominations/{n.id}/events", "review-a",
+                 json={"event": "return", "version": n.version, "comment": "x\u0000y"})
+    assert r.status_code == 400
+    assert api.get(f"/nominations/{n.id}", "review-a").get_json()["state"] == "submitted"

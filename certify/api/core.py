@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from ..errors import BadRequest, CertifyError, Forbidden, Invalid, Unauthorized
 from ..models import User
 from ..services import accounts
+from ..services.validate import MAX_INT
 from . import bp
 
 
@@ -74,12 +75,22 @@ def actor() -> User:
 def authenticate() -> None:
     """Every operation but the public ones needs `Authorization: Bearer <token>` (401 first)."""
     if request.endpoint in _PUBLIC_ENDPOINTS or request.endpoint is None:
+        refuse_nul()
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Sign in first: send Authorization: Bearer <token>.")
     g.actor, g.token = accounts.user_for_token(token.strip())
+    refuse_nul()
+
+
+def refuse_nul() -> None:
+    """A NUL character is never part of a real name, code or query, and PostgreSQL refuses it in
+    text: such a request is a bad request, not a server error."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                      for k, v in request.args.items(multi=True)):
+        raise BadRequest("The request contains a NUL character.")
 
 
 def parse(model: type[BaseModel]) -> BaseModel:
@@ -87,7 +98,7 @@ def parse(model: type[BaseModel]) -> BaseModel:
     when a required field is missing."""
     raw = request.get_data(cache=True)
     try:
-        return model.model_validate_json(raw or b"")
+        parsed = model.model_validate_json(raw or b"")
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         details = [{"field": ".".join(str(p) for p in e["loc"]) or "(body)", "code": e["type"],
@@ -96,6 +107,7 @@ def parse(model: type[BaseModel]) -> BaseModel:
             raise Invalid("Required fields are missing.", details) from exc
         raise BadRequest("The body is not a JSON object of the expected shape.",
                          [d for d in details if d["code"] != "missing"]) from exc
+    return parsed
 
 
 def query_int(name: str, default: int | None = None) -> int | None:
@@ -103,11 +115,15 @@ def query_int(name: str, default: int | None = None) -> int | None:
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise BadRequest(f"Query parameter {name} must be a whole number.",
                          [{"field": name, "code": "int_parsing",
                            "message": "not a whole number"}]) from None
+    if abs(number) > MAX_INT:
+        raise Invalid(f"Query parameter {name} is out of range.",
+                      [{"field": name, "code": "out_of_range", "message": "out of range"}])
+    return number
 
 
 def query_date(name: str) -> date | None:

@@ -9,6 +9,7 @@ import typing
 from flask import jsonify
 from pydantic import BaseModel, TypeAdapter
 
+from ..services.validate import MAX_INT
 from ..workflow import workflows
 from . import schemas
 from .core import OPERATIONS, operation
@@ -22,6 +23,9 @@ ERROR_TEXT = {
     422: "Well-formed but invalid; details lists each reason (invalid).",
     429: "Too many attempts (rate_limited).",
 }
+
+
+NO_NUL = "^[^\u0000]*$"  # any text but NUL characters (400 bad_request)
 
 
 def _schema(shape, components: dict) -> dict:
@@ -52,8 +56,9 @@ def _path(rule: str) -> tuple[str, list[dict]]:
 
     def repl(match):
         converter, name = match.group(1), match.group(2)
-        params.append({"name": name, "in": "path", "required": True,
-                       "schema": {"type": "integer"} if converter == "int" else {"type": "string"}})
+        schema = {"id": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+                  "int": {"type": "integer"}}.get(converter, {"type": "string", "pattern": NO_NUL})
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
         return "{" + name + "}"
 
     path = re.sub(r"<(?:(\w+):)?(\w+)>", repl, rule)
@@ -65,6 +70,8 @@ def _query_param(name: str, schema: dict) -> dict:
     required = schema.pop("required", False)
     if schema.get("enum") == "titles":
         schema["enum"] = sorted(workflows())
+    elif schema.get("type") == "string" and "format" not in schema:
+        schema["pattern"] = NO_NUL
     return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
@@ -82,7 +89,8 @@ def document() -> dict:
             responses[str(op.status)] = {
                 "description": "Success.",
                 "content": {"application/json": {"schema": _schema(op.response, components)}}}
-        for status in sorted(set(op.errors) | {500} - {500}):
+        # Any request may be malformed (400); any but the public ones may lack credentials (401).
+        for status in sorted(set(op.errors) | {400} | (set() if op.public else {401})):
             responses[str(status)] = {"description": ERROR_TEXT[status],
                                       "content": {"application/json": {"schema": error_ref}}}
         entry = {"operationId": op.endpoint, "summary": op.summary, "tags": [op.tag],

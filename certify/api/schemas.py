@@ -4,12 +4,17 @@ OpenAPI document. Ranges and formats are the services' business, so they are che
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Level = Literal["province", "district", "commune"]
 Role = Literal["admin", "household", "organization", "reviewer", "approver"]
+
+
+# Text from a client: any string without NUL characters, which no name, code or comment contains
+# and PostgreSQL refuses to store.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
 class Request(BaseModel):
@@ -23,47 +28,47 @@ class Response(BaseModel):
 # -- requests -------------------------------------------------------------------------------------
 
 class TokenRequest(Request):
-    username: str
-    password: str
+    username: Text
+    password: Text
 
 
 class UnitCreate(Request):
-    code: str
-    name: str
-    level: str = Field(description="province, district or commune")
-    parent_code: str | None = None
+    code: Text
+    name: Text
+    level: Text = Field(description="province, district or commune")
+    parent_code: Text | None = None
 
 
 class UserCreate(Request):
-    username: str
-    password: str = Field(description="At least 8 characters.")
-    role: str = Field(description="admin, household, organization, reviewer or approver")
-    unit_code: str | None = Field(default=None, description="Required for every role but admin.")
-    display_name: str | None = None
+    username: Text
+    password: Text = Field(description="At least 8 characters.")
+    role: Text = Field(description="admin, household, organization, reviewer or approver")
+    unit_code: Text | None = Field(default=None, description="Required for every role but admin.")
+    display_name: Text | None = None
     organization_id: int | None = Field(default=None, description="For organization accounts.")
 
 
 class OrganizationCreate(Request):
-    name: str
-    unit_code: str
+    name: Text
+    unit_code: Text
     members_count: int
 
 
 class PersonCreate(Request):
-    full_name: str
-    national_id: str = Field(description="CCCD number: exactly 12 digits, unique.")
+    full_name: Text
+    national_id: Text = Field(description="CCCD number: exactly 12 digits, unique.")
     birth_year: int
-    gender: str = Field(description="male or female")
-    target_group: str = Field(description="commune_resident, worker, staff_business or learner")
-    ethnicity: str | None = None
-    occupation: str | None = None
+    gender: Text = Field(description="male or female")
+    target_group: Text = Field(description="commune_resident, worker, staff_business or learner")
+    ethnicity: Text | None = None
+    occupation: Text | None = None
 
 
-Assessment = dict[str, int]
+Assessment = dict[Text, int]
 
 
 class NominationCreate(Request):
-    title: str
+    title: Text
     subject_id: int
     year: int
     self_assessment: Assessment | None = None
@@ -75,17 +80,17 @@ class NominationPatch(Request):
 
 
 class EventRequest(Request):
-    event: str = Field(description="submit, withdraw, return, verify, reject, approve or revoke")
+    event: Text = Field(description="submit, withdraw, return, verify, reject, approve or revoke")
     version: int
-    comment: str | None = None
+    comment: Text | None = None
     assessment: Assessment | None = None
     decision: int | None = Field(default=None, description="id of a decision (approve)")
 
 
 class DecisionCreate(Request):
-    number: str
+    number: Text
     date: date
-    signer: str
+    signer: Text
     nomination_ids: list[int]
 
 

@@ -89,7 +89,7 @@ def put_denominators(code: str, year: int):
                   "denominators": units.denominators_of(unit, year)})
 
 
-class Figures(RootModel[dict[str, int]]):
+class Figures(RootModel[dict[s.Text, int]]):
     model_config = {"strict": True}
 
 
@@ -115,7 +115,7 @@ def list_users():
     return _json(page_json(result, serialize.user))
 
 
-@operation("/users/<int:user_id>", "GET", summary="An account", tag="users", response=s.UserOut,
+@operation("/users/<id:user_id>", "GET", summary="An account", tag="users", response=s.UserOut,
            errors=(401, 403, 404), roles=("admin",))
 def get_user(user_id: int):
     return _json(serialize.user(accounts.get_user(user_id)))
@@ -130,7 +130,7 @@ def create_organization():
     return _json(serialize.organization(org), 201)
 
 
-@operation("/organizations/<int:org_id>", "GET", summary="An organization", tag="organizations",
+@operation("/organizations/<id:org_id>", "GET", summary="An organization", tag="organizations",
            response=s.OrganizationOut, errors=(401, 404))
 def get_organization(org_id: int):
     return _json(serialize.organization(people.get_organization(actor(), org_id)))
@@ -147,7 +147,7 @@ def create_person():
     return _json(serialize.person(person, actor()), 201)
 
 
-@operation("/persons/<int:person_id>", "GET", summary="A person", tag="persons",
+@operation("/persons/<id:person_id>", "GET", summary="A person", tag="persons",
            response=s.PersonOut, errors=(401, 404))
 def get_person(person_id: int):
     return _json(serialize.person(people.get_person(actor(), person_id), actor()))
@@ -181,13 +181,13 @@ def create_nomination():
     return _json(serialize.nomination(n, actor()), 201)
 
 
-@operation("/nominations/<int:nomination_id>", "GET", summary="A nomination in detail",
+@operation("/nominations/<id:nomination_id>", "GET", summary="A nomination in detail",
            tag="nominations", response=s.NominationOut, errors=(401, 404))
 def get_nomination(nomination_id: int):
     return _json(serialize.nomination(nominations.get(actor(), nomination_id), actor()))
 
 
-@operation("/nominations/<int:nomination_id>", "PATCH",
+@operation("/nominations/<id:nomination_id>", "PATCH",
            summary="Replace the self-assessment (draft or returned only)", tag="nominations",
            body=s.NominationPatch, response=s.NominationOut,
            errors=(400, 401, 403, 404, 409, 422))
@@ -214,7 +214,7 @@ def list_nominations():
     return _json(page_json(result, lambda n: serialize.nomination(n, actor())))
 
 
-@operation("/nominations/<int:nomination_id>/events", "POST",
+@operation("/nominations/<id:nomination_id>/events", "POST",
            summary="Fire a workflow event (submit, withdraw, return, verify, reject, approve, revoke)",
            tag="nominations", body=s.EventRequest, response=s.NominationOut,
            errors=(400, 401, 403, 404, 409, 422))
@@ -247,7 +247,7 @@ def list_decisions():
     return _json(page_json(nominations.list_decisions(actor(), page, per_page), serialize.decision))
 
 
-@operation("/decisions/<int:decision_id>", "GET", summary="A decision and its recognitions",
+@operation("/decisions/<id:decision_id>", "GET", summary="A decision and its recognitions",
            tag="decisions", response=s.DecisionOut, errors=(401, 404))
 def get_decision(decision_id: int):
     return _json(serialize.decision(nominations.get_decision(actor(), decision_id)))

@@ -16,7 +16,7 @@ from ..errors import Invalid, NotFound, Unauthorized
 from ..database import writes
 from ..extensions import db
 from ..models import ROLES, ApiToken, Household, Organization, Unit, User
-from .validate import Reasons
+from .validate import Reasons, row
 
 MIN_PASSWORD = 8
 
@@ -71,8 +71,7 @@ def create_user(*, username, password, role, unit_code=None, display_name=None,
         if organization_id is None:
             r.add("organization_id", "required", "An organization account needs organization_id.")
         else:
-            organization = db.session.get(Organization, organization_id) \
-                if isinstance(organization_id, int) else None
+            organization = row(Organization, organization_id)
             if organization is None:
                 r.add("organization_id", "unknown", "There is no such organization.")
             elif unit is not None and organization.unit_id != unit.id:
@@ -118,7 +117,7 @@ def set_active(user: User, active: bool) -> None:
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = row(User, user_id)
     if user is None:
         raise NotFound("No such account.")
     return user

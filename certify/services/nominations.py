@@ -15,7 +15,7 @@ from ..models import CLOSED_STATES, Decision, Nomination, Organization, Person, 
 from ..workflow import engine, workflow, workflows
 from . import progress, scope
 from . import units as unit_service
-from .validate import Reasons, fold
+from .validate import MAX_INT, Reasons, fold, row
 
 EDITABLE_STATES = ("draft", "returned")
 APPLICANT_ROLE = {"person": "household", "organization": "organization"}
@@ -38,7 +38,7 @@ def _assessment_errors(wf, assessment, field: str) -> list[dict]:
 def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nomination:
     wf = _title(title)
     subject_model = Person if wf.spec.subject == "person" else Organization
-    subject = db.session.get(subject_model, subject_id) if isinstance(subject_id, int) else None
+    subject = row(subject_model, subject_id)
     if subject is None:
         raise NotFound(f"No such {wf.spec.subject}.")
     if wf.spec.subject == "person":
@@ -89,7 +89,7 @@ def _receipt_code(title_code: str, year: int) -> str:
 
 
 def get(actor: User, nomination_id) -> Nomination:
-    nomination = db.session.get(Nomination, nomination_id) if isinstance(nomination_id, int) else None
+    nomination = row(Nomination, nomination_id)
     if nomination is None or not scope.can_see_nomination(actor, nomination):
         raise NotFound("No such nomination.")
     return nomination
@@ -131,7 +131,7 @@ def fire(actor: User, nomination_id, event, *, version, comment=None, assessment
         raise BadRequest("assessment must be an object of criterion codes and points.")
     decision = None
     if decision_id is not None:
-        decision = db.session.get(Decision, decision_id) if isinstance(decision_id, int) else None
+        decision = row(Decision, decision_id)
         if decision is None or not scope.in_unit_scope(actor, decision.unit):
             raise NotFound("No such decision.")
     payload = engine.Payload(comment=comment, assessment=assessment, decision=decision)
@@ -161,6 +161,8 @@ def search(actor: User, *, state=None, title=None, year=None, unit=None, q=None,
     if title:
         query = query.where(Nomination.title_code == title)
     if year is not None:
+        if not isinstance(year, int) or abs(year) > MAX_INT:
+            return Page([], 0, page, per_page)
         query = query.where(Nomination.year == year)
     if unit:
         found = unit_service.find(unit)
@@ -194,8 +196,9 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Dec
         r.add("nomination_ids", "repeated", "A nomination is listed twice.")
     if actor.role != "approver":
         raise Forbidden("Only an approver issues recognition decisions.")
+    storable = [i for i in nomination_ids if isinstance(i, int) and 1 <= i <= MAX_INT]
     rows = {n.id: n for n in db.session.scalars(
-        select(Nomination).where(Nomination.id.in_(nomination_ids)).order_by(Nomination.id)
+        select(Nomination).where(Nomination.id.in_(storable)).order_by(Nomination.id)
         .with_for_update().execution_options(populate_existing=True))}
     for nid in nomination_ids:
         if nid not in rows or not scope.can_see_nomination(actor, rows[nid]):
@@ -229,7 +232,7 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Dec
 
 
 def get_decision(actor: User, decision_id) -> Decision:
-    decision = db.session.get(Decision, decision_id) if isinstance(decision_id, int) else None
+    decision = row(Decision, decision_id)
     if decision is None or actor.role not in ("admin", "approver", "reviewer") \
             or not scope.in_unit_scope(actor, decision.unit):
         raise NotFound("No such decision.")

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import GENDERS, TARGET_GROUPS, Organization, Person, User
 from . import scope
 from . import units as unit_service
-from .validate import NATIONAL_ID, Reasons, fold
+from .validate import NATIONAL_ID, Reasons, fold, row
 
 
 def _person_fields(r: Reasons, data: dict, *, exclude_id: int | None = None) -> dict:
@@ -65,7 +65,7 @@ def update_person(actor: User, person: Person, data: dict) -> Person:
 
 
 def get_person(actor: User, person_id) -> Person:
-    person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
+    person = row(Person, person_id)
     if person is None or not scope.can_see_person(actor, person):
         raise NotFound("No such person.")
     return person
@@ -97,7 +97,7 @@ def create_organization(*, name, unit_code, members_count) -> Organization:
 
 
 def get_organization(actor: User, org_id) -> Organization:
-    org = db.session.get(Organization, org_id) if isinstance(org_id, int) else None
+    org = row(Organization, org_id)
     if org is None or not scope.can_see_organization(actor, org):
         raise NotFound("No such organization.")
     return org

@@ -9,6 +9,20 @@ from typing import Any
 from ..errors import Invalid
 
 
+# The largest value an INTEGER column holds on PostgreSQL (and SQLite's driver binds safely).
+MAX_INT = 2**31 - 1
+
+
+def row(model, row_id):
+    """The row of `model` with that id, or None — also for ids that are not integers or that no
+    column could hold (a huge id from a client must be a 404, never an overflow in the driver)."""
+    from ..extensions import db
+
+    if isinstance(row_id, bool) or not isinstance(row_id, int) or not 1 <= row_id <= MAX_INT:
+        return None
+    return db.session.get(model, row_id)
+
+
 class Reasons:
     """Collects every problem with an input, so a form or client learns them all at once."""
 
@@ -24,6 +38,9 @@ class Reasons:
                 self.add(field, "required", f"{field} is required.")
             return None
         value = str(value).strip()
+        if "\x00" in value:
+            self.add(field, "control_character", f"{field} contains a NUL character.")
+            return None
         if len(value) > max_length:
             self.add(field, "too_long", f"{field} is longer than {max_length} characters.")
         return value
@@ -37,8 +54,9 @@ class Reasons:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(field, "not_integer", f"{field} must be a whole number.")
             return None
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        maximum = MAX_INT if maximum is None else min(maximum, MAX_INT)
+        if (minimum is not None and value < minimum) or value > maximum:
+            bounds = f"between {minimum} and {maximum}" if minimum is not None else f"at most {maximum}"
             self.add(field, "out_of_range", f"{field} must be {bounds}.")
         return value
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Flask, abort, request, session
 from flask_babel import get_babel
-from werkzeug.routing import IntegerConverter
 
 LANGUAGES = ("vi", "en")
 
@@ -44,17 +43,6 @@ def _security_headers(response):
     return response
 
 
-class IdConverter(IntegerConverter):
-    """A row id in a URL: a positive integer the databases can hold (a larger one is a 404,
-    never an overflow inside the driver)."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(url_map, *args, **kwargs)
-
-
-MAX_ID = 2**31 - 1  # INTEGER columns on PostgreSQL
 
 
 def init_app(app: Flask) -> None:
@@ -62,7 +50,6 @@ def init_app(app: Flask) -> None:
                    review, rules)
     from ..extensions import login_manager
 
-    app.url_map.converters["id"] = IdConverter
     get_babel(app).locale_selector = select_locale
     login_manager.login_view = "auth.signin"
     login_manager.login_message = None  # the sign-in page says why on its own

@@ -22,6 +22,7 @@ from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..extensions import db
 from ..models import Decision, HistoryEntry, Nomination, Recognition, User
 from ..services import progress, scope
+from ..services.validate import MAX_INT
 from . import Workflow, workflow
 from .spec import TransitionSpec
 
@@ -45,6 +46,8 @@ class Payload:
 
 def lock(nomination_id: int) -> Nomination | None:
     """Load a nomination for change, holding its row lock (PostgreSQL) until commit."""
+    if not isinstance(nomination_id, int) or not 1 <= nomination_id <= MAX_INT:
+        return None
     return db.session.scalars(
         select(Nomination).where(Nomination.id == nomination_id)
         .with_for_update().execution_options(populate_existing=True)
@@ -128,7 +131,8 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     assert nomination.state == chosen.to, (nomination.state, chosen.to)
 
     now = clock.now()
-    if payload.assessment is not None and chosen.role in ("reviewer", "approver"):
+    # The reviewer scores; the approver's events do not rewrite those scores (nor the grade).
+    if payload.assessment is not None and chosen.role == "reviewer":
         nomination.review_assessment = dict(payload.assessment)
     nomination.version += 1
     nomination.updated_at = now
