@@ -604,3 +604,22 @@ def test_an_approval_is_dated_in_the_configured_time_zone(app, database_url, zon
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("event, payload", [
+    ("approve", {}), ("reject", {"comment": "Không đạt"})])
+def test_the_approver_cannot_rewrite_the_reviewers_scores(world, event, payload):
+    """The reviewer scores (verify); an assessment sent along with the approver's event must not
+    replace those scores — nor the grade the recognition records."""
+    n = nomination_in(world, "verified", title=UNIT_TITLE)
+    zeros = {code: 0 for code in UNIT_CODES}
+    engine.apply(n.id, event, world.approver, n.version,
+                 engine.Payload(assessment=zeros, **payload))
+    s = snapshot(n.id)
+    assert s.state == TARGET_OF[event]
+    assert s.review_assessment == UNIT_CODES
+    if event == "approve":
+        assert s.recognition[4] == "tot"
+
+
+TARGET_OF = {"approve": "approved", "reject": "rejected"}
