@@ -41,7 +41,7 @@ def test_upload_and_download(household, site, tmp_path):
     assert "Đã tải lên giay-khen.pdf cho tiêu chí 1.3." in page
     token = _token(page)
     stored = list((tmp_path / "evidence" / str(nid)).iterdir())
-    assert {p.suffix for p in stored} == {".pdf", ".json"}  # the user's file name is not a path
+    assert [p.name for p in stored] == [f"{token}.pdf"]  # the user's file name is not a path
     response = household.get(f"/nominations/{nid}/evidence/{token}")
     assert response.data == PDF and response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -123,3 +123,19 @@ def test_path_tricks_are_not_found(household, site):
     nid = site.nomination("draft")
     assert household.get(f"/nominations/{nid}/evidence/..%2F..%2Fsecret_key").status_code == 404
     assert household.get(f"/nominations/{nid}/evidence/{'0' * 32}").status_code == 404
+
+
+def test_at_most_five_files_per_indicator(household, site):
+    nid = site.nomination("draft")
+    for i in range(5):
+        assert "Đã tải lên" in text(upload(household, nid, PNG, f"anh-{i}.png"))
+    page = text(upload(household, nid, PNG, "anh-6.png"))
+    assert "Mỗi tiêu chí có tối đa 5 tệp minh chứng." in page
+    assert "Đã tải lên" in text(upload(household, nid, PNG, "khac.png", criterion="2.1"))
+
+
+def test_deleting_removes_the_stored_bytes_too(household, site, tmp_path):
+    nid = site.nomination("draft")
+    token = _token(text(upload(household, nid, PDF)))
+    household.post(f"/nominations/{nid}/evidence/{token}/delete")
+    assert list((tmp_path / "evidence" / str(nid)).iterdir()) == []
