@@ -84,10 +84,13 @@ def register(app: Flask) -> None:
                   help="The day to check (YYYY-MM-DD); default today in CERTIFY_TIMEZONE.")
     @click.option("--all-days", is_flag=True,
                   help="Check every day on which a counter or a recognition changes.")
-    def check(as_of, all_days: bool) -> None:
+    @click.option("--repair", is_flag=True,
+                  help="Rebuild the counters of a title that disagrees from its recognitions.")
+    def check(as_of, all_days: bool, repair: bool) -> None:
         """Recount title holders from the recognitions and compare with the progress counters."""
         from . import clock
         from .services import audit
+        from .services import progress as progress_service
         from .workflow import workflows
 
         _require_schema()
@@ -109,6 +112,15 @@ def register(app: Flask) -> None:
                 for unit, counters, records in differences:
                     click.echo(f"  {_date(on)}  {unit.code} {unit.name}: bộ đếm {counters}, "
                                f"hồ sơ {records} (counters {counters}, records {records})")
+            if repair:
+                progress_service.rebuild(code)
+                if audit.check(code, days):
+                    click.echo(f"{code}: vẫn không khớp sau khi dựng lại (still disagree after "
+                               f"the rebuild).")
+                else:
+                    failed = False
+                    click.echo(f"{code}: đã dựng lại bộ đếm từ hồ sơ công nhận; cả {count} đơn vị "
+                               f"đều khớp (counters rebuilt; all {count} units agree).")
         if failed:
             raise SystemExit(1)
 

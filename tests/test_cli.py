@@ -225,3 +225,19 @@ def test_check_all_days_finds_a_difference_today_does_not_see(runner, ctx):
     assert result.exit_code == 1
     assert ward.code in result.output
     assert row.day.strftime("%d/%m/%Y") in result.output
+
+
+def test_check_repair_rebuilds_drifted_counters(runner, ctx):
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    row = db.session.execute(
+        select(ProgressDelta.unit_id, ProgressDelta.day).join(Unit, Unit.id == ProgressDelta.unit_id)
+        .where(Unit.level == "commune", ProgressDelta.title_code == "cong-dan-hoc-tap",
+               ProgressDelta.delta > 0)
+        .order_by(ProgressDelta.day, ProgressDelta.unit_id)).first()
+    _corrupt(db.session.get(Unit, row.unit_id), row.day)
+    assert runner.invoke(args=["check", "--all-days"]).exit_code == 1
+
+    result = runner.invoke(args=["check", "--all-days", "--repair"])
+    assert result.exit_code == 0, result.output
+    assert "counters rebuilt" in result.output
+    assert runner.invoke(args=["check", "--all-days"]).exit_code == 0
