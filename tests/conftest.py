@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from flask import has_app_context
+from flask_babel import refresh
 from flask.testing import FlaskClient
 
 from certify import create_app
@@ -51,6 +52,7 @@ class Client(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             db.session.commit()
+            refresh()  # Flask-Babel caches the locale on the (shared) context
         try:
             return super().open(*args, **kwargs)
         finally:

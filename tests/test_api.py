@@ -439,3 +439,16 @@ def test_a_comment_with_a_nul_character_changes_nothing(world, api):
                  json={"event": "return", "version": n.version, "comment": "x\u0000y"})
     assert r.status_code == 400
     assert api.get(f"/nominations/{n.id}", "review-a").get_json()["state"] == "submitted"
+
+
+def test_messages_are_vietnamese_unless_the_client_asks_for_english(world, api):
+    n = nomination_in(world, "submitted")
+    body = {"event": "verify", "version": n.version, "assessment": {**CITIZEN_PASS, "2.2": 4}}
+    vi = api.post(f"/nominations/{n.id}/events", "review-a", json=body).get_json()["error"]
+    assert vi["message"] == "Dữ liệu chưa hợp lệ."
+    assert "Tiêu chí 2.2" in vi["details"][0]["message"]
+    en = api.post(f"/nominations/{n.id}/events", "review-a", json=body,
+                  headers={"Accept-Language": "en-US,en;q=0.9"}).get_json()["error"]
+    assert en["message"] == "The data is not valid."
+    assert en["details"][0]["code"] == vi["details"][0]["code"] == "below_minimum"
+    assert api.get("/titles").get_json()["error"]["message"].startswith("Chưa đăng nhập")

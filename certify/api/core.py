@@ -8,10 +8,12 @@ from datetime import date
 from typing import Any, Callable
 
 from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import BadRequest, CertifyError, Forbidden, Invalid, Unauthorized
+from .. import messages
+from ..errors import BadRequest, CertifyError, Forbidden, Invalid, RateLimited, Unauthorized
 from ..models import User
 from ..services import accounts
 from ..services.validate import MAX_INT
@@ -165,7 +167,11 @@ PAGE_QUERY = {
 
 
 def error_response(error: CertifyError):
-    response = jsonify(error.as_dict())
+    """The error in the contract's shape; `message` (and each reason's) in the language the
+    client asks for with Accept-Language — Vietnamese unless it asks for English."""
+    body = {"error": {"code": error.code, "message": messages.summary(error),
+                      "details": messages.localized_details(error.details)}}
+    response = jsonify(body)
     response.status_code = error.status
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="certify"'
@@ -190,8 +196,12 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 def http_error(error: HTTPException):
     """Werkzeug's own errors (unknown route, wrong method, rate limit) in the API's shape."""
     code = HTTP_CODES.get(error.code, "error")
-    message = {404: "No such resource.", 429: "Too many attempts; wait and try again."}.get(
-        error.code, error.description or error.name)
+    message = {
+        400: lambda: messages.describe(BadRequest(""))[0],
+        404: lambda: _("Không có tài nguyên này."),
+        405: lambda: _("Phương thức không được hỗ trợ cho địa chỉ này."),
+        429: lambda: messages.describe(RateLimited(""))[0],
+    }.get(error.code, lambda: error.description or error.name)()
     response = jsonify({"error": {"code": code, "message": message, "details": None}})
     response.status_code = error.code or 500
     return response
@@ -202,7 +212,7 @@ def internal_error(error: Exception):
     current_app.logger.error("Unhandled error on %s", request.path,
                              exc_info=getattr(error, "original_exception", error))
     response = jsonify({"error": {"code": "internal", "message":
-                                  "Something went wrong on our side; nothing was changed.",
+                                  _("Có lỗi ở phía máy chủ; chưa có gì bị thay đổi."),
                                   "details": None}})
     response.status_code = 500
     return response

@@ -9,7 +9,10 @@ LANGUAGES = ("vi", "en")
 
 
 def select_locale() -> str:
-    """Vietnamese unless the user chose English (remembered in the session and a cookie)."""
+    """Vietnamese unless the user chose English (remembered in the session and a cookie); API
+    clients choose with Accept-Language."""
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES) or "vi"
     chosen = session.get("lang") or request.cookies.get("lang")
     return chosen if chosen in LANGUAGES else "vi"
 

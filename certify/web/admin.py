@@ -23,7 +23,7 @@ from .filters import ROLES as ROLE_NAMES
 from .filters import loc
 from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, int_arg,
                       roles)
-from .messages import reasons
+from ..messages import reasons
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -19,7 +19,7 @@ from ..models import Recognition
 from ..services import certificates, nominations
 from .errors import page
 from .helpers import MaxLength, int_arg, roles
-from .messages import describe
+from ..messages import describe
 
 bp = Blueprint("district", __name__)
 PER_PAGE = 100

@@ -73,7 +73,7 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if _api():
             return jsonify(error.as_dict()), error.status
-        from .messages import describe
+        from ..messages import describe
 
         return page(error.status if error.status in CODES else 400, " ".join(describe(error)))
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from ..errors import Forbidden, Invalid, TransitionNotAllowed
 from ..services import evidence
 from .helpers import ActionForm, flash_error, roles
-from .messages import reasons
+from ..messages import reasons
 
 bp = Blueprint("evidence", __name__)
 

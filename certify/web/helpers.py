@@ -12,7 +12,7 @@ from wtforms.validators import Length
 from flask_babel import lazy_gettext as _l
 
 from ..errors import CertifyError
-from .messages import describe
+from ..messages import describe
 
 
 def roles(*allowed: str):

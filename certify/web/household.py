@@ -23,7 +23,7 @@ from .conflict import conflict
 from .filters import GENDERS, TARGET_GROUPS
 from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, flash_error,
                       int_arg, roles)
-from .messages import reason
+from ..messages import reason
 
 bp = Blueprint("household", __name__, url_prefix="/household")
 

@@ -20,7 +20,7 @@ from .conflict import conflict
 from .errors import page
 from .filters import TARGET_GROUPS, loc, state_name
 from .helpers import INVALID_CHOICE, ActionForm, choices, int_arg, roles
-from .messages import describe
+from ..messages import describe
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 

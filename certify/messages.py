@@ -1,12 +1,14 @@
-"""Service errors put into the reader's language: the services speak English to developers, the
-pages speak Vietnamese (or English) to people. Reasons are matched by their field and code."""
+"""Service errors put into the reader's language, for the pages and the API alike: the services
+speak English to developers, people read Vietnamese (or English). Reasons are matched by their
+field and code."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..errors import CertifyError, Duplicate, Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
+from .errors import (BadRequest, CertifyError, Duplicate, Forbidden, Invalid, NotFound, RateLimited,
+                     Stale, TransitionNotAllowed, Unauthorized)
 
 FIELDS = {
     "full_name": _l("Họ và tên"),
@@ -52,8 +54,8 @@ def reason(item: dict) -> str:
     field, code = item.get("field", ""), item.get("code", "")
     label = field_label(field)
     if code == "too_large" and field == "file":
-        from ..services.evidence import max_bytes
-        from .filters import number
+        from .services.evidence import max_bytes
+        from .web.filters import number
 
         return _("Tệp quá lớn: mỗi tệp tối đa %(mb)s MB.", mb=number(round(max_bytes() / 1048576, 1)))
     if code == "wrong_type":
@@ -123,4 +125,25 @@ def describe(error: CertifyError) -> list[str]:
         return [_("Tài khoản của bạn không được phép thực hiện thao tác này.")]
     if isinstance(error, NotFound):
         return [_("Không tìm thấy.")]
+    if isinstance(error, BadRequest):
+        return [_("Yêu cầu không đúng định dạng: nội dung không phải JSON hoặc có trường sai kiểu.")]
+    if isinstance(error, Unauthorized):
+        return [_("Chưa đăng nhập, hoặc thông tin đăng nhập sai, hết hạn hay đã bị thu hồi.")]
+    if isinstance(error, RateLimited):
+        return [_("Thử quá nhiều lần. Hãy đợi rồi thử lại.")]
     return [_("Không thực hiện được yêu cầu.")]
+
+
+def summary(error: CertifyError) -> str:
+    """One sentence for the whole error (the API's `message`)."""
+    if isinstance(error, Invalid):
+        return _("Dữ liệu chưa hợp lệ.")
+    return describe(error)[0]
+
+
+def localized_details(details):
+    """The error's details with each reason's `message` in the reader's language."""
+    if not isinstance(details, list):
+        return details
+    return [{**item, "message": reason(item)} if isinstance(item, dict) and "code" in item
+            and "field" in item else item for item in details]
