@@ -140,7 +140,6 @@ class _Page:
             c.line(left_x - 40, under, left_x + 40, under)
 
     def draw(self, rec: Recognition, verify_url: str) -> None:
-        c = self.c
         nomination = rec.nomination
         decision = rec.decision
         self.frame()

@@ -11,7 +11,8 @@ from ..database import writes
 from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale,
                       TransitionNotAllowed, invalid)
 from ..extensions import db
-from ..models import CLOSED_STATES, Decision, Nomination, Organization, Person, Unit, User
+from ..models import (CLOSED_STATES, Decision, Nomination, Organization, Person, Recognition, Unit,
+                      User)
 from ..workflow import engine, workflow, workflows
 from . import progress, scope
 from . import units as unit_service
@@ -179,6 +180,22 @@ def search(actor: User, *, state=None, title=None, year=None, unit=None, q=None,
     query = query.order_by(Nomination.submitted_at.is_(None), Nomination.submitted_at,
                            Nomination.id)
     return paginate(query, page, per_page)
+
+
+def of_applicant(actor: User) -> list[Nomination]:
+    """Every nomination a household or organization account applies for, newest year first."""
+    return list(db.session.scalars(
+        select(Nomination).where(scope.nomination_filter(actor))
+        .order_by(Nomination.year.desc(), Nomination.id.desc())))
+
+
+def get_recognition(actor: User, recognition_id) -> Recognition:
+    """A recognition, for anyone who may see its nomination."""
+    rec = row(Recognition, recognition_id)
+    if rec is None:
+        raise NotFound("No such recognition.")
+    get(actor, rec.nomination_id)
+    return rec
 
 
 @writes

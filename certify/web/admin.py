@@ -177,10 +177,7 @@ def accounts_page():
 
 
 def _account(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return accounts.get_user(user_id)
 
 
 @bp.route("/accounts/<id:user_id>/active", methods=["POST"])

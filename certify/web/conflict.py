@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from flask_login import current_user
+
+from ..errors import NotFound
 from ..extensions import db
-from ..models import Nomination
+from ..services import nominations
 from .errors import page
 
 
 def conflict(nomination_id: int, back: str | None = None):
-    db.session.rollback()
-    nomination = db.session.get(Nomination, nomination_id)
+    db.session.rollback()  # whatever the failed attempt loaded is stale: read it afresh
+    try:
+        nomination = nominations.get(current_user, nomination_id)
+    except NotFound:
+        nomination = None
     changed = None
     if nomination is not None:
-        db.session.refresh(nomination)
         changed = {"state": nomination.state, "title_code": nomination.title_code,
                    "last": nomination.history[-1] if nomination.history else None}
     return page(409, _("Người khác vừa thao tác trên hồ sơ này trước bạn, nên thao tác của bạn "

@@ -15,7 +15,6 @@ from wtforms.validators import InputRequired
 from .. import clock
 from ..errors import Invalid, NotFound, TransitionNotAllowed
 from ..extensions import db
-from ..models import Recognition
 from ..services import certificates, nominations
 from .errors import page
 from .helpers import MaxLength, int_arg, roles
@@ -139,10 +138,7 @@ def decision_pdf(decision_id: int):
 @login_required
 def certificate(recognition_id: int):
     """One certificate, for anyone who may see its nomination (the household included)."""
-    rec = db.session.get(Recognition, recognition_id)
-    if rec is None:
-        abort(404)
-    nominations.get(current_user, rec.nomination_id)  # NotFound outside the caller's scope
+    rec = nominations.get_recognition(current_user, recognition_id)  # 404 outside the scope
     data = certificates.recognition_pdf(rec, url_for("public.verify", code=rec.code,
                                                      _external=True))
     return _pdf(data, f"giay-chung-nhan-{rec.code}.pdf")

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
@@ -85,17 +84,13 @@ def _org_title():
 def index():
     if current_user.role == "organization":
         org = current_user.organization
-        rows = db.session.scalars(select(Nomination).where(
-            Nomination.organization_id == org.id).order_by(Nomination.year.desc(),
-                                                          Nomination.id.desc())).all()
+        rows = nominations.of_applicant(current_user)
         form = NominateForm()
         form.year.choices = choices(_years())
         return render_template("household/organization.html", org=org, nominations=rows,
                                title=_org_title(), form=form, years=_years())
     members = people.household_members(current_user)
-    ids = [m.id for m in members]
-    rows = db.session.scalars(select(Nomination).where(Nomination.person_id.in_(ids)).order_by(
-        Nomination.year.desc(), Nomination.id.desc())).all() if ids else []
+    rows = nominations.of_applicant(current_user)
     by_person: dict[int, list[Nomination]] = {}
     for n in rows:
         by_person.setdefault(n.person_id, []).append(n)
