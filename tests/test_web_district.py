@@ -212,3 +212,13 @@ def test_another_districts_nominations_and_decisions_are_out_of_reach(approver, 
     assert approver.get(f"/district/decisions/{decision_id}").status_code == 404
     assert approver.get(f"/district/decisions/{decision_id}/certificates.pdf").status_code == 404
     assert "1/QĐ-HT" not in text(approver.get("/district/decisions/"))
+
+
+def test_confirmation_counts_in_english_grammar(approver, site):
+    one = site.nomination("verified")
+    approver.get("/lang/en")
+    page = text(approver.post("/district/decisions/confirm", data=_decision_form([one])))
+    assert "This 1 dossier will be recognised:" in page
+    two = site.nomination("verified", year=2025)
+    page = text(approver.post("/district/decisions/confirm", data=_decision_form([one, two])))
+    assert "These 2 dossiers will be recognised:" in page
