@@ -46,10 +46,14 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
-
+    def load_user(session_id: str):
+        """The account a session cookie names — if it is active and its password has not changed
+        since the sign-in (see User.get_id)."""
+        user_id, _, key = session_id.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
+        if user is None or not user.active or key != user.session_key:
+            return None
+        return user
 
 def register_workflows(app: Flask) -> None:
     """Load and validate workflows/*.yaml; a broken file stops the app (WorkflowError)."""

@@ -128,3 +128,18 @@ def test_organizations(admin, site):
                                                    "members_count": "-1"})
     assert bad.status_code == 422 and "Số thành viên không được âm." in text(bad)
     assert site.count(Organization) == 2
+
+
+def test_a_new_password_ends_the_old_sessions_and_tokens(admin, site, app):
+    uid = _user(site, "review-a")
+    browser = app.test_client()
+    sign_in(browser, "review-a")
+    assert browser.get("/review/").status_code == 200
+    token = app.test_client().post("/api/v1/auth/token", json={
+        "username": "review-a", "password": "correct horse battery"}).get_json()["token"]
+    admin.post(f"/admin/accounts/{uid}/password", data={"password": "mot mat khau moi"})
+    assert browser.get("/review/").status_code == 302  # back to the sign-in page
+    assert app.test_client().get("/api/v1/titles", headers={
+        "Authorization": f"Bearer {token}"}).status_code == 401
+    sign_in(browser, "review-a", "mot mat khau moi")
+    assert browser.get("/review/").status_code == 200

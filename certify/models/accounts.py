@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -43,6 +45,15 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login asks this
         return bool(self.active)
+
+    @property
+    def session_key(self) -> str:
+        """Changes whenever the password does, so a new password ends every browser session
+        signed in with the old one (Flask-Login's "alternative token" pattern)."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:  # what Flask-Login keeps in the session cookie
+        return f"{self.id}:{self.session_key}"
 
     @property
     def is_admin(self) -> bool:

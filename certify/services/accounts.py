@@ -99,21 +99,26 @@ def set_password(user: User, password: str) -> None:
         raise Invalid("The password is too short.",
                       [{"field": "password", "code": "too_short",
                         "message": f"The password needs at least {MIN_PASSWORD} characters."}])
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password)  # also ends its browser sessions (User.get_id)
+    _revoke_tokens(user)
     db.session.commit()
 
 
 @writes
 def set_active(user: User, active: bool) -> None:
-    """Enable or disable an account; disabling also revokes its API tokens (sessions end at the
-    next request, since the session loader refuses inactive accounts)."""
+    """Enable or disable an account; disabling also revokes its API tokens (browser sessions end
+    at the next request, since the session loader refuses inactive accounts)."""
     user.active = bool(active)
     if not active:
-        now = clock.now()
-        for row in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
-                                                             ApiToken.revoked_at.is_(None))):
-            row.revoked_at = now
+        _revoke_tokens(user)
     db.session.commit()
+
+
+def _revoke_tokens(user: User) -> None:
+    now = clock.now()
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                           ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
 
 
 def get_user(user_id: int) -> User:
