@@ -14,6 +14,11 @@ def create_app(test_config: dict | None = None) -> Flask:
                 template_folder=str(REPOSITORY / "templates"))
     configure(app, test_config)
     app.json.ensure_ascii = False  # Vietnamese text as UTF-8, not \u escapes
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_workflows(app)
     register_blueprints(app)

@@ -24,6 +24,9 @@ class Defaults:
     # Flask-Limiter storage; memory is right for one process, use redis://... for several.
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_ENABLED: bool = True
+    # Behind a reverse proxy (nginx, a load balancer): how many proxies set X-Forwarded-For/-Proto/
+    # -Host, so rate limits and links use the client's address and scheme. 0: none, trust no header.
+    PROXY_FIX: int = 0
     # argon2id cost (OWASP 2024 minimum: m=19 MiB, t=2, p=1); tests lower it.
     PASSWORD_TIME_COST: int = 2
     PASSWORD_MEMORY_KIB: int = 19456
