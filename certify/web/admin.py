@@ -13,17 +13,17 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from .. import clock
 from ..errors import Invalid
-from ..extensions import db
+from ..messages import reasons
 from ..models import LEVELS, ROLES, User
 from ..services import accounts, directory, people
 from ..services import units as unit_service
+from ..services.validate import MAX_INT
 from ..workflow import workflows
 from .filters import LEVELS as LEVEL_NAMES
 from .filters import ROLES as ROLE_NAMES
 from .filters import loc
 from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, int_arg,
                       roles)
-from ..messages import reasons
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -91,7 +91,6 @@ def index():
                                            level=form.level.data,
                                            parent_code=form.parent_code.data or None)
             except Invalid as error:
-                db.session.rollback()
                 lines = reasons(error)
             else:
                 flash(_("Đã thêm đơn vị %(name)s.", name=unit.name), "success")
@@ -118,7 +117,7 @@ def denominators(code: str):
             raw = (request.form.get(wf.code) or "").strip().replace(".", "").replace(",", "")
             if not raw:
                 continue
-            if not raw.isdigit() or int(raw) > 2**31 - 1:
+            if not raw.isdigit() or int(raw) > MAX_INT:
                 lines.append(_("%(title)s: mẫu số phải là số nguyên không âm.", title=loc(wf.spec.name)))
                 bad = True
             else:
@@ -129,7 +128,6 @@ def denominators(code: str):
             try:
                 unit_service.set_denominators(unit, year, figures)
             except Invalid as error:
-                db.session.rollback()
                 lines = reasons(error)
             else:
                 flash(_("Đã lưu mẫu số năm %(year)s của %(name)s.", year=year, name=unit.name),
@@ -167,7 +165,6 @@ def accounts_page():
                     display_name=form.display_name.data or None,
                     organization_id=int_arg(form.organization_id.data))
             except Invalid as error:
-                db.session.rollback()
                 lines = reasons(error)
             else:
                 flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
@@ -209,7 +206,6 @@ def reset_password(user_id: int):
     try:
         accounts.set_password(user, form.password.data)
     except Invalid as error:
-        db.session.rollback()
         for line in reasons(error):
             flash(line, "error")
     else:
@@ -232,7 +228,6 @@ def organizations():
                                                  unit_code=form.unit_code.data,
                                                  members_count=form.members_count.data)
             except Invalid as error:
-                db.session.rollback()
                 lines = reasons(error)
             else:
                 flash(_("Đã thêm %(name)s.", name=org.name), "success")

@@ -14,7 +14,6 @@ from wtforms.validators import InputRequired
 
 from .. import clock
 from ..errors import Invalid, NotFound, TransitionNotAllowed
-from ..extensions import db
 from ..services import certificates, nominations
 from .errors import page
 from .helpers import MaxLength, int_arg, roles
@@ -93,15 +92,12 @@ def issue():
             current_user, number=form.number.data.strip(), date_=form.date.data,
             signer=form.signer.data.strip(), nomination_ids=ids)
     except NotFound:
-        db.session.rollback()
         abort(404)
     except TransitionNotAllowed:
-        db.session.rollback()
         return page(409, _("Một số hồ sơ không còn ở trạng thái “Đã thẩm định” (có thể người khác "
                            "vừa xử lý). Chưa có gì được ghi; hãy chọn lại."),
                     back=url_for("district.queue"))
     except Invalid as error:
-        db.session.rollback()
         chosen = [nominations.get(current_user, i) for i in ids]
         return render_template("district/confirm.html", form=form, chosen=chosen,
                                lines=describe(error)), 422

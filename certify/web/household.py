@@ -13,7 +13,6 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from .. import clock, rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
-from ..extensions import db
 from ..models import CLOSED_STATES, Nomination
 from ..services import evidence, nominations, people, scope
 from ..workflow import engine, workflow, workflows
@@ -110,7 +109,6 @@ def add_member():
         try:
             person = people.add_person(current_user, form.data_for_service())
         except Invalid as error:
-            db.session.rollback()
             loose = form.take_reasons(error)
         else:
             flash(_("Đã thêm %(name)s vào hộ.", name=person.full_name), "success")
@@ -129,7 +127,6 @@ def edit_member(person_id: int):
         try:
             people.update_person(current_user, person, form.data_for_service())
         except Invalid as error:
-            db.session.rollback()
             loose = form.take_reasons(error)
         else:
             flash(_("Đã lưu thông tin của %(name)s.", name=person.full_name), "success")
@@ -155,14 +152,12 @@ def nominate():
         n = nominations.create(current_user, title=wf.code, subject_id=subject_id,
                                year=form.year.data, self_assessment={})
     except Duplicate as error:
-        db.session.rollback()
         flash_error(error)
         existing = (error.details or {}).get("nomination_id")
         if existing:
             return redirect(url_for("household.nomination", nomination_id=existing))
         return redirect(url_for("household.index"))
     except (Invalid, NotFound) as error:
-        db.session.rollback()
         if isinstance(error, NotFound):
             abort(404)
         flash_error(error)
@@ -225,7 +220,6 @@ def save(nomination_id: int):
     except Stale:
         return conflict(nomination_id, url_for("household.nomination", nomination_id=nomination_id))
     except (TransitionNotAllowed, Invalid) as error:
-        db.session.rollback()
         flash_error(error)
         return redirect(url_for("household.nomination", nomination_id=nomination_id))
     if submitting:
@@ -257,7 +251,6 @@ def withdraw(nomination_id: int):
     except Stale:
         return conflict(nomination_id, url_for("household.nomination", nomination_id=nomination_id))
     except TransitionNotAllowed as error:
-        db.session.rollback()
         flash_error(error)
     else:
         flash(_("Đã rút hồ sơ."), "success")

@@ -11,7 +11,6 @@ from wtforms import SearchField, SelectField, StringField
 from wtforms.validators import Optional
 
 from ..errors import Forbidden, Invalid, Stale, TransitionNotAllowed
-from ..extensions import db
 from ..models import Nomination
 from ..services import evidence, nominations
 from ..workflow import engine, workflow, workflows
@@ -120,10 +119,8 @@ def act(nomination_id: int):
     except (Stale, TransitionNotAllowed):
         return conflict(nomination_id, back)
     except Forbidden as error:
-        db.session.rollback()
         return page(403, " ".join(describe(error)))
     except Invalid as error:
-        db.session.rollback()
         n = nominations.get(current_user, nomination_id)
         return _render(n, scores=scores, comment=comment, status=422,
                        lines=[_("Chưa thực hiện được “%(event)s”:", event=loc(wf.spec.events[event].name))]
