@@ -157,11 +157,6 @@ class PersonOut(Response):
     household_id: int
 
 
-class Localized(Response):
-    vi: str
-    en: str
-
-
 class CriterionOut(Response):
     code: str
     name: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,7 +14,7 @@ from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale
 from ..extensions import db
 from ..models import (CLOSED_STATES, Decision, Nomination, Organization, Person, Recognition, Unit,
                       User)
-from ..workflow import engine, workflow, workflows
+from ..workflow import engine, workflow
 from . import progress, scope
 from . import units as unit_service
 from .validate import MAX_INT, Reasons, fold, row
@@ -265,6 +266,3 @@ def list_decisions(actor: User, page=1, per_page=50) -> Page:
             select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
     return paginate(query.order_by(Decision.date.desc(), Decision.id.desc()), page, per_page)
 
-
-def all_titles():
-    return list(workflows().values())

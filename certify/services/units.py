@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..errors import Invalid, NotFound
 from ..database import writes
+from ..errors import NotFound
 from ..extensions import db
 from ..models import LEVELS, Denominator, Unit, User
 from ..workflow import workflows
@@ -84,10 +84,3 @@ def denominators_of(unit: Unit, year: int) -> dict[str, int]:
         select(Denominator.title_code, Denominator.value)
         .where(Denominator.unit_id == unit.id, Denominator.year == year)).all())
 
-
-def require(code) -> Unit:
-    unit = find(code) if isinstance(code, str) else None
-    if unit is None:
-        raise Invalid(f"No unit {code}.", [{"field": "unit_code", "code": "unknown",
-                                              "message": f"There is no unit {code}."}])
-    return unit

@@ -9,7 +9,7 @@ recognition and the progress counters. Its checks run in the order api.md fixes 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,7 +41,6 @@ class Payload:
     comment: str | None = None
     assessment: dict[str, Any] | None = None
     decision: Decision | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def lock(nomination_id: int) -> Nomination | None:
