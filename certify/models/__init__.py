@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from .accounts import APPLICANT_ROLES, ROLES, ApiToken, User
+from .audit import AuditEntry
 from .evidence import EvidenceFile
 from .nominations import CLOSED_STATES, HistoryEntry, Nomination
 from .people import GENDERS, TARGET_GROUPS, Household, Organization, Person
@@ -9,7 +10,7 @@ from .recognitions import Decision, Recognition
 from .units import LEVELS, Denominator, Unit
 
 __all__ = [
-    "APPLICANT_ROLES", "ROLES", "EvidenceFile", "ApiToken", "User", "CLOSED_STATES", "HistoryEntry", "Nomination",
+    "APPLICANT_ROLES", "ROLES", "AuditEntry", "EvidenceFile", "ApiToken", "User", "CLOSED_STATES", "HistoryEntry", "Nomination",
     "GENDERS", "TARGET_GROUPS", "Household", "Organization", "Person", "ProgressDelta", "Decision",
     "Recognition", "LEVELS", "Denominator", "Unit",
 ]
