@@ -1,4 +1,4 @@
-"""Flask commands: init-db, create-admin, demo-data, check.
+"""Flask commands: init-db, create-admin, demo-data, check (and backup, restore: certify/backup.py).
 
 Commands parse and print; the rules live in the services they call. A command that cannot do its
 job prints why (in Vietnamese, with the service's reasons) and exits with status 1.
@@ -123,6 +123,11 @@ def register(app: Flask) -> None:
                                f"đều khớp (counters rebuilt; all {count} units agree).")
         if failed:
             raise SystemExit(1)
+
+    from .backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _require_schema() -> None:
