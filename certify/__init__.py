@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_workflows(app)
     register_blueprints(app)
     register_cli(app)
+    register_operations(app)
     return app
 
 
@@ -87,6 +88,16 @@ def register_cli(app: Flask) -> None:
     from .cli import register
 
     register(app)
+
+
+def register_operations(app: Flask) -> None:
+    """What an operator relies on: JSON logs with request ids, /healthz, the audit trail."""
+    from . import logs
+    from .web import audit, health
+
+    logs.configure(app)
+    app.register_blueprint(health.bp)
+    audit.init_app(app)
 
 
 def register_api_errors(app: Flask) -> None:

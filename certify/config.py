@@ -32,6 +32,14 @@ class Defaults:
     PASSWORD_MEMORY_KIB: int = 19456
     # Seconds a SQLite writer waits for the write lock before giving up.
     SQLITE_BUSY_TIMEOUT: int = 15
+    # Log lines on stderr: "json" (one object per line, for a log collector) or "text" (for a
+    # developer's terminal). JSON whatever the debug flag, so what production writes is what the
+    # tests check; a developer switches with one variable.
+    LOG_FORMAT: str = "json"
+    LOG_LEVEL: str = "INFO"
+    # Folder holding pg_dump and pg_restore for `flask backup`/`restore` on PostgreSQL; by default
+    # the newest /usr/lib/postgresql/<major>/bin not older than the server, else the PATH.
+    PG_BIN: str | None = None
     JSON_SORT_KEYS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     BABEL_DEFAULT_LOCALE = "vi"
