@@ -60,6 +60,15 @@ def formatter(kind: str) -> logging.Formatter:
 def configure(app: Flask) -> None:
     """Send the app's logs (the `certify` logger and its children) to stderr in the configured
     format, replacing Flask's default handler, and log one access line per request."""
+    install_handler(app)
+    # First of all before_request functions, so that a request another hook stops (a rate limit,
+    # a bad request) still has its id and its start time.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request(_finish)
+
+
+def install_handler(app: Flask) -> logging.Handler:
+    """(Re)install the app's log handler; the logger is per process, so the last call wins."""
     kind = app.config["LOG_FORMAT"]
     if kind not in ("json", "text"):
         raise ValueError(f"CERTIFY_LOG_FORMAT must be json or text, not {kind!r}")
@@ -75,16 +84,7 @@ def configure(app: Flask) -> None:
     logger.setLevel(app.config["LOG_LEVEL"])
     # Each line once, in our format, whatever handlers a server or a library put on the root.
     logger.propagate = False
-
-    # First of all before_request functions, so that a request another hook stops (a rate limit,
-    # a bad request) still has its id and its start time.
-    app.before_request_funcs.setdefault(None, []).insert(0, _start)
-    app.after_request(_finish)
-
-
-def handler(app: Flask) -> logging.Handler:
-    """The handler configure() installed (tests read what it writes)."""
-    return next(h for h in app.logger.handlers if getattr(h, "certify", False))
+    return handler
 
 
 def _start() -> None:
