@@ -99,7 +99,7 @@ AUDITED: dict[type, Audited] = {
 }
 ENTITY_TYPES = tuple(spec.entity for spec in AUDITED.values())
 # The name a secret column is recorded under.
-SECRET_NAMES = {"password_hash": "password"}
+SECRET_NAMES = {"password_hash": "password"}  # nosec B105 — a field name, not a password
 
 
 @dataclass
