@@ -16,6 +16,9 @@ ROLE_NAMES = {"admin": "Quản trị", "household": "Hộ gia đình", "organiza
 
 
 def register(app: Flask) -> None:
+    policy = (f"{app.config['PASSWORD_MIN_LENGTH']} to {app.config['PASSWORD_MAX_LENGTH']} "
+              "characters, not a common password nor the username")
+
     @app.cli.command("init-db")
     def init_db() -> None:
         """Create or upgrade the schema through the Alembic migrations."""
@@ -27,7 +30,7 @@ def register(app: Flask) -> None:
     @app.cli.command("create-admin")
     @click.argument("username")
     @click.option("--password", prompt="Mật khẩu (password)", hide_input=True,
-                  confirmation_prompt=True, help="At least 8 characters; asked for when omitted.")
+                  confirmation_prompt=True, help=f"{policy}; asked for when omitted.")
     def create_admin(username: str, password: str) -> None:
         """Create an admin account (tạo tài khoản quản trị)."""
         from .errors import CertifyError
@@ -42,7 +45,8 @@ def register(app: Flask) -> None:
 
     @app.cli.command("demo-data")
     @click.option("--password", default=None,
-                  help="Give every demo account this password instead of a random one each.")
+                  help="Give every demo account this password instead of a random one each "
+                  f"({policy}).")
     def demo_data(password: str | None) -> None:
         """Load the demo jurisdiction (thị xã Bỉm Sơn) with accounts and nominations.
 

@@ -27,6 +27,10 @@ class Defaults:
     # Behind a reverse proxy (nginx, a load balancer): how many proxies set X-Forwarded-For/-Proto/
     # -Host, so rate limits and links use the client's address and scheme. 0: none, trust no header.
     PROXY_FIX: int = 0
+    # Password length in characters (not bytes), OWASP ASVS 4.0.3 V2.1.1/V2.1.2: every password
+    # an account gets is 12 to 128 characters; sign-in refuses longer input before hashing it.
+    PASSWORD_MIN_LENGTH: int = 12
+    PASSWORD_MAX_LENGTH: int = 128
     # argon2id cost (OWASP 2024 minimum: m=19 MiB, t=2, p=1); tests lower it.
     PASSWORD_TIME_COST: int = 2
     PASSWORD_MEMORY_KIB: int = 19456

@@ -26,6 +26,8 @@ FIELDS = {
     "nomination_ids": _l("Hồ sơ"),
     "username": _l("Tên đăng nhập"),
     "password": _l("Mật khẩu"),
+    "current_password": _l("Mật khẩu hiện tại"),
+    "new_password": _l("Mật khẩu mới"),
     "role": _l("Vai trò"),
     "unit_code": _l("Đơn vị hành chính"),
     "display_name": _l("Tên hiển thị"),
@@ -68,6 +70,8 @@ def reason(item: dict) -> str:
         return _("%(field)s: chưa nhập.", field=label)
     if code == "missing":
         return _("%(field)s: chưa có điểm.", field=label)
+    if code == "too_long" and "maximum" in item:
+        return _("%(field)s: tối đa %(max)s ký tự.", field=label, max=item["maximum"])
     if code == "too_long":
         return _("%(field)s: quá dài.", field=label)
     if code == "not_integer":
@@ -89,7 +93,16 @@ def reason(item: dict) -> str:
     if code == "taken":
         return _("%(field)s: đã được dùng.", field=label)
     if code == "too_short":
-        return _("Mật khẩu cần ít nhất 8 ký tự.")
+        return _("%(field)s: cần ít nhất %(min)s ký tự.", field=label, min=item.get("minimum"))
+    if code == "common":
+        return _("%(field)s: thuộc danh sách mật khẩu phổ biến, dễ bị đoán; hãy chọn mật khẩu "
+                 "khác.", field=label)
+    if code == "same_as_username":
+        return _("%(field)s: không được trùng với tên đăng nhập.", field=label)
+    if code == "same_as_display_name":
+        return _("%(field)s: không được trùng với tên hiển thị.", field=label)
+    if code == "wrong" and field == "current_password":
+        return _("Mật khẩu hiện tại không đúng.")
     if code in ("unknown", "unknown_criterion", "unknown_title"):
         return _("%(field)s: không tồn tại.", field=label)
     if code == "not_allowed":
@@ -121,6 +134,8 @@ def describe(error: CertifyError) -> list[str]:
         return [_("Thao tác này không thực hiện được ở trạng thái hiện tại của hồ sơ.")]
     if isinstance(error, Duplicate):
         return [_("Người này đã có hồ sơ đang xử lý cho danh hiệu và năm này.")]
+    if isinstance(error, Forbidden) and isinstance(error.details, list):
+        return reasons(error)  # a refusal with its reasons, e.g. a wrong current password
     if isinstance(error, Forbidden):
         return [_("Tài khoản của bạn không được phép thực hiện thao tác này.")]
     if isinstance(error, NotFound):

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Sets everything up and runs certify with demo data on the embedded SQLite database.
 # Open http://127.0.0.1:5000 — the accounts are printed below (and listed in the README); they all
-# share the password in CERTIFY_DEMO_PASSWORD (default: hoctap2030).
+# share the password in CERTIFY_DEMO_PASSWORD (default: hoc-tap-suot-doi-2030).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh postgresql
 export FLASK_APP=certify
 .venv/bin/flask init-db
-if ! .venv/bin/flask demo-data --password "${CERTIFY_DEMO_PASSWORD:-hoctap2030}"; then
+if ! .venv/bin/flask demo-data --password "${CERTIFY_DEMO_PASSWORD:-hoc-tap-suot-doi-2030}"; then
   echo "(keeping the data already loaded; delete instance/certify.sqlite3 to start afresh)"
 fi
 host="${HOST:-127.0.0.1}" port="${PORT:-5000}"

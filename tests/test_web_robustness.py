@@ -42,7 +42,7 @@ def test_odd_query_strings_answer_without_error(client, site, url):
     ("ho-a", "/household/nominate", {"person_id": BIG, "year": "2026"}),
     ("approve", "/district/decisions/confirm", {"nomination_id": [BIG, "x"], "number": "1",
                                                 "date": "2026-01-01", "signer": "A"}),
-    ("admin", "/admin/accounts", {"username": "x" * 500, "password": "long enough",
+    ("admin", "/admin/accounts", {"username": "x" * 500, "password": "a long enough passphrase",
                                   "role": "admin", "organization_id": BIG}),
     ("admin", "/admin/organizations", {"name": "X", "unit_code": "381", "members_count": BIG}),
     ("admin", "/admin/units/381/denominators", {"year": "2026", "cong-dan-hoc-tap": BIG}),

@@ -34,6 +34,7 @@ class Operation:
     public: bool
     query: dict[str, dict] = field(default_factory=dict)
     roles: tuple[str, ...] = ()
+    description: str = ""
 
 
 OPERATIONS: list[Operation] = []
@@ -43,10 +44,12 @@ _PUBLIC_ENDPOINTS: set[str] = set()
 def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 200,
               body: type[BaseModel] | None = None, response: Any = None,
               errors: tuple[int, ...] = (), public: bool = False,
-              query: dict[str, dict] | None = None, roles: tuple[str, ...] = ()) -> Callable:
+              query: dict[str, dict] | None = None, roles: tuple[str, ...] = (),
+              description: str = "") -> Callable:
     """Register a view under /api/v1 together with what the OpenAPI document says of it.
 
-    `roles` restricts the operation to those account roles (403 for the others)."""
+    `roles` restricts the operation to those account roles (403 for the others); `description`
+    is the document's longer text for it."""
 
     def register(view: Callable) -> Callable:
         endpoint = f"{view.__name__}_{method.lower()}"
@@ -63,7 +66,8 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
         if public:
             _PUBLIC_ENDPOINTS.add(f"{bp.name}.{endpoint}")
         OPERATIONS.append(Operation(rule, method, endpoint, summary, tag, status, body, response,
-                                    tuple(errors), public, dict(query or {}), tuple(roles)))
+                                    tuple(errors), public, dict(query or {}), tuple(roles),
+                                    description))
         return view
 
     return register

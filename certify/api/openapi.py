@@ -95,8 +95,10 @@ def document() -> dict:
                                       "content": {"application/json": {"schema": error_ref}}}
         entry = {"operationId": op.endpoint, "summary": op.summary, "tags": [op.tag],
                  "parameters": params, "responses": responses}
-        if op.roles:
-            entry["description"] = "Roles: " + ", ".join(op.roles) + "."
+        described = ([op.description] if op.description else []) + (
+            ["Roles: " + ", ".join(op.roles) + "."] if op.roles else [])
+        if described:
+            entry["description"] = " ".join(described)
         if op.public:
             entry["security"] = []
         if op.body is not None:

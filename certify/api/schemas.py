@@ -17,6 +17,22 @@ Role = Literal["admin", "household", "organization", "reviewer", "approver"]
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
+def _password_lengths(schema: dict) -> None:
+    # The bounds the service enforces (PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH), read when the
+    # document is built; the service, not pydantic, checks them, so that a wrong length is a 422
+    # with its reason like every other policy failure.
+    from ..services.accounts import password_limits
+
+    schema["minLength"], schema["maxLength"] = password_limits()
+
+
+PASSWORD_POLICY = ("Counted in characters, any printable Unicode including spaces; refused (422): "
+                   "a common password, the account's username or display name.")
+# A password an account is given: documented with the policy's length bounds.
+NewPassword = Annotated[Text, Field(description=PASSWORD_POLICY,
+                                    json_schema_extra=_password_lengths)]
+
+
 class Request(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
@@ -32,6 +48,11 @@ class TokenRequest(Request):
     password: Text
 
 
+class PasswordChange(Request):
+    current_password: Text = Field(description="The account's password now; wrong: 403.")
+    new_password: NewPassword
+
+
 class UnitCreate(Request):
     code: Text
     name: Text
@@ -41,7 +62,7 @@ class UnitCreate(Request):
 
 class UserCreate(Request):
     username: Text
-    password: Text = Field(description="At least 8 characters.")
+    password: NewPassword
     role: Text = Field(description="admin, household, organization, reviewer or approver")
     unit_code: Text | None = Field(default=None, description="Required for every role but admin.")
     display_name: Text | None = None
@@ -115,6 +136,13 @@ class UserOut(Response):
     organization_id: int | None
     household_id: int | None
     active: bool
+
+
+class PasswordChanged(Response):
+    user: UserOut
+    tokens_revoked: bool = Field(description=(
+        "Always true: every API token of the account is revoked, the one this request carried "
+        "included, and every browser session ends. Sign in again with the new password."))
 
 
 class TokenOut(Response):

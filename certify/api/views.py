@@ -60,6 +60,20 @@ def revoke():
     return "", 204
 
 
+@operation("/auth/password", "POST", summary="Change the caller's own password",
+           tag="auth", body=s.PasswordChange, response=s.PasswordChanged,
+           errors=(400, 401, 403, 422),
+           description="Needs the current password (403 forbidden when it is wrong, nothing "
+                       "changed) and a new one that meets the policy (422 invalid, each reason "
+                       "in details). On success every token of the account is revoked, the one "
+                       "this request carried included, and every browser session ends: sign in "
+                       "again with the new password.")
+def change_password():
+    data = parse(s.PasswordChange)
+    accounts.change_password(actor(), data.current_password, data.new_password)
+    return _json({"user": serialize.user(actor()), "tokens_revoked": True})
+
+
 # -- units ----------------------------------------------------------------------------------------
 
 @operation("/units", "POST", summary="Create an administrative unit", tag="units", status=201,

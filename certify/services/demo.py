@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import func, select
 
 from .. import clock, rubric
-from ..errors import CertifyError, invalid
+from ..errors import CertifyError, Invalid
 from ..extensions import db
 from ..models import Nomination, Unit, User
 from ..workflow import workflows
@@ -72,9 +72,8 @@ def load(*, password: str | None = None, today: date | None = None, seed: int = 
 
     `password` gives every account the same password; otherwise each gets a random one.
     """
-    if password is not None and len(password) < accounts.MIN_PASSWORD:
-        raise invalid("password", "too_short",
-                      f"The password needs at least {accounts.MIN_PASSWORD} characters.")
+    if password is not None and (reasons := accounts.password_reasons(password)):
+        raise Invalid("The demo password is not allowed.", reasons)
     if db.session.scalar(select(func.count()).select_from(Unit)):
         raise AlreadyLoaded("The database already holds administrative units; the demo data "
                             "is loaded only into an empty database.")
@@ -298,7 +297,7 @@ class _Loader:
     # -- helpers ----------------------------------------------------------------------------------
 
     def account(self, username, role, unit_code, display_name, **kw) -> User:
-        password = self.password or secrets.token_urlsafe(9)
+        password = self.password or secrets.token_urlsafe(12)  # 16 characters
         user = accounts.create_user(username=username, password=password, role=role,
                                     unit_code=unit_code, display_name=display_name, **kw)
         self.summary.accounts.append(Account(username, password, role, unit_code, display_name))

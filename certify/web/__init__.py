@@ -49,8 +49,8 @@ def _security_headers(response):
 
 
 def init_app(app: Flask) -> None:
-    from . import (admin, auth, district, errors, evidence, filters, household, progress, public,
-                   review, rules)
+    from . import (account, admin, auth, district, errors, evidence, filters, household, progress,
+                   public, review, rules)
     from ..extensions import login_manager
 
     get_babel(app).locale_selector = select_locale
@@ -61,5 +61,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     filters.register(app)
     errors.register(app)
-    for module in (auth, household, evidence, review, district, public, progress, admin, rules):
+    for module in (auth, household, evidence, review, district, public, progress, admin, rules,
+                   account):
         app.register_blueprint(module.bp)

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from .. import clock
 from ..errors import Invalid
@@ -41,9 +41,8 @@ class AccountForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"), validators=[
         InputRequired(_l("Hãy nhập tên đăng nhập.")), MaxLength(80)])
     display_name = StringField(_l("Tên hiển thị"), validators=[Optional(), MaxLength(200)])
-    password = PasswordField(_l("Mật khẩu"), validators=[
-        InputRequired(_l("Hãy nhập mật khẩu.")),
-        Length(min=8, message=_l("Mật khẩu cần ít nhất 8 ký tự."))])
+    # The password policy is the service's (accounts.password_reasons), shown as its reasons.
+    password = PasswordField(_l("Mật khẩu"), validators=[InputRequired(_l("Hãy nhập mật khẩu."))])
     role = SelectField(_l("Vai trò"), invalid_choice_message=INVALID_CHOICE)
     unit_code = SelectField(_l("Đơn vị hành chính"), invalid_choice_message=INVALID_CHOICE,
                             validators=[Optional()])
@@ -52,9 +51,7 @@ class AccountForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField(_l("Mật khẩu mới"), validators=[
-        InputRequired(_l("Hãy nhập mật khẩu.")),
-        Length(min=8, message=_l("Mật khẩu cần ít nhất 8 ký tự."))])
+    password = PasswordField(_l("Mật khẩu mới"), validators=[InputRequired(_l("Hãy nhập mật khẩu."))])
 
 
 class OrganizationForm(FlaskForm):

@@ -1,0 +1,66 @@
+"""The signed-in person's own account: changing their password with the current one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import EqualTo, InputRequired
+
+from ..errors import Forbidden, Invalid
+from ..messages import describe
+from ..services import accounts
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Mật khẩu hiện tại"), validators=[
+        InputRequired(_l("Hãy nhập mật khẩu hiện tại."))])
+    new_password = PasswordField(_l("Mật khẩu mới"), validators=[
+        InputRequired(_l("Hãy nhập mật khẩu mới."))])
+    repeat = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
+        InputRequired(_l("Hãy nhập lại mật khẩu mới.")),
+        EqualTo("new_password", _l("Hai lần nhập mật khẩu mới không giống nhau."))])
+
+
+@bp.app_template_global()
+def password_limits() -> tuple[int, int]:
+    """The policy's length bounds, for the password inputs' minlength and their hints."""
+    return accounts.password_limits()
+
+
+@bp.app_template_global()
+def password_hint() -> str:
+    """The password policy in a sentence, under every field that sets a password."""
+    low, high = accounts.password_limits()
+    return _("Từ %(min)s đến %(max)s ký tự, có thể có dấu cách và chữ có dấu; không dùng mật khẩu "
+             "phổ biến (như 123456789abc) hay tên đăng nhập.", min=low, max=high)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    lines: list[str] = []
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            user = current_user._get_current_object()
+            try:
+                accounts.change_password(user, form.current_password.data,
+                                         form.new_password.data)
+            except (Invalid, Forbidden) as error:
+                lines, status = describe(error), error.status
+            else:
+                # Every session of the account has ended with the old password; this one goes
+                # on, signed in again with the new password's key (User.get_id).
+                login_user(user)
+                flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác và mọi mã API của tài khoản "
+                        "đã hết hiệu lực."), "success")
+                return redirect(url_for("account.password"))
+        return render_template("account/password.html", form=form, lines=lines), status
+    return render_template("account/password.html", form=form, lines=lines)
