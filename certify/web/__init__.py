@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, abort, request, session
 from flask_babel import get_babel
 
+from ..links import public_url
+
 LANGUAGES = ("vi", "en")
 
 
@@ -58,6 +60,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None  # the sign-in page says why on its own
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.after_request(_security_headers)
+    app.add_template_global(public_url, "public_url")
     app.before_request(_refuse_nul_bytes)
     filters.register(app)
     errors.register(app)
