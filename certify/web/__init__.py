@@ -40,14 +40,20 @@ def _refuse_nul_bytes():
 
 
 def _security_headers(response):
+    """Headers every answer carries. nosniff on all of them (API JSON, static files, errors,
+    redirects): a browser never guesses a type from the content. no-store on everything but static
+    files: nearly every other answer holds personal data, a form token bound to the session, or
+    state that changes (a revoked certificate must not be shown valid from a cache), and the few
+    public, unchanging ones (rules, the OpenAPI document) are small and rarely fetched — one
+    simple rule is worth more than their caching. A view that sets its own Cache-Control keeps it."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
     if not request.path.startswith("/api/"):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
 
 
 def init_app(app: Flask) -> None:
