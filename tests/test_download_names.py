@@ -129,7 +129,7 @@ def test_rows_stored_with_bad_names_still_download(household, site):
 
     def spoil(_w):
         row = db.session.query(EvidenceFile).one()
-        row.name = "bien\r\nban\x00\u202eFDP.exe.png"
+        row.name = "bien\r\nban\x07\u202eFDP.exe.png"  # PostgreSQL holds no NUL
         db.session.commit()
     site.run(spoil)
 
