@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+# Where links point when CERTIFY_PUBLIC_URL is not set: the address scripts/demo.sh and
+# `flask run` serve on. Never the request's Host header, which any client chooses.
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(Exception):
+    """A setting the app cannot start with; the message names the variable and what it expects."""
 
 
 class Defaults:
@@ -14,8 +26,13 @@ class Defaults:
     # Where the workflow files live, and which tier profile of them is in force.
     WORKFLOWS: str = str(REPOSITORY / "workflows")
     PROFILE: str = "three-tier"
-    # Dates (approval, validity, as_of) are calendar dates in this zone.
+    # Dates (approval, validity, as_of) are calendar dates in this zone; pages show dates and times
+    # in it too (Babel's zone is derived from it in finish()).
     TIMEZONE: str = "Asia/Ho_Chi_Minh"
+    # The address people reach the product at (scheme, host, optional path), e.g.
+    # https://hoctap.bimson.thanhhoa.gov.vn: printed on certificates (link and QR code) and
+    # receipts. Unset: DEVELOPMENT_PUBLIC_URL, with a warning.
+    PUBLIC_URL: str | None = None
     # API tokens live this long.
     TOKEN_HOURS: int = 12
     # Sign-in throttling per username (api.md): failures allowed per window.
@@ -47,11 +64,13 @@ class Defaults:
     JSON_SORT_KEYS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     BABEL_DEFAULT_LOCALE = "vi"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def finish(config, instance_path: str) -> None:
-    """Derive the settings that depend on others (database URL, secret key)."""
+    """Derive the settings that depend on others (database URL, secret key, Babel's time zone,
+    the public address); refuse (ConfigError) a time zone or address that cannot be right."""
+    _time_zone(config)
+    _public_url(config)
     instance = Path(instance_path)
     url = config.get("DATABASE_URL") or f"sqlite:///{instance / 'certify.sqlite3'}"
     if url.startswith("postgresql://"):
@@ -67,6 +86,46 @@ def finish(config, instance_path: str) -> None:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _development_secret(instance)
+
+
+def _time_zone(config) -> None:
+    """One setting for rules and pages: Babel formats dates in CERTIFY_TIMEZONE. A separate
+    BABEL_DEFAULT_TIMEZONE would let a page show another day than the rules use, so a different
+    one is refused rather than silently overridden."""
+    name = config.get("TIMEZONE")
+    try:
+        if not isinstance(name, str) or not name:
+            raise ValueError
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(f"CERTIFY_TIMEZONE: {name!r} is not a time zone; use an IANA name such "
+                          "as Asia/Ho_Chi_Minh or UTC") from None
+    babel = config.get("BABEL_DEFAULT_TIMEZONE")
+    if babel not in (None, name):
+        raise ConfigError(f"BABEL_DEFAULT_TIMEZONE ({babel}) differs from CERTIFY_TIMEZONE "
+                          f"({name}): set only CERTIFY_TIMEZONE, pages follow it")
+    config["BABEL_DEFAULT_TIMEZONE"] = name
+
+
+def _public_url(config) -> None:
+    """PUBLIC_URL as scheme://host[:port][/path] without a trailing slash."""
+    value = config.get("PUBLIC_URL")
+    if not value:
+        if not config.get("TESTING"):
+            log.warning("CERTIFY_PUBLIC_URL is not set: certificates and receipts will link to %s. "
+                        "Set it to the address people use, e.g. https://hoctap.example.gov.vn",
+                        DEVELOPMENT_PUBLIC_URL)
+        value = DEVELOPMENT_PUBLIC_URL
+    try:
+        parts = urlsplit(str(value).strip())
+        parts.port  # noqa: B018 (reading it checks it: a port that is not a number raises)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"CERTIFY_PUBLIC_URL: {value!r} is not an address such as "
+                          "https://hoctap.example.gov.vn (http or https, a host, an optional path)")
+    config["PUBLIC_URL"] = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _development_secret(instance: Path) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date, datetime
 
 import openpyxl
 import pytest
 
+from certify.extensions import db
 from certify.services import exports, nominations, units
 from certify.services.progress import progress
 from certify.workflow import workflow
@@ -142,3 +144,50 @@ def test_file_names_are_plain_ascii(citizens):
     name = exports.filename(citizens, "xlsx")
     assert name == "tien-do-cong-dan-hoc-tap-381-2026-06-30.xlsx"
     assert name.isascii()
+
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(1)", "\tcmd", "\rcmd", "＝1+1"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_unit_named_like_a_formula_is_text_in_the_csv(world, name):
+    world.ward_a.name = name
+    db.session.commit()
+    data = exports.progress_csv(progress(world.district, workflow(CITIZEN), AS_OF))
+
+    _, rows = read_csv(data)
+    ward_a = rows[1]
+    # The OWASP way: a leading single quote, which a spreadsheet shows as text, never runs.
+    assert ward_a["Đơn vị"] == "'" + name
+    assert ward_a["Mã đơn vị"] == "16729" and ward_a["Số đạt danh hiệu"] == "0"
+    for row in rows:  # nothing else in the file starts a formula
+        for value in row.values():
+            assert not exports.formula_like(value), value
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_unit_named_like_a_formula_is_a_string_cell_in_the_xlsx(world, name):
+    world.ward_a.name = name
+    world.district.name = name  # the preamble names the district
+    db.session.commit()
+    data = exports.progress_xlsx(progress(world.district, workflow(CITIZEN), AS_OF))
+
+    sheet, preamble, rows = read_xlsx(data)  # the file after reloading
+    shown = name.replace("\r", "\n")  # XML reads a carriage return back as a line feed
+    assert preamble["Đơn vị"].value == f"{shown} (381)"
+    for cell in (rows[0]["Đơn vị"], rows[1]["Đơn vị"]):
+        assert cell.value == shown
+        assert cell.data_type == "s"  # "f" would be a formula
+        assert cell.quotePrefix  # Excel keeps it text when the cell is edited
+    assert rows[1]["Số đạt danh hiệu"].value == 0  # numbers stay numbers
+    assert rows[1]["Số đạt danh hiệu"].data_type == "n"
+    for row in sheet.iter_rows():
+        assert all(cell.data_type != "f" for cell in row)
+    # Nor in the file itself: no <f> (formula) element anywhere in the sheet's XML.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_numbers_and_plain_text_are_left_as_they_are():
+    assert [exports.inert(v) for v in (5, 0.5, -3, None, "", "Phường Ba Đình", "a=b")] == \
+        [5, 0.5, -3, None, "", "Phường Ba Đình", "a=b"]

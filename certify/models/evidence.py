@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..filenames import safe_filename
 from .accounts import User
 from .types import UTCDateTime, utcnow
 
@@ -43,3 +44,10 @@ class EvidenceFile(db.Model):
     @property
     def filename(self) -> str:
         return f"{self.token}.{self.kind}"
+
+    @property
+    def display_name(self) -> str:
+        """The name shown and offered for download: `name` in the safe set, with the stored kind's
+        extension (rows written before names were cleaned at upload may hold CR/LF or bidi
+        controls)."""
+        return safe_filename(self.name, self.kind, fallback=f"minh-chung-{self.criterion}")

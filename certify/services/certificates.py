@@ -1,6 +1,9 @@
 """Certificates (giấy chứng nhận) as PDF: one A4 landscape page per recognition, with the
 verification code and a QR code that opens the public verification page.
 
+The verification address is built under CERTIFY_PUBLIC_URL (certify.links), never from the Host
+header of the request that asked for the PDF.
+
 The text is set in DejaVu Serif, shipped in certify/data/fonts (licence beside it) and embedded in
 every PDF, so Vietnamese diacritics print the same on any server and any reader.
 """
@@ -25,6 +28,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ..errors import NotFound
+from ..links import public_url
 from ..models import Decision, Recognition, Unit
 from ..workflow import workflow
 
@@ -226,14 +230,22 @@ def _render(items: Iterable[tuple[Recognition, str]], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def recognition_pdf(recognition: Recognition, verify_url: str) -> bytes:
-    """The certificate of one recognition; its QR code opens `verify_url`."""
-    return _render([(recognition, verify_url)],
+def verification_url(code: str) -> str:
+    """The public verification page of a certificate, under the configured public address."""
+    return public_url("public.verify", code=code)
+
+
+def recognition_pdf(recognition: Recognition, verify_url: str | None = None) -> bytes:
+    """The certificate of one recognition; its QR code opens `verify_url` (by default the public
+    verification page under CERTIFY_PUBLIC_URL)."""
+    url = verify_url if verify_url is not None else verification_url(recognition.code)
+    return _render([(recognition, url)],
                    f"Giấy chứng nhận {title_name(recognition)} – {recognition.code}")
 
 
-def decision_pdf(decision: Decision, url_for_code: Callable[[str], str]) -> bytes:
+def decision_pdf(decision: Decision, url_for_code: Callable[[str], str] | None = None) -> bytes:
     """Every certificate a decision issues, one page each, in the decision's order;
-    `url_for_code(code)` gives each one's verification address."""
+    `url_for_code(code)` gives each one's verification address (by default verification_url)."""
+    url_for_code = url_for_code or verification_url
     return _render(((rec, url_for_code(rec.code)) for rec in decision.recognitions),
                    f"Giấy chứng nhận theo Quyết định số {decision.number}")

@@ -22,6 +22,7 @@ from .. import clock
 from ..database import writes
 from ..errors import Forbidden, NotFound, TransitionNotAllowed, invalid
 from ..extensions import db
+from ..filenames import safe_filename
 from ..models import EvidenceFile, User
 from ..workflow import engine, workflow
 from . import nominations, scope
@@ -89,8 +90,8 @@ def add(actor: User, nomination_id: int, *, criterion: str, filename: str,
     if count >= MAX_FILES_PER_CRITERION:
         raise invalid("file", "too_many", f"At most {MAX_FILES_PER_CRITERION} files per criterion.")
     token = secrets.token_hex(16)
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = name.replace("\x00", "")[:200] or f"{token}.{kind}"
+    # Cleaned once here, and again when sent (rows stored before this rule may hold anything).
+    name = safe_filename(filename, kind, fallback=f"minh-chung-{criterion}")
     record = EvidenceFile(nomination_id=n.id, token=token, criterion=criterion, name=name,
                           size=len(data), kind=kind, sha256=hashlib.sha256(data).hexdigest(),
                           uploaded_by_id=actor.id, uploaded_at=clock.now())

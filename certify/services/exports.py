@@ -3,6 +3,10 @@
 Each row says which denominator it divided by — what it counts, for which year, and whether the
 figure was entered for that unit or summed from the units below it — because reports that give a
 ratio without its denominator are what domain.md sets out to end.
+
+Every text cell goes through `inert` (CSV) or `_write_row` (XLSX), both deciding with
+`formula_like`: a unit named `=HYPERLINK(...)` is shown as text, never run as a formula (OWASP
+"CSV injection"). Numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -32,6 +36,34 @@ HEADERS = ["Mã đơn vị", "Đơn vị", "Số đạt danh hiệu", "Mẫu s�
            "Chỉ tiêu (%)", "Năm chỉ tiêu"]
 # In the workbook ratios are numbers formatted as percentages, so the headers carry no "(%)".
 XLSX_HEADERS = [h.replace(" (%)", "") for h in HEADERS]
+
+
+# What a spreadsheet reads as the start of a formula (OWASP: = + - @, tab, carriage return), the
+# line feed, and the full-width forms some spreadsheets accept in their place.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def formula_like(value) -> bool:
+    """Text a spreadsheet could take for a formula (numbers never are)."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def inert(value):
+    """A CSV cell: formula-like text behind a single quote, which spreadsheets show as text and do
+    not print (the OWASP way); anything else unchanged."""
+    return "'" + value if formula_like(value) else value
+
+
+def _write_row(sheet, values) -> None:
+    """Append a row to the workbook with text as string cells: openpyxl would store text starting
+    with "=" as a formula. Formula-like text also gets Excel's quote prefix, so that editing the
+    cell does not turn it into one either."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if formula_like(cell.value):
+                cell.quotePrefix = True
 
 
 @dataclass(frozen=True)
@@ -104,15 +136,19 @@ def progress_csv(progress: Progress) -> bytes:
     per child unit. Ratios are percentages with a full stop as decimal mark, two decimals."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(_preamble(progress))
-    writer.writerow([])
-    writer.writerow(HEADERS)
+
+    def write(values) -> None:
+        writer.writerow([inert(v) for v in values])
+
+    for line in _preamble(progress):
+        write(line)
+    write([])
+    write(HEADERS)
     target = _percent(progress.target)
     for row in rows(progress):
-        writer.writerow([row.code, row.name, row.holders,
-                         "" if row.denominator is None else row.denominator,
-                         SOURCES[row.source], _percent(row.ratio), target,
-                         progress.target_year or ""])
+        write([row.code, row.name, row.holders,
+               "" if row.denominator is None else row.denominator,
+               SOURCES[row.source], _percent(row.ratio), target, progress.target_year or ""])
     # The byte order mark is how Excel recognises UTF-8 (otherwise it misreads the diacritics).
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -123,21 +159,21 @@ def progress_xlsx(progress: Progress) -> bytes:
     sheet = book.active
     sheet.title = "Tiến độ"
     for label, value in _preamble(progress):
-        sheet.append([label, value])
+        _write_row(sheet, [label, value])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     # The date as a real date cell, shown dd/MM/yyyy.
     date_cell = sheet.cell(3, 2, progress.as_of)
     date_cell.number_format = "DD/MM/YYYY"
     date_cell.alignment = Alignment(horizontal="left")
     sheet.append([])
-    sheet.append(XLSX_HEADERS)
+    _write_row(sheet, XLSX_HEADERS)
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows(progress):
-        sheet.append([row.code, row.name, row.holders, row.denominator, SOURCES[row.source],
-                      row.ratio, progress.target, progress.target_year])
+        _write_row(sheet, [row.code, row.name, row.holders, row.denominator, SOURCES[row.source],
+                           row.ratio, progress.target, progress.target_year])
         r = sheet.max_row
         sheet.cell(r, 1).number_format = "@"  # unit codes keep their leading zeros
         sheet.cell(r, 6).number_format = "0.00%"

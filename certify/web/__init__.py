@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, abort, request, session
 from flask_babel import get_babel
 
+from ..links import public_url
+
 LANGUAGES = ("vi", "en")
 
 
@@ -38,14 +40,20 @@ def _refuse_nul_bytes():
 
 
 def _security_headers(response):
+    """Headers every answer carries. nosniff on all of them (API JSON, static files, errors,
+    redirects): a browser never guesses a type from the content. no-store on everything but static
+    files: nearly every other answer holds personal data, a form token bound to the session, or
+    state that changes (a revoked certificate must not be shown valid from a cache), and the few
+    public, unchanging ones (rules, the OpenAPI document) are small and rarely fetched — one
+    simple rule is worth more than their caching. A view that sets its own Cache-Control keeps it."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
     if not request.path.startswith("/api/"):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
 
 
 def init_app(app: Flask) -> None:
@@ -58,6 +66,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None  # the sign-in page says why on its own
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.after_request(_security_headers)
+    app.add_template_global(public_url, "public_url")
     app.before_request(_refuse_nul_bytes)
     filters.register(app)
     errors.register(app)

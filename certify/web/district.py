@@ -16,7 +16,7 @@ from .. import clock
 from ..errors import Invalid, NotFound, TransitionNotAllowed
 from ..services import certificates, nominations
 from .errors import page
-from .helpers import MaxLength, int_arg, roles
+from .helpers import MaxLength, attachment, int_arg, roles
 from ..messages import describe
 
 bp = Blueprint("district", __name__)
@@ -125,9 +125,7 @@ def decision(decision_id: int):
 @roles("approver", "reviewer", "admin")
 def decision_pdf(decision_id: int):
     found = nominations.get_decision(current_user, decision_id)
-    data = certificates.decision_pdf(found, lambda code: url_for("public.verify", code=code,
-                                                                 _external=True))
-    return _pdf(data, f"giay-chung-nhan-qd-{found.id}.pdf")
+    return _pdf(certificates.decision_pdf(found), f"giay-chung-nhan-qd-{found.id}")
 
 
 @bp.route("/recognitions/<id:recognition_id>/certificate.pdf")
@@ -135,11 +133,8 @@ def decision_pdf(decision_id: int):
 def certificate(recognition_id: int):
     """One certificate, for anyone who may see its nomination (the household included)."""
     rec = nominations.get_recognition(current_user, recognition_id)  # 404 outside the scope
-    data = certificates.recognition_pdf(rec, url_for("public.verify", code=rec.code,
-                                                     _external=True))
-    return _pdf(data, f"giay-chung-nhan-{rec.code}.pdf")
+    return _pdf(certificates.recognition_pdf(rec), f"giay-chung-nhan-{rec.code}")
 
 
 def _pdf(data: bytes, name: str) -> Response:
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(data, "application/pdf", name, "pdf")

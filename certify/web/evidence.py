@@ -3,16 +3,45 @@ edited; anyone who may see the nomination may open them; nobody else learns they
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..errors import Forbidden, Invalid, TransitionNotAllowed
+from ..errors import Forbidden, Invalid, TransitionNotAllowed, invalid
 from ..services import evidence
-from .helpers import ActionForm, flash_error, roles
+from .errors import page
+from .helpers import ActionForm, attachment, flash_error, roles
 from ..messages import reasons
 
 bp = Blueprint("evidence", __name__)
+
+# The upload form sends one file; its other fields (CSRF token, criterion) and the multipart
+# envelope fit well within the overhead.
+FILES_PER_REQUEST = 1
+FORM_OVERHEAD = 64 * 1024
+
+
+def upload_limit() -> int:
+    """The upload's own body limit, in place of the app's MAX_CONTENT_LENGTH."""
+    return evidence.max_bytes() * FILES_PER_REQUEST + FORM_OVERHEAD
+
+
+@bp.url_value_preprocessor
+def _upload_body_limit(endpoint, _values) -> None:
+    # URL value preprocessors run before every before_request hook, CSRFProtect's among them
+    # (which reads the form): the upload's limit is in place before anything reads the body, so
+    # an oversized body is refused unread and a file within the per-file limit is not refused by
+    # the app's smaller one.
+    # Only for people who are signed in: anyone else stays under the app's limit.
+    if endpoint == "evidence.upload" and current_user.is_authenticated:
+        request.max_content_length = upload_limit()
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    """Whoever read the body first (the CSRF check or the view), say how large a file may be."""
+    return page(413, " ".join(reasons(invalid("file", "too_large", "File too large."))))
 
 
 def _back(nomination_id: int):
@@ -22,8 +51,6 @@ def _back(nomination_id: int):
 @bp.route("/nominations/<id:nomination_id>/evidence", methods=["POST"])
 @roles("household", "organization")
 def upload(nomination_id: int):
-    # Refuse oversized bodies before they are read (413 page), a little above the file limit.
-    request.max_content_length = evidence.max_bytes() + 64 * 1024
     if not ActionForm().validate_on_submit():
         abort(400)
     upload = request.files.get("file")
@@ -38,7 +65,7 @@ def upload(nomination_id: int):
     except (Forbidden, TransitionNotAllowed) as error:
         flash_error(error)
     else:
-        flash(_("Đã tải lên %(name)s cho tiêu chí %(code)s.", name=record.name,
+        flash(_("Đã tải lên %(name)s cho tiêu chí %(code)s.", name=record.display_name,
                 code=record.criterion), "success")
     return _back(nomination_id)
 
@@ -66,8 +93,4 @@ def delete(nomination_id: int, token: str):
 @login_required
 def download(nomination_id: int, token: str):
     path, record = evidence.get(current_user, nomination_id, token)
-    response = send_file(path, mimetype=record.mimetype, as_attachment=True,
-                         download_name=record.name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(path, record.mimetype, record.display_name, record.kind)

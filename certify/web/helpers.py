@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from functools import wraps
+from pathlib import Path
 
-from flask import abort, flash
+from flask import Response, abort, flash, send_file
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
@@ -12,6 +14,7 @@ from wtforms.validators import Length
 from flask_babel import lazy_gettext as _l
 
 from ..errors import CertifyError
+from ..filenames import safe_filename
 from ..messages import describe
 
 
@@ -88,3 +91,14 @@ def int_arg(value, minimum: int = 1, maximum: int = 2**31 - 1) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if minimum <= number <= maximum else None
+
+
+def attachment(data: bytes | Path, mimetype: str, name: str, extension: str) -> Response:
+    """A download of `data` (bytes, or a stored file) named `name` reduced to the safe set with
+    `extension`; Werkzeug writes Content-Disposition with an ASCII `filename` and the UTF-8
+    `filename*` (RFC 5987). Downloads are personal: no cache keeps them."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    response = send_file(source, mimetype=mimetype, as_attachment=True,
+                         download_name=safe_filename(name, extension), max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

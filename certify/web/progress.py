@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
@@ -16,7 +16,7 @@ from ..services import units as unit_service
 from ..workflow import workflow, workflows
 from .bars import bars
 from .filters import percent
-from .helpers import roles
+from .helpers import attachment, roles
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
@@ -72,5 +72,4 @@ def export(fmt: str):
     else:
         data = exports.progress_xlsx(result)
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(data, mimetype=mime, headers={
-        "Content-Disposition": f'attachment; filename="{exports.filename(result, fmt)}"'})
+    return attachment(data, mime, exports.filename(result, fmt), fmt)

@@ -46,9 +46,11 @@ def live_url(app, database_url, tmp_path_factory):
     live = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True,
                        "EVIDENCE_FOLDER": str(tmp_path_factory.mktemp("evidence"))})
     server = make_server("127.0.0.1", 0, live, threaded=True, request_handler=QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    live.config["PUBLIC_URL"] = url  # certificates link here (known once the port is chosen)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield url
     server.shutdown()
 
 
