@@ -77,6 +77,14 @@ class Gunicorn:
             time.sleep(0.1)
         raise AssertionError("gunicorn did not start:\n" + self.output)
 
+    def wait_for(self, text: str, count: int = 1, patience: float = 60) -> None:
+        """Until `text` has been printed `count` times (e.g. every worker booted)."""
+        deadline = time.monotonic() + patience
+        while self.output.count(text) < count:
+            assert self.process.poll() is None, "gunicorn stopped:\n" + self.output
+            assert time.monotonic() < deadline, f"no {count} × {text!r}:\n" + self.output
+            time.sleep(0.1)
+
     @property
     def output(self) -> str:
         return "".join(self.lines)
