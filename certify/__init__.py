@@ -6,12 +6,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import REPOSITORY, Defaults, finish
+from .config import Defaults, finish, instance_path, shipped
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(REPOSITORY / "templates"))
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path(),
+                template_folder=str(shipped("templates")))
     configure(app, test_config)
     app.json.ensure_ascii = False  # Vietnamese text as UTF-8, not \u escapes
     if app.config["PROXY_FIX"]:

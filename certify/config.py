@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+REPOSITORY = PACKAGE.parent
+
+
+def shipped(folder: str) -> Path:
+    """templates/ or workflows/: top-level folders of the repository, which the wheel carries inside
+    the package (setup.cfg's package_dir). The installed copy wins: a site-packages/templates left
+    by some other distribution must never be taken for ours."""
+    installed = PACKAGE / folder
+    return installed if installed.is_dir() else REPOSITORY / folder
+
+
+def instance_path() -> str | None:
+    """CERTIFY_INSTANCE_PATH when set; otherwise Flask's own choice: instance/ beside the package in
+    a checkout (and an editable install), <prefix>/var/certify-instance for an installed one."""
+    configured = os.environ.get("CERTIFY_INSTANCE_PATH")
+    return os.path.abspath(configured) if configured else None
+
+
 # Where links point when CERTIFY_PUBLIC_URL is not set: the address scripts/demo.sh and
 # `flask run` serve on. Never the request's Host header, which any client chooses.
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
@@ -24,7 +43,7 @@ class Defaults:
     # Database: a SQLite file in instance/ unless CERTIFY_DATABASE_URL says otherwise.
     DATABASE_URL: str | None = None
     # Where the workflow files live, and which tier profile of them is in force.
-    WORKFLOWS: str = str(REPOSITORY / "workflows")
+    WORKFLOWS: str = str(shipped("workflows"))
     PROFILE: str = "three-tier"
     # Dates (approval, validity, as_of) are calendar dates in this zone; pages show dates and times
     # in it too (Babel's zone is derived from it in finish()).
