@@ -3,6 +3,7 @@ sends each role to its work."""
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
@@ -89,11 +90,11 @@ def signin():
             user = signin_guard.authenticate(form.username.data.strip(), form.password.data,
                                              request.remote_addr)
         except RateLimited as error:
-            minutes = max(1, -(-(error.retry_after or 60) // 60))
-            response = page(429, _("Bạn đã thử đăng nhập sai quá nhiều lần. Hãy thử lại sau "
-                                   "%(minutes)s phút.", minutes=minutes))
-            response = current_app.make_response(response)
-            response.headers["Retry-After"] = str(error.retry_after or 60)
+            seconds = error.retry_after or 60
+            response = current_app.make_response(page(429, _(
+                "Bạn đã thử đăng nhập sai quá nhiều lần. Hãy thử lại sau %(minutes)s phút.",
+                minutes=math.ceil(seconds / 60))))
+            response.headers["Retry-After"] = str(seconds)
             return response
         if user is not None:
             sessions.sign_in(user)
