@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
@@ -50,16 +51,38 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app)
     limiter.init_app(app)
+    from . import sessions
+    from .services import signin_guard
+
+    sessions.init_app(app)
+    signin_guard.init_app(app)
+    if not app.config.get("TESTING"):
+        for problem in deployment_problems(app.config):
+            app.logger.warning("*** certify: with more than one process: %s ***", problem)
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        """The account a session cookie names — if it is active and its password has not changed
-        since the sign-in (see User.get_id)."""
+        """The account a session names — if it is active and its password has not changed since
+        the sign-in (see User.get_id); otherwise the session ends (web/auth.py)."""
         user_id, _, key = session_id.partition(":")
         user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
         if user is None or not user.active or key != user.session_key:
             return None
         return user
+
+
+def deployment_problems(config: Mapping) -> list[str]:
+    """What goes wrong when this configuration is served by more than one process (empty:
+    nothing). create_app() logs each loudly; a server configuration that starts several workers
+    (e.g. gunicorn's) should refuse to start while any is left."""
+    problems = []
+    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        problems.append(
+            "CERTIFY_RATELIMIT_STORAGE_URI is memory://, so each process counts sign-in attempts "
+            "and public look-ups on its own and every limit is multiplied by the number of "
+            "processes; set it to redis://HOST:6379/0")
+    return problems
+
 
 def register_workflows(app: Flask) -> None:
     """Load and validate workflows/*.yaml; a broken file stops the app (WorkflowError)."""

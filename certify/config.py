@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,11 +55,39 @@ class Defaults:
     PUBLIC_URL: str | None = None
     # API tokens live this long.
     TOKEN_HOURS: int = 12
-    # Sign-in throttling per username (api.md): failures allowed per window.
+    # Sign-in throttling (certify/services/signin_guard.py), in the `limits` notation; several
+    # limits are separated by ";". Only failed attempts count. Per username from one client
+    # address (api.md: 10 failures in 15 minutes, then 429):
     SIGNIN_FAILURES_LIMIT: str = "10 per 15 minutes"
+    # ...and the back-off after it for the same username and address: longer locks for whoever
+    # keeps guessing.
+    SIGNIN_BACKOFF_LIMITS: str = "20 per 2 hours; 30 per day"
+    # One address trying many usernames.
+    SIGNIN_ADDRESS_LIMITS: str = "30 per 15 minutes; 100 per day"
+    # One username from all addresses together: looser, so that an attacker cannot lock the real
+    # user out from elsewhere, but a spread-out guessing campaign still stalls.
+    SIGNIN_USERNAME_LIMITS: str = "50 per 15 minutes"
     PUBLIC_RATE_LIMIT: str = "120 per minute"
-    # Flask-Limiter storage; memory is right for one process, use redis://... for several.
+    # Storage of every rate limit (Flask-Limiter's and the sign-in guard's): memory:// counts in
+    # each process on its own, so with several processes use redis://... (see deployment_problems).
     RATELIMIT_STORAGE_URI: str = "memory://"
+    # Browser sessions live on the server: "database" (the app's database, table `sessions`) or a
+    # redis://... URL. The cookie carries only a random session id.
+    SESSION_STORAGE_URI: str = "database"
+    # A session ends after this long without a request, and this long after sign-in whatever the
+    # activity.
+    SESSION_IDLE_MINUTES: int = 30
+    SESSION_MAX_HOURS: int = 12
+    # Expired session rows are deleted on average once every this many requests (database storage;
+    # Redis expires them itself).
+    SESSION_CLEANUP_N_REQUESTS: int = 1000
+    # A stored session is written only when it changes (a signed-in user's activity is noted at
+    # most once a minute), not on every request.
+    SESSION_REFRESH_EACH_REQUEST: bool = False
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_HTTPONLY: bool = True
+    # None: Secure when CERTIFY_PUBLIC_URL starts with https:// (finish() decides).
+    SESSION_COOKIE_SECURE: bool | None = None
     RATELIMIT_ENABLED: bool = True
     # Behind a reverse proxy (nginx, a load balancer): how many proxies set X-Forwarded-For/-Proto/
     # -Host, so rate limits and links use the client's address and scheme. 0: none, trust no header.
@@ -103,6 +132,11 @@ def finish(config, instance_path: str) -> None:
         connect_args.setdefault("check_same_thread", False)
         options["connect_args"] = connect_args
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = str(config.get("PUBLIC_URL") or "").startswith("https://")
+    # Stored sessions expire after the idle time; each request of a signed-in user extends them
+    # (certify/sessions.py), and the absolute limit is checked against the sign-in time.
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(config["SESSION_IDLE_MINUTES"]))
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _development_secret(instance)
 

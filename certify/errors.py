@@ -53,7 +53,13 @@ class Invalid(CertifyError):
 
 
 class RateLimited(CertifyError):
+    """Too many attempts; `retry_after` says in how many seconds to try again (Retry-After)."""
+
     status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, details: Any = None, *, retry_after: int | None = None):
+        super().__init__(message, details)
+        self.retry_after = retry_after
 
 
 def invalid(field: str, code: str, message: str) -> Invalid:

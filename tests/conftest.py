@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from certify import create_app
 from certify.extensions import db, limiter
+from certify.services import signin_guard
 
 from .factories import World, build_world
 
@@ -95,6 +96,7 @@ def _clean(request):
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         limiter.reset()
+        signin_guard.reset()
 
 
 @pytest.fixture

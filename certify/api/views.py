@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..errors import Unauthorized
 from ..extensions import limiter
 from ..models import User
-from ..services import accounts, nominations, people, progress, public, units
+from ..services import accounts, nominations, people, progress, public, signin_guard, units
 from ..workflow import workflows
 from . import schemas as s
 from . import serialize
@@ -22,16 +22,6 @@ def _json(data, status: int = 200):
     return response
 
 
-def _signin_key() -> str:
-    body = request.get_json(silent=True, force=True)
-    username = body.get("username") if isinstance(body, dict) else None
-    return f"signin:{username}" if isinstance(username, str) else "signin:(none)"
-
-
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_FAILURES_LIMIT"]
-
-
 def _public_limit() -> str:
     return current_app.config["PUBLIC_RATE_LIMIT"]
 
@@ -41,11 +31,10 @@ def _public_limit() -> str:
 @operation("/auth/token", "POST", summary="Sign in: exchange a username and password for a token",
            tag="auth", body=s.TokenRequest, response=s.TokenOut, errors=(400, 401, 422, 429),
            public=True)
-@limiter.shared_limit(_signin_limit, scope="signin", key_func=_signin_key,
-                      deduct_when=lambda response: response.status_code == 401)
 def token():
     data = parse(s.TokenRequest)
-    user = accounts.authenticate(data.username, data.password)
+    # Throttled like the sign-in page, on the same counters (services/signin_guard.py).
+    user = signin_guard.authenticate(data.username.strip(), data.password, request.remote_addr)
     if user is None:
         raise Unauthorized("Wrong username or password.")
     token, row = accounts.issue_token(user)

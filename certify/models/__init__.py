@@ -7,10 +7,11 @@ from .nominations import CLOSED_STATES, HistoryEntry, Nomination
 from .people import GENDERS, TARGET_GROUPS, Household, Organization, Person
 from .progress import ProgressDelta
 from .recognitions import Decision, Recognition
+from .sessions import BrowserSession
 from .units import LEVELS, Denominator, Unit
 
 __all__ = [
     "APPLICANT_ROLES", "ROLES", "AuditEntry", "EvidenceFile", "ApiToken", "User", "CLOSED_STATES", "HistoryEntry", "Nomination",
     "GENDERS", "TARGET_GROUPS", "Household", "Organization", "Person", "ProgressDelta", "Decision",
-    "Recognition", "LEVELS", "Denominator", "Unit",
+    "Recognition", "LEVELS", "Denominator", "Unit", "BrowserSession",
 ]

@@ -64,7 +64,6 @@ def init_app(app: Flask) -> None:
     get_babel(app).locale_selector = select_locale
     login_manager.login_view = "auth.signin"
     login_manager.login_message = None  # the sign-in page says why on its own
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.after_request(_security_headers)
     app.add_template_global(public_url, "public_url")
     app.before_request(_refuse_nul_bytes)

@@ -1,5 +1,5 @@
-"""Admin pages: units, denominators per year, accounts (create, disable, reset password),
-organizations. Every change goes through the services; bad input changes nothing."""
+"""Admin pages: units, denominators per year, accounts (create, disable, reset password, unlock
+sign-in), organizations. Every change goes through the services; bad input changes nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .. import clock
 from ..errors import Invalid
 from ..messages import reasons
 from ..models import LEVELS, ROLES, User
-from ..services import accounts, directory, people
+from ..services import accounts, directory, people, signin_guard
 from ..services import units as unit_service
 from ..services.validate import MAX_INT
 from ..workflow import workflows
@@ -187,6 +187,18 @@ def set_active(user_id: int):
     accounts.set_active(user, active)
     flash(_("Đã mở lại tài khoản %(name)s.", name=user.username) if active else
           _("Đã khóa tài khoản %(name)s.", name=user.username), "success")
+    return redirect(url_for("admin.accounts_page"))
+
+
+@bp.route("/accounts/<id:user_id>/unlock", methods=["POST"])
+@roles("admin")
+def unlock(user_id: int):
+    """Let the account sign in again at once, from any address, after too many failures."""
+    user = _account(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    signin_guard.unlock(user.username)
+    flash(_("Đã mở khóa đăng nhập cho %(name)s.", name=user.username), "success")
     return redirect(url_for("admin.accounts_page"))
 
 
