@@ -57,7 +57,9 @@ def register_extensions(app: Flask) -> None:
     sessions.init_app(app)
     signin_guard.init_app(app)
     if not app.config.get("TESTING"):
-        for problem in deployment_problems(app.config):
+        from .deployment import problems
+
+        for problem in problems(app.config, workers=2):
             app.logger.warning("*** certify: with more than one process: %s ***", problem)
 
     @login_manager.user_loader
@@ -69,19 +71,6 @@ def register_extensions(app: Flask) -> None:
         if user is None or not user.active or key != user.session_key:
             return None
         return user
-
-
-def deployment_problems(config: Mapping) -> list[str]:
-    """What goes wrong when this configuration is served by more than one process (empty:
-    nothing). create_app() logs each loudly; a server configuration that starts several workers
-    (e.g. gunicorn's) should refuse to start while any is left."""
-    problems = []
-    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
-        problems.append(
-            "CERTIFY_RATELIMIT_STORAGE_URI is memory://, so each process counts sign-in attempts "
-            "and public look-ups on its own and every limit is multiplied by the number of "
-            "processes; set it to redis://HOST:6379/0")
-    return problems
 
 
 def register_workflows(app: Flask) -> None:

@@ -69,7 +69,7 @@ class Defaults:
     SIGNIN_USERNAME_LIMITS: str = "50 per 15 minutes"
     PUBLIC_RATE_LIMIT: str = "120 per minute"
     # Storage of every rate limit (Flask-Limiter's and the sign-in guard's): memory:// counts in
-    # each process on its own, so with several processes use redis://... (see deployment_problems).
+    # each process on its own, so with several processes use redis://... (see certify/deployment.py).
     RATELIMIT_STORAGE_URI: str = "memory://"
     # Browser sessions live on the server: "database" (the app's database, table `sessions`) or a
     # redis://... URL. The cookie carries only a random session id.

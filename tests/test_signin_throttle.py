@@ -11,7 +11,8 @@ from collections import Counter
 import pytest
 from limits import parse_many
 
-from certify import create_app, deployment_problems
+from certify import create_app
+from certify.deployment import problems
 
 from .conftest import TEST_CONFIG
 from .factories import PASSWORD
@@ -177,7 +178,7 @@ def test_unlocking_needs_an_admin(web, site):
 
 def test_two_processes_share_the_counters_in_redis(app, database_url):
     """Two apps stand for two worker processes: on Redis a failure in one counts in the other;
-    on memory:// each counts on its own, which is why deployment_problems() names it."""
+    on memory:// each counts on its own, which is why deployment.problems() names it."""
     redis_or_skip()
     first, second = make_app(database_url, REDIS_URL), make_app(database_url, REDIS_URL)
     Site(first)
@@ -191,9 +192,9 @@ def test_two_processes_share_the_counters_in_redis(app, database_url):
 
 
 def test_memory_storage_is_named_as_a_problem_for_several_processes(app, database_url, caplog):
-    assert deployment_problems({"RATELIMIT_STORAGE_URI": "memory://"})
-    assert deployment_problems({}) == deployment_problems({"RATELIMIT_STORAGE_URI": "memory://"})
-    assert deployment_problems({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}) == []
+    assert problems({"RATELIMIT_STORAGE_URI": "memory://"}, workers=2)
+    assert problems({}, workers=2) == problems({"RATELIMIT_STORAGE_URI": "memory://"}, workers=2)
+    assert problems({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, workers=2) == []
     with caplog.at_level(logging.WARNING):
         make_app(database_url, "memory://", TESTING=False)
     assert any("RATELIMIT_STORAGE_URI" in r.getMessage() for r in caplog.records)
