@@ -10,8 +10,12 @@ from collections import Counter
 
 import pytest
 from limits import parse_many
+from sqlalchemy import select
 
 from certify import create_app
+from certify.extensions import db
+from certify.models import AuditEntry
+from certify.services import signin_guard
 from certify.deployment import problems
 
 from .conftest import TEST_CONFIG
@@ -204,3 +208,31 @@ def test_a_malformed_limit_stops_the_app(app, database_url):
     with pytest.raises(ValueError, match="SIGNIN_ADDRESS_LIMITS"):
         make_app(database_url, "memory://", SIGNIN_ADDRESS_LIMITS="lots")
 
+
+
+def test_guessing_through_the_password_change_counts_as_sign_in_failures(web, site):
+    """A stolen session cannot try current passwords faster than the sign-in page allows: each
+    wrong current password counts against the same username and address."""
+    from .test_passwords import change
+
+    thief = web.test_client()
+    sign_in(thief, "ho-a")
+    allowed = limit(web, "SIGNIN_FAILURES_LIMIT")
+    for i in range(allowed):
+        assert change(thief, f"guess {i}", "mot-mat-khau-moi-rat-dai").status_code == 403
+    refused = change(thief, PASSWORD, "mot-mat-khau-moi-rat-dai")
+    assert refused.status_code == 429
+    assert page_signin(web.test_client(), "ho-a", PASSWORD).status_code == 429
+    # Nothing changed: the old password is still the one (once the lock is lifted).
+    site.run(lambda w: signin_guard.unlock(w.household_a))
+    assert page_signin(web.test_client(), "ho-a", PASSWORD).status_code == 302
+
+
+def test_an_unlock_is_kept_in_the_audit_trail(web, site):
+    admin = web.test_client()
+    sign_in(admin, "admin")
+    uid = site.run(lambda w: w.household_a.id)
+    admin.post(f"/admin/accounts/{uid}/unlock")
+    entries = site.run(lambda w: [(e.action, e.entity_id, e.actor_name)
+                                  for e in db.session.scalars(select(AuditEntry))])
+    assert ("unlock", uid, "admin") in entries

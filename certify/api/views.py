@@ -59,7 +59,8 @@ def revoke():
                        "again with the new password.")
 def change_password():
     data = parse(s.PasswordChange)
-    accounts.change_password(actor(), data.current_password, data.new_password)
+    signin_guard.change_password(actor(), data.current_password, data.new_password,
+                                 request.remote_addr)
     return _json({"user": serialize.user(actor()), "tokens_revoked": True})
 
 

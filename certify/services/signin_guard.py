@@ -28,9 +28,11 @@ from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from ..errors import RateLimited
+from ..database import writes
+from ..errors import Forbidden, RateLimited
+from ..extensions import db
 from ..models import User
-from . import accounts
+from . import accounts, audit_trail
 
 EXTENSION = "certify.signin_guard"
 NAMESPACE = "certify-signin"
@@ -143,11 +145,31 @@ def authenticate(username: str, password: str, address: str | None) -> User | No
     return user
 
 
-def unlock(username: str) -> None:
-    """Forget the failed sign-ins of `username` from every address (an admin's decision): its
-    counters start again from nothing. The addresses' own counters stay."""
+def change_password(user: User, current_password: str, new_password: str,
+                    address: str | None) -> None:
+    """accounts.change_password, with the current password counted like a sign-in: a stolen
+    session cannot guess the password it does not know faster than the sign-in page allows. A
+    refused new password (checked before the current one) gives its count back."""
+    attempt = _take(user.username, address)
+    try:
+        accounts.change_password(user, current_password, new_password)
+    except Forbidden:
+        raise
+    except BaseException:
+        _give_back(attempt)
+        raise
+    _give_back(attempt)
+
+
+@writes
+def unlock(account: User) -> None:
+    """Forget the failed sign-ins of `account` from every address (an admin's decision, kept in
+    the audit trail): its counters start again from nothing. The addresses' own counters stay."""
+    audit_trail.record(action="unlock", entity_type="account", entity_id=account.id,
+                       key=account.username)
+    db.session.commit()
     limiter, config = _limiter(), current_app.config
-    user = _user_key(username)
+    user = _user_key(account.username)
     longest = max((i.get_expiry() for i in _items(config, "SIGNIN_FAILURES_LIMIT",
                                                   "SIGNIN_BACKOFF_LIMITS",
                                                   "SIGNIN_USERNAME_LIMITS")), default=86400)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import EqualTo, InputRequired
 
-from ..errors import Forbidden, Invalid
+from .. import sessions
+from ..errors import Forbidden, Invalid, RateLimited
 from ..messages import describe
-from ..services import accounts
+from ..services import accounts, signin_guard
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -51,14 +52,14 @@ def password():
         if form.validate_on_submit():
             user = current_user._get_current_object()
             try:
-                accounts.change_password(user, form.current_password.data,
-                                         form.new_password.data)
-            except (Invalid, Forbidden) as error:
+                signin_guard.change_password(user, form.current_password.data,
+                                             form.new_password.data, request.remote_addr)
+            except (Invalid, Forbidden, RateLimited) as error:
                 lines, status = describe(error), error.status
             else:
                 # Every session of the account has ended with the old password; this one goes
-                # on, signed in again with the new password's key (User.get_id).
-                login_user(user)
+                # on, signed in again on a new session id with the new password's key.
+                sessions.sign_in(user)
                 flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác và mọi mã API của tài khoản "
                         "đã hết hiệu lực."), "success")
                 return redirect(url_for("account.password"))

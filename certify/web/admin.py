@@ -197,7 +197,7 @@ def unlock(user_id: int):
     user = _account(user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    signin_guard.unlock(user.username)
+    signin_guard.unlock(user)
     flash(_("Đã mở khóa đăng nhập cho %(name)s.", name=user.username), "success")
     return redirect(url_for("admin.accounts_page"))
 

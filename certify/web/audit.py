@@ -30,6 +30,7 @@ ACTIONS = {
     "activate": _l("Mở lại tài khoản"),
     "deactivate": _l("Khóa tài khoản"),
     "password": _l("Đổi mật khẩu"),
+    "unlock": _l("Mở khóa đăng nhập"),
 }
 FIELDS = {
     "code": _l("Mã"),
