@@ -6,10 +6,11 @@ from flask import current_app, g, jsonify, request
 from pydantic import RootModel
 from sqlalchemy import select
 
-from ..errors import Unauthorized
+from ..errors import CertifyError, Unauthorized
 from ..extensions import limiter
 from ..models import User
 from ..services import accounts, nominations, people, progress, public, units
+from ..services.validate import Longest
 from ..workflow import workflows
 from . import schemas as s
 from . import serialize
@@ -23,9 +24,12 @@ def _json(data, status: int = 200):
 
 
 def _signin_key() -> str:
-    body = request.get_json(silent=True, force=True)
-    username = body.get("username") if isinstance(body, dict) else None
-    return f"signin:{username}" if isinstance(username, str) else "signin:(none)"
+    # The body is parsed here once for the view too (parse keeps it); a body that does not parse
+    # is the view's 400, not this key's.
+    try:
+        return f"signin:{parse(s.TokenRequest).username}"
+    except CertifyError:
+        return "signin:(none)"
 
 
 def _signin_limit() -> str:
@@ -89,7 +93,7 @@ def put_denominators(code: str, year: int):
                   "denominators": units.denominators_of(unit, year)})
 
 
-class Figures(RootModel[dict[s.Text, int]]):
+class Figures(RootModel[dict[s.Code, int]]):
     model_config = {"strict": True}
 
 
@@ -202,7 +206,8 @@ def patch_nomination(nomination_id: int):
            response=s.page_of(s.NominationOut), errors=(400, 401, 422),
            query={"state": {"type": "string"}, "title": {"type": "string"},
                   "year": {"type": "integer"}, "unit": {"type": "string"},
-                  "q": {"type": "string", "description": "name, diacritics optional"},
+                  "q": {"type": "string", "maxLength": Longest.QUERY,
+                        "description": "name, diacritics optional"},
                   "target_group": {"type": "string"}, **PAGE_QUERY})
 def list_nominations():
     page, per_page = page_args()
