@@ -16,7 +16,7 @@ from ..errors import Invalid, NotFound, Unauthorized
 from ..database import writes
 from ..extensions import db
 from ..models import ROLES, ApiToken, Household, Organization, Unit, User
-from .validate import Reasons, row
+from .validate import Longest, Reasons, row
 
 MIN_PASSWORD = 8
 
@@ -53,7 +53,7 @@ def authenticate(username: str, password: str) -> User | None:
 def create_user(*, username, password, role, unit_code=None, display_name=None,
                 organization_id=None) -> User:
     r = Reasons()
-    username = r.text("username", username, max_length=80)
+    username = r.text("username", username, max_length=Longest.USERNAME)
     if username and db.session.scalar(select(User.id).where(User.username == username)):
         r.add("username", "taken", "That username is already in use.")
     if password is None or not isinstance(password, str) or len(password) < MIN_PASSWORD:
@@ -78,7 +78,8 @@ def create_user(*, username, password, role, unit_code=None, display_name=None,
                 r.add("unit_code", "mismatch", "unit_code must be the organization's unit.")
     elif organization_id is not None:
         r.add("organization_id", "not_allowed", "Only organization accounts have an organization.")
-    display_name = r.text("display_name", display_name, required=False) or username or ""
+    display_name = r.text("display_name", display_name, max_length=Longest.DISPLAY_NAME,
+                          required=False) or username or ""
     r.raise_if_any()
     user = User(username=username, password_hash=hash_password(password), role=role, unit=unit,
                 display_name=display_name, organization=organization)
