@@ -72,6 +72,11 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):
         if _api():
             return http_error(error)
+        if error.code == e.TooLarge.status and request.mimetype == "multipart/form-data":
+            # the pages send multipart bodies only to upload files: say what the file limit is
+            from ..messages import reason
+
+            return page(error.code, reason({"field": "file", "code": "too_large"}))
         return page(error.code or 400)
 
     for status in e.BY_STATUS:
