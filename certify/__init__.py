@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
@@ -14,6 +13,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path(),
                 template_folder=str(shipped("templates")))
     configure(app, test_config)
+    from .routing import Request
+
+    app.request_class = Request  # body limits per view (certify.routing.body_limit)
     app.json.ensure_ascii = False  # Vietnamese text as UTF-8, not \u escapes
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -46,7 +48,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True)
     with app.app_context():
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+        configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT"])
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app)

@@ -202,7 +202,7 @@ def _sqlite_restore(source: Path, target: Path) -> None:
     # The backup API writes the destination under its lock, in one go, and keeps its journal mode
     # (WAL): connections of a running app see the restored content at their next transaction.
     with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
-            closing(sqlite3.connect(target, timeout=current_app.config["SQLITE_BUSY_TIMEOUT"])) as dst:
+            closing(sqlite3.connect(target, timeout=current_app.config["DATABASE_LOCK_TIMEOUT"])) as dst:
         try:
             src.backup(dst)
         except sqlite3.Error as exc:

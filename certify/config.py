@@ -99,8 +99,16 @@ class Defaults:
     # argon2id cost (OWASP 2024 minimum: m=19 MiB, t=2, p=1); tests lower it.
     PASSWORD_TIME_COST: int = 2
     PASSWORD_MEMORY_KIB: int = 19456
-    # Seconds a SQLite writer waits for the write lock before giving up.
-    SQLITE_BUSY_TIMEOUT: int = 15
+    # Seconds a write waits for a lock another one holds (SQLite's write lock, PostgreSQL's row
+    # locks) before the request gives up and answers 503 busy with Retry-After, nothing changed.
+    # Well under the server's own timeout (gunicorn: 30 s), so the answer is ours, not a kill.
+    DATABASE_LOCK_TIMEOUT: float = 5
+    # Request bodies: the largest accepted (bytes; larger: 413 too_large, nothing read past it),
+    # the largest in-memory part of a form and the most parts a form may have (Flask/Werkzeug
+    # settings). A view may raise its own body limit (certify.routing.body_limit: evidence files).
+    MAX_CONTENT_LENGTH: int = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE: int = 500_000
+    MAX_FORM_PARTS: int = 1000
     # Log lines on stderr: "json" (one object per line, for a log collector) or "text" (for a
     # developer's terminal). JSON whatever the debug flag, so what production writes is what the
     # tests check; a developer switches with one variable.
@@ -128,7 +136,7 @@ def finish(config, instance_path: str) -> None:
     if url.startswith("sqlite"):
         options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args") or {})
-        connect_args.setdefault("timeout", config["SQLITE_BUSY_TIMEOUT"])
+        connect_args.setdefault("timeout", config["DATABASE_LOCK_TIMEOUT"])
         connect_args.setdefault("check_same_thread", False)
         options["connect_args"] = connect_args
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .errors import (BadRequest, CertifyError, Duplicate, Forbidden, Invalid, NotFound, RateLimited,
-                     Stale, TransitionNotAllowed, Unauthorized)
+from .errors import (BadRequest, Busy, CertifyError, Conflict, Duplicate, Forbidden, Invalid,
+                     MethodNotAllowed, NotFound, RateLimited, Stale, TooLarge, TransitionNotAllowed,
+                     Unauthorized)
 
 FIELDS = {
     "full_name": _l("Họ và tên"),
@@ -41,6 +42,9 @@ FIELDS = {
     "assessment": _l("Điểm thẩm định"),
     "criterion": _l("Tiêu chí"),
     "file": _l("Tệp"),
+    "q": _l("Từ khóa tìm kiếm"),
+    "event": _l("Thao tác"),
+    "title": _l("Danh hiệu"),
 }
 
 
@@ -70,8 +74,14 @@ def reason(item: dict) -> str:
         return _("%(field)s: chưa nhập.", field=label)
     if code == "missing":
         return _("%(field)s: chưa có điểm.", field=label)
-    if code == "too_long" and "maximum" in item:
-        return _("%(field)s: tối đa %(max)s ký tự.", field=label, max=item["maximum"])
+    if code == "control_character":
+        return _("%(field)s: có ký tự điều khiển (xuống dòng, tab…), hãy nhập trên một dòng.",
+                 field=label)
+    longest = item.get("max_length", item.get("maximum"))
+    if code == "too_long" and isinstance(longest, int):
+        from .web.filters import number
+
+        return _("%(field)s: tối đa %(max)s ký tự.", field=label, max=number(longest))
     if code == "too_long":
         return _("%(field)s: quá dài.", field=label)
     if code == "not_integer":
@@ -146,6 +156,16 @@ def describe(error: CertifyError) -> list[str]:
         return [_("Chưa đăng nhập, hoặc thông tin đăng nhập sai, hết hạn hay đã bị thu hồi.")]
     if isinstance(error, RateLimited):
         return [_("Thử quá nhiều lần. Hãy đợi rồi thử lại.")]
+    if isinstance(error, MethodNotAllowed):
+        return [_("Phương thức không được hỗ trợ cho địa chỉ này.")]
+    if isinstance(error, Conflict):
+        return [_("Hồ sơ vừa được người khác thay đổi. Hãy xem lại rồi thử lại.")]
+    if isinstance(error, TooLarge):
+        return [_("Nội dung gửi lên quá lớn; chưa có gì bị thay đổi.")]
+    if isinstance(error, Busy):
+        return [_("Hệ thống đang bận; chưa có gì bị thay đổi. Hãy thử lại sau ít giây.")]
+    if type(error) is CertifyError or error.status >= 500:
+        return [_("Có lỗi ở phía máy chủ; chưa có gì bị thay đổi.")]
     return [_("Không thực hiện được yêu cầu.")]
 
 

@@ -10,10 +10,11 @@ from flask_login import login_user, logout_user
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import clock
-from .database import WRITE
+from .database import WRITE, is_busy
 from .extensions import db
 from .models import BrowserSession
 
@@ -54,17 +55,30 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
                   "expiry": clock.now() + session_lifetime}
         dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(BrowserSession).values(session_id=store_id, **values)
-        with _writing() as conn:
-            conn.execute(statement.on_conflict_do_update(index_elements=["session_id"],
-                                                         set_=values))
+        try:
+            with _writing() as conn:
+                conn.execute(statement.on_conflict_do_update(index_elements=["session_id"],
+                                                             set_=values))
+        except DBAPIError as error:
+            # Saved after the view has answered: what the view did is committed, so a busy
+            # database here must not turn its answer into an error that says nothing changed.
+            # The session keeps its stored state (a message for the next page may be lost).
+            if not is_busy(error):
+                raise
+            current_app.logger.warning("Session not saved: the database stayed busy")
 
     def _delete_session(self, store_id: str) -> None:
         with _writing() as conn:
             conn.execute(delete(BrowserSession).where(BrowserSession.session_id == store_id))
 
     def _delete_expired_sessions(self) -> None:
-        with _writing() as conn:
-            conn.execute(delete(BrowserSession).where(BrowserSession.expiry <= clock.now()))
+        # Housekeeping on a random request: when the database is busy, a later one does it.
+        try:
+            with _writing() as conn:
+                conn.execute(delete(BrowserSession).where(BrowserSession.expiry <= clock.now()))
+        except DBAPIError as error:
+            if not is_busy(error):
+                raise
 
 
 def _writing():

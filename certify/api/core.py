@@ -1,5 +1,6 @@
 """The API's plumbing: operations registered with their OpenAPI description, bearer
-authentication, JSON parsing, errors as api.md's table, pagination."""
+authentication, JSON parsing (the one place a body is read), errors in api.md's shape,
+pagination."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import date
 from typing import Any, Callable
 
 from flask import current_app, g, jsonify, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from .. import messages
-from ..errors import BadRequest, CertifyError, Forbidden, Invalid, RateLimited, Unauthorized
+from ..errors import (BadRequest, CertifyError, Forbidden, Internal, Invalid, TooLarge,
+                      Unauthorized, for_status)
 from ..models import User
 from ..services import accounts
 from ..services.validate import MAX_INT
@@ -99,21 +100,55 @@ def refuse_nul() -> None:
         raise BadRequest("The request contains a NUL character.")
 
 
-def parse(model: type[BaseModel]) -> BaseModel:
-    """The request body as `model`: 400 when it is not JSON or a field has the wrong type, 422
-    when a required field is missing."""
-    raw = request.get_data(cache=True)
+def body() -> bytes:
+    """The request's body, read once and kept: 413 `too_large` past the request's limit
+    (MAX_CONTENT_LENGTH, or what the view raised it to). Werkzeug refuses a declared length over
+    the limit before reading anything; a chunked body without a length is refused as soon as it
+    goes past the limit (certify.routing.Request)."""
     try:
-        parsed = model.model_validate_json(raw or b"")
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        limit = request.max_content_length
+        raise TooLarge(f"The body is larger than {limit} bytes.", {"limit": limit}) from None
+
+
+def parse(model: type[BaseModel]) -> BaseModel:
+    """The request body as `model`: 400 when it is not JSON (also when nested past the parser's
+    depth limit) or a field has the wrong type, 422 when a required field is missing or a text is
+    longer than its field takes. Parsed once per request: asking again returns the same result
+    (or raises the same error)."""
+    parsed = request.environ.setdefault("certify.parsed", {})  # this request's, not the context's
+    if model not in parsed:
+        try:
+            parsed[model] = _validate(model, body())
+        except CertifyError as error:
+            parsed[model] = error
+    result = parsed[model]
+    if isinstance(result, CertifyError):
+        raise result
+    return result
+
+
+def _validate(model: type[BaseModel], raw: bytes) -> BaseModel:
+    try:
+        return model.model_validate_json(raw or b"")
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_context=False, include_input=False)
-        details = [{"field": ".".join(str(p) for p in e["loc"]) or "(body)", "code": e["type"],
-                    "message": e["msg"]} for e in errors]
-        if all(e["type"] == "missing" for e in errors):
-            raise Invalid("Required fields are missing.", details) from exc
-        raise BadRequest("The body is not a JSON object of the expected shape.",
-                         [d for d in details if d["code"] != "missing"]) from exc
-    return parsed
+        errors = exc.errors(include_url=False, include_context=True, include_input=False)
+    except (ValueError, RecursionError):  # the parser's own limits (depth, size of a number)
+        raise BadRequest("The body is not a JSON object of the expected shape.") from None
+    details = []
+    for e in errors:
+        field = ".".join(str(p) for p in e["loc"]) or "(body)"
+        if e["type"] == "string_too_long":
+            limit = (e.get("ctx") or {}).get("max_length")
+            details.append({"field": field, "code": "too_long", "max_length": limit,
+                            "message": f"{field} is longer than {limit} characters."})
+        else:
+            details.append({"field": field, "code": e["type"], "message": e["msg"]})
+    if all(d["code"] in ("missing", "too_long") for d in details):
+        raise Invalid("Some fields are missing or too long.", details)
+    raise BadRequest("The body is not a JSON object of the expected shape.",
+                     [d for d in details if d["code"] not in ("missing", "too_long")])
 
 
 def query_int(name: str, default: int | None = None) -> int | None:
@@ -170,13 +205,14 @@ PAGE_QUERY = {
 }
 
 
-def error_response(error: CertifyError):
-    """The error in the contract's shape; `message` (and each reason's) in the language the
-    client asks for with Accept-Language — Vietnamese unless it asks for English."""
+def error_response(error: CertifyError, status: int | None = None):
+    """The error in the contract's shape, with the status and code of the one table
+    (certify/errors.py); `message` (and each reason's) in the language the client asks for with
+    Accept-Language — Vietnamese unless it asks for English."""
     body = {"error": {"code": error.code, "message": messages.summary(error),
                       "details": messages.localized_details(error.details)}}
     response = jsonify(body)
-    response.status_code = error.status
+    response.status_code = status or error.status
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="certify"'
     if getattr(error, "retry_after", None):
@@ -194,22 +230,19 @@ def _http_error(error: HTTPException):
     return http_error(error)
 
 
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large",
-              415: "unsupported_media_type", 429: "rate_limited"}
-
-
 def http_error(error: HTTPException):
-    """Werkzeug's own errors (unknown route, wrong method, rate limit) in the API's shape."""
-    code = HTTP_CODES.get(error.code, "error")
-    message = {
-        400: lambda: messages.describe(BadRequest(""))[0],
-        404: lambda: _("Không có tài nguyên này."),
-        405: lambda: _("Phương thức không được hỗ trợ cho địa chỉ này."),
-        429: lambda: messages.describe(RateLimited(""))[0],
-    }.get(error.code, lambda: error.description or error.name)()
-    response = jsonify({"error": {"code": code, "message": message, "details": None}})
-    response.status_code = error.code or 500
+    """Werkzeug's own errors (unknown route, wrong method, body too large, rate limit) in the
+    API's shape, with the code the one table gives their status."""
+    status = error.code or 500
+    details = None
+    if status == 413:
+        details = {"limit": request.max_content_length}
+    response = error_response(for_status(status)(error.description or "", details), status)
+    # Werkzeug's Allow (405) and Flask-Limiter's Retry-After (429) stay with the answer.
+    headers = error.response.headers if error.response is not None else dict(error.get_headers())
+    for name in ("Allow", "Retry-After"):
+        if name in headers:
+            response.headers[name] = headers[name]
     return response
 
 
@@ -217,8 +250,4 @@ def http_error(error: HTTPException):
 def internal_error(error: Exception):
     current_app.logger.error("Unhandled error on %s", request.path,
                              exc_info=getattr(error, "original_exception", error))
-    response = jsonify({"error": {"code": "internal", "message":
-                                  _("Có lỗi ở phía máy chủ; chưa có gì bị thay đổi."),
-                                  "details": None}})
-    response.status_code = 500
-    return response
+    return error_response(Internal("A fault in the server."))

@@ -9,20 +9,11 @@ import typing
 from flask import jsonify
 from pydantic import BaseModel, TypeAdapter
 
+from ..errors import Busy, TooLarge, for_status
 from ..services.validate import MAX_INT
 from ..workflow import workflows
 from . import schemas
 from .core import OPERATIONS, operation
-
-ERROR_TEXT = {
-    400: "The body is not JSON, or a field has the wrong type (bad_request).",
-    401: "Missing, wrong, expired or revoked credentials (unauthorized).",
-    403: "The caller's role may not do this (forbidden).",
-    404: "No such object, or outside the caller's scope (not_found).",
-    409: "transition_not_allowed, stale or duplicate.",
-    422: "Well-formed but invalid; details lists each reason (invalid).",
-    429: "Too many attempts (rate_limited).",
-}
 
 
 NO_NUL = "^[^\u0000]*$"  # any text but NUL characters (400 bad_request)
@@ -89,10 +80,18 @@ def document() -> dict:
             responses[str(op.status)] = {
                 "description": "Success.",
                 "content": {"application/json": {"schema": _schema(op.response, components)}}}
-        # Any request may be malformed (400); any but the public ones may lack credentials (401).
-        for status in sorted(set(op.errors) | {400} | (set() if op.public else {401})):
-            responses[str(status)] = {"description": ERROR_TEXT[status],
+        # Any request may be malformed (400) and find the database busy (503); any but the public
+        # ones may lack credentials (401); any with a body may send too much of it (413).
+        statuses = set(op.errors) | {400, Busy.status} | (set() if op.public else {401})
+        if op.body is not None or op.method in ("POST", "PUT", "PATCH"):
+            statuses.add(TooLarge.status)
+        for status in sorted(statuses):
+            responses[str(status)] = {"description": for_status(status).doc,
                                       "content": {"application/json": {"schema": error_ref}}}
+            if status == Busy.status:
+                responses[str(status)]["headers"] = {"Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 1}}}
         entry = {"operationId": op.endpoint, "summary": op.summary, "tags": [op.tag],
                  "parameters": params, "responses": responses}
         described = ([op.description] if op.description else []) + (

@@ -1,5 +1,7 @@
 """Request and response shapes: parsed with pydantic (strict types) and published in the
-OpenAPI document. Ranges and formats are the services' business, so they are checked once."""
+OpenAPI document. Ranges and formats are the services' business, so they are checked once;
+the longest text each field takes is stated here too (`maxLength`), read from the services' one
+table (certify/services/validate.Longest)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ..services.validate import Longest
 
 Level = Literal["province", "district", "commune"]
 Role = Literal["admin", "household", "organization", "reviewer", "approver"]
@@ -33,6 +37,15 @@ NewPassword = Annotated[Text, Field(description=PASSWORD_POLICY,
                                     json_schema_extra=_password_lengths)]
 
 
+def text(max_length: int):
+    """Text of at most `max_length` characters (longer: 422 `too_long`)."""
+    return Annotated[str, StringConstraints(pattern=r"^[^\x00]*$", max_length=max_length)]
+
+
+Code = text(Longest.CODE)
+UnitCode = text(Longest.UNIT_CODE)
+
+
 class Request(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
@@ -44,7 +57,7 @@ class Response(BaseModel):
 # -- requests -------------------------------------------------------------------------------------
 
 class TokenRequest(Request):
-    username: Text
+    username: text(Longest.USERNAME)
     password: Text
 
 
@@ -54,42 +67,42 @@ class PasswordChange(Request):
 
 
 class UnitCreate(Request):
-    code: Text
-    name: Text
-    level: Text = Field(description="province, district or commune")
-    parent_code: Text | None = None
+    code: UnitCode
+    name: text(Longest.UNIT_NAME)
+    level: Code = Field(description="province, district or commune")
+    parent_code: UnitCode | None = None
 
 
 class UserCreate(Request):
-    username: Text
+    username: text(Longest.USERNAME)
     password: NewPassword
-    role: Text = Field(description="admin, household, organization, reviewer or approver")
-    unit_code: Text | None = Field(default=None, description="Required for every role but admin.")
-    display_name: Text | None = None
+    role: Code = Field(description="admin, household, organization, reviewer or approver")
+    unit_code: UnitCode | None = Field(default=None, description="Required for every role but admin.")
+    display_name: text(Longest.DISPLAY_NAME) | None = None
     organization_id: int | None = Field(default=None, description="For organization accounts.")
 
 
 class OrganizationCreate(Request):
-    name: Text
-    unit_code: Text
+    name: text(Longest.ORGANIZATION_NAME)
+    unit_code: UnitCode
     members_count: int
 
 
 class PersonCreate(Request):
-    full_name: Text
-    national_id: Text = Field(description="CCCD number: exactly 12 digits, unique.")
+    full_name: text(Longest.FULL_NAME)
+    national_id: Code = Field(description="CCCD number: exactly 12 digits, unique.")
     birth_year: int
-    gender: Text = Field(description="male or female")
-    target_group: Text = Field(description="commune_resident, worker, staff_business or learner")
-    ethnicity: Text | None = None
-    occupation: Text | None = None
+    gender: Code = Field(description="male or female")
+    target_group: Code = Field(description="commune_resident, worker, staff_business or learner")
+    ethnicity: text(Longest.ETHNICITY) | None = None
+    occupation: text(Longest.OCCUPATION) | None = None
 
 
-Assessment = dict[Text, int]
+Assessment = dict[Code, int]
 
 
 class NominationCreate(Request):
-    title: Text
+    title: Code
     subject_id: int
     year: int
     self_assessment: Assessment | None = None
@@ -101,17 +114,17 @@ class NominationPatch(Request):
 
 
 class EventRequest(Request):
-    event: Text = Field(description="submit, withdraw, return, verify, reject, approve or revoke")
+    event: Code = Field(description="submit, withdraw, return, verify, reject, approve or revoke")
     version: int
-    comment: Text | None = None
+    comment: text(Longest.COMMENT) | None = None
     assessment: Assessment | None = None
     decision: int | None = Field(default=None, description="id of a decision (approve)")
 
 
 class DecisionCreate(Request):
-    number: Text
+    number: text(Longest.DECISION_NUMBER)
     date: date
-    signer: Text
+    signer: text(Longest.SIGNER)
     nomination_ids: list[int]
 
 

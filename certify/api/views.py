@@ -10,6 +10,7 @@ from ..errors import Unauthorized
 from ..extensions import limiter
 from ..models import User
 from ..services import accounts, nominations, people, progress, public, signin_guard, units
+from ..services.validate import Longest
 from ..workflow import workflows
 from . import schemas as s
 from . import serialize
@@ -93,7 +94,7 @@ def put_denominators(code: str, year: int):
                   "denominators": units.denominators_of(unit, year)})
 
 
-class Figures(RootModel[dict[s.Text, int]]):
+class Figures(RootModel[dict[s.Code, int]]):
     model_config = {"strict": True}
 
 
@@ -206,7 +207,8 @@ def patch_nomination(nomination_id: int):
            response=s.page_of(s.NominationOut), errors=(400, 401, 422),
            query={"state": {"type": "string"}, "title": {"type": "string"},
                   "year": {"type": "integer"}, "unit": {"type": "string"},
-                  "q": {"type": "string", "description": "name, diacritics optional"},
+                  "q": {"type": "string", "maxLength": Longest.QUERY,
+                        "description": "name, diacritics optional"},
                   "target_group": {"type": "string"}, **PAGE_QUERY})
 def list_nominations():
     page, per_page = page_args()

@@ -19,7 +19,7 @@ from ..errors import Forbidden, Invalid, NotFound, Unauthorized
 from ..database import writes
 from ..extensions import db
 from ..models import ROLES, ApiToken, Household, Organization, Unit, User
-from .validate import Reasons, row
+from .validate import Longest, Reasons, row
 
 
 def _hasher() -> PasswordHasher:
@@ -56,7 +56,7 @@ def authenticate(username: str, password: str) -> User | None:
 def create_user(*, username, password, role, unit_code=None, display_name=None,
                 organization_id=None) -> User:
     r = Reasons()
-    username = r.text("username", username, max_length=80)
+    username = r.text("username", username, max_length=Longest.USERNAME)
     if username and db.session.scalar(select(User.id).where(User.username == username)):
         r.add("username", "taken", "That username is already in use.")
     role = r.choice("role", role, ROLES)
@@ -79,7 +79,8 @@ def create_user(*, username, password, role, unit_code=None, display_name=None,
                 r.add("unit_code", "mismatch", "unit_code must be the organization's unit.")
     elif organization_id is not None:
         r.add("organization_id", "not_allowed", "Only organization accounts have an organization.")
-    display_name = r.text("display_name", display_name, required=False) or username or ""
+    display_name = r.text("display_name", display_name, max_length=Longest.DISPLAY_NAME,
+                          required=False) or username or ""
     r.items += password_reasons(password, username=username, display_name=display_name)
     r.raise_if_any()
     user = User(username=username, password_hash=hash_password(password), role=role, unit=unit,

@@ -17,7 +17,7 @@ from ..models import (CLOSED_STATES, Decision, Nomination, Organization, Person,
 from ..workflow import engine, workflow
 from . import progress, scope
 from . import units as unit_service
-from .validate import MAX_INT, Reasons, fold, row
+from .validate import MAX_INT, Longest, Reasons, fold, row, too_long
 
 EDITABLE_STATES = ("draft", "returned")
 APPLICANT_ROLE = {"person": "household", "organization": "organization"}
@@ -157,6 +157,8 @@ def paginate(query, page: int, per_page: int) -> Page:
 def search(actor: User, *, state=None, title=None, year=None, unit=None, q=None,
            target_group=None, page=1, per_page=50) -> Page:
     """Nominations the actor may see; reviewers get the longest-waiting first."""
+    if q is not None and len(q) > Longest.QUERY:
+        raise too_long("q", Longest.QUERY)
     query = select(Nomination).where(scope.nomination_filter(actor))
     if state:
         query = query.where(Nomination.state == state)
@@ -203,8 +205,8 @@ def get_recognition(actor: User, recognition_id) -> Recognition:
 def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Decision:
     """Approve every listed nomination in one recognition decision — all or none."""
     r = Reasons()
-    number = r.text("number", number, max_length=64)
-    signer = r.text("signer", signer)
+    number = r.text("number", number, max_length=Longest.DECISION_NUMBER)
+    signer = r.text("signer", signer, max_length=Longest.SIGNER)
     if date_ is None:
         r.add("date", "required", "date is required.")
     if not isinstance(nomination_ids, list) or not nomination_ids:

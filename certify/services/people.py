@@ -11,12 +11,12 @@ from ..extensions import db
 from ..models import GENDERS, TARGET_GROUPS, Organization, Person, User
 from . import scope
 from . import units as unit_service
-from .validate import NATIONAL_ID, Reasons, fold, row
+from .validate import NATIONAL_ID, Longest, Reasons, fold, row
 
 
 def _person_fields(r: Reasons, data: dict, *, exclude_id: int | None = None) -> dict:
     out = {}
-    out["full_name"] = r.text("full_name", data.get("full_name"))
+    out["full_name"] = r.text("full_name", data.get("full_name"), max_length=Longest.FULL_NAME)
     national_id = data.get("national_id")
     if national_id is None or national_id == "":
         r.add("national_id", "required", "The CCCD number is required.")
@@ -31,8 +31,10 @@ def _person_fields(r: Reasons, data: dict, *, exclude_id: int | None = None) -> 
                                   maximum=clock.today().year)
     out["gender"] = r.choice("gender", data.get("gender"), GENDERS)
     out["target_group"] = r.choice("target_group", data.get("target_group"), TARGET_GROUPS)
-    out["ethnicity"] = r.text("ethnicity", data.get("ethnicity"), max_length=64, required=False)
-    out["occupation"] = r.text("occupation", data.get("occupation"), required=False)
+    out["ethnicity"] = r.text("ethnicity", data.get("ethnicity"), max_length=Longest.ETHNICITY,
+                              required=False)
+    out["occupation"] = r.text("occupation", data.get("occupation"), max_length=Longest.OCCUPATION,
+                              required=False)
     return out
 
 
@@ -80,7 +82,7 @@ def household_members(actor: User) -> list[Person]:
 @writes
 def create_organization(*, name, unit_code, members_count) -> Organization:
     r = Reasons()
-    name = r.text("name", name, max_length=300)
+    name = r.text("name", name, max_length=Longest.ORGANIZATION_NAME)
     unit = None
     if unit_code is None:
         r.add("unit_code", "required", "unit_code is required.")

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import LEVELS, Denominator, Unit, User
 from ..workflow import workflows
 from . import scope
-from .validate import Reasons
+from .validate import Longest, Reasons
 
 RANK = {level: i for i, level in enumerate(LEVELS)}
 
@@ -29,8 +29,8 @@ def get_visible(actor: User, code: str) -> Unit:
 @writes
 def create(*, code, name, level, parent_code=None) -> Unit:
     r = Reasons()
-    code = r.text("code", code, max_length=20)
-    name = r.text("name", name)
+    code = r.text("code", code, max_length=Longest.UNIT_CODE)
+    name = r.text("name", name, max_length=Longest.UNIT_NAME)
     level = r.choice("level", level, LEVELS)
     if code and find(code) is not None:
         r.add("code", "taken", f"Unit {code} already exists.")

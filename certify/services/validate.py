@@ -13,6 +13,29 @@ from ..errors import Invalid
 MAX_INT = 2**31 - 1
 
 
+class Longest:
+    """The longest text each free-text field takes, in characters: the services refuse longer
+    (422 `too_long`), the API's schemas publish it (`maxLength`) and the page forms check it. The
+    stored ones are the widths of their columns (certify/models)."""
+
+    USERNAME = 80
+    DISPLAY_NAME = 200
+    FULL_NAME = 200
+    ETHNICITY = 64
+    OCCUPATION = 200
+    UNIT_CODE = 20
+    UNIT_NAME = 200
+    ORGANIZATION_NAME = 300
+    DECISION_NUMBER = 64
+    SIGNER = 200
+    # History comments (reasons to return, reject, revoke): a paragraph or two, not a document.
+    COMMENT = 2000
+    # A search: a name, diacritics optional (as long as the names it searches).
+    QUERY = 200
+    # Codes from the workflow files and the API: titles, events, criteria, states.
+    CODE = 64
+
+
 def row(model, row_id):
     """The row of `model` with that id, or None — also for ids that are not integers or that no
     column could hold (a huge id from a client must be a 404, never an overflow in the driver)."""
@@ -38,12 +61,18 @@ class Reasons:
                 self.add(field, "required", f"{field} is required.")
             return None
         value = str(value).strip()
-        if "\x00" in value:
-            self.add(field, "control_character", f"{field} contains a NUL character.")
+        if CONTROL.search(value):
+            # A name or code is one line of text: a NUL, a line break or another control
+            # character in it only breaks what shows or exports it later.
+            self.add(field, "control_character", f"{field} contains a control character.")
             return None
         if len(value) > max_length:
-            self.add(field, "too_long", f"{field} is longer than {max_length} characters.")
+            self.too_long(field, max_length)
         return value
+
+    def too_long(self, field: str, max_length: int) -> None:
+        self.items.append({"field": field, "code": "too_long", "max_length": max_length,
+                           "message": f"{field} is longer than {max_length} characters."})
 
     def integer(self, field: str, value: Any, *, minimum: int | None = None,
                 maximum: int | None = None, required: bool = True) -> int | None:
@@ -76,11 +105,29 @@ class Reasons:
 
 
 NATIONAL_ID = re.compile(r"^\d{12}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def too_long(field: str, max_length: int) -> Invalid:
+    """A single-reason Invalid for a text longer than its field takes."""
+    r = Reasons()
+    r.too_long(field, max_length)
+    return Invalid(f"{field} is too long.", r.items)
+
+
+# The width of Person.search_name: fold's output always fits it.
+SEARCH_NAME_LENGTH = Longest.FULL_NAME
 
 
 def fold(text: str) -> str:
-    """Lower case without diacritics, đ→d: "Nguyễn Văn Đức" → "nguyen van duc"."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower case without diacritics, đ→d: "Nguyễn Văn Đức" → "nguyen van duc"; at most
+    SEARCH_NAME_LENGTH characters, so that it always fits its column.
+
+    The compatibility decomposition (NFKD) both separates Vietnamese diacritics from their letters
+    and folds look-alike forms (full-width "Ａ", the ligature "ﬁ") into plain letters, as a
+    forgiving search should. It can also make a text much longer — U+FDFA alone becomes 18
+    characters, lower() turns "İ" into two — so the result is cut to the column's width; a search
+    term is folded the same way, so a name still finds itself."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("đ", "d"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.lower().split())
+    return " ".join(stripped.split())[:SEARCH_NAME_LENGTH].rstrip()

@@ -22,6 +22,7 @@ from ..workflow import workflows
 from .filters import LEVELS as LEVEL_NAMES
 from .filters import ROLES as ROLE_NAMES
 from .filters import loc
+from ..services.validate import Longest
 from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, int_arg,
                       roles)
 
@@ -30,8 +31,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 class UnitForm(FlaskForm):
     code = StringField(_l("Mã đơn vị"), validators=[InputRequired(_l("Hãy nhập mã đơn vị.")),
-                                                     MaxLength(20)])
-    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")), MaxLength(200)])
+                                                     MaxLength(Longest.UNIT_CODE)])
+    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")),
+                                              MaxLength(Longest.UNIT_NAME)])
     level = SelectField(_l("Cấp"), invalid_choice_message=INVALID_CHOICE)
     parent_code = SelectField(_l("Đơn vị cấp trên"), invalid_choice_message=INVALID_CHOICE,
                               validators=[Optional()])
@@ -39,8 +41,9 @@ class UnitForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"), validators=[
-        InputRequired(_l("Hãy nhập tên đăng nhập.")), MaxLength(80)])
-    display_name = StringField(_l("Tên hiển thị"), validators=[Optional(), MaxLength(200)])
+        InputRequired(_l("Hãy nhập tên đăng nhập.")), MaxLength(Longest.USERNAME)])
+    display_name = StringField(_l("Tên hiển thị"), validators=[Optional(),
+                                                                 MaxLength(Longest.DISPLAY_NAME)])
     # The password policy is the service's (accounts.password_reasons), shown as its reasons.
     password = PasswordField(_l("Mật khẩu"), validators=[InputRequired(_l("Hãy nhập mật khẩu."))])
     role = SelectField(_l("Vai trò"), invalid_choice_message=INVALID_CHOICE)
@@ -55,7 +58,8 @@ class PasswordForm(FlaskForm):
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField(_l("Tên"), validators=[InputRequired(_l("Hãy nhập tên.")), MaxLength(300)])
+    name = StringField(_l("Tên"), validators=[
+        InputRequired(_l("Hãy nhập tên.")), MaxLength(Longest.ORGANIZATION_NAME)])
     unit_code = SelectField(_l("Đơn vị hành chính"), invalid_choice_message=INVALID_CHOICE)
     members_count = WholeNumberField(_l("Số thành viên"), validators=[
         InputRequired(_l("Hãy nhập số thành viên.")),

@@ -16,6 +16,7 @@ from .. import clock
 from ..errors import Invalid, NotFound, TransitionNotAllowed
 from ..services import certificates, nominations
 from .errors import page
+from ..services.validate import Longest
 from .helpers import MaxLength, attachment, int_arg, roles
 from ..messages import describe
 
@@ -38,11 +39,11 @@ class VietnameseDateField(DateField):
 
 class DecisionForm(FlaskForm):
     number = StringField(_l("Số quyết định"), validators=[
-        InputRequired(_l("Hãy nhập số quyết định.")), MaxLength(64)])
+        InputRequired(_l("Hãy nhập số quyết định.")), MaxLength(Longest.DECISION_NUMBER)])
     date = VietnameseDateField(_l("Ngày quyết định"), validators=[
         InputRequired(_l("Hãy nhập ngày quyết định."))])
     signer = StringField(_l("Người ký"), validators=[
-        InputRequired(_l("Hãy nhập người ký.")), MaxLength(200)])
+        InputRequired(_l("Hãy nhập người ký.")), MaxLength(Longest.SIGNER)])
 
 
 def _selected() -> list[int]:

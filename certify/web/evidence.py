@@ -13,6 +13,7 @@ from ..services import evidence
 from .errors import page
 from .helpers import ActionForm, attachment, flash_error, roles
 from ..messages import reasons
+from ..routing import body_limit
 
 bp = Blueprint("evidence", __name__)
 
@@ -22,20 +23,12 @@ FILES_PER_REQUEST = 1
 FORM_OVERHEAD = 64 * 1024
 
 
-def upload_limit() -> int:
-    """The upload's own body limit, in place of the app's MAX_CONTENT_LENGTH."""
+def upload_limit() -> int | None:
+    """The upload's own body limit, in place of the app's MAX_CONTENT_LENGTH — only for people who
+    are signed in: anyone else stays under the app's limit."""
+    if not current_user.is_authenticated:
+        return None
     return evidence.max_bytes() * FILES_PER_REQUEST + FORM_OVERHEAD
-
-
-@bp.url_value_preprocessor
-def _upload_body_limit(endpoint, _values) -> None:
-    # URL value preprocessors run before every before_request hook, CSRFProtect's among them
-    # (which reads the form): the upload's limit is in place before anything reads the body, so
-    # an oversized body is refused unread and a file within the per-file limit is not refused by
-    # the app's smaller one.
-    # Only for people who are signed in: anyone else stays under the app's limit.
-    if endpoint == "evidence.upload" and current_user.is_authenticated:
-        request.max_content_length = upload_limit()
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -50,6 +43,9 @@ def _back(nomination_id: int):
 
 @bp.route("/nominations/<id:nomination_id>/evidence", methods=["POST"])
 @roles("household", "organization")
+# Refuse oversized bodies before they are read (413 page), a little above the file limit — also
+# in the CSRF check, which reads the form before this view runs.
+@body_limit(upload_limit)
 def upload(nomination_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)

@@ -19,6 +19,7 @@ from ..workflow import engine, workflow, workflows
 from . import assessment
 from .conflict import conflict
 from .filters import GENDERS, TARGET_GROUPS
+from ..services.validate import Longest
 from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, flash_error,
                       int_arg, roles)
 from ..messages import reason
@@ -30,7 +31,7 @@ APPLICANTS = ("household", "organization")
 
 class MemberForm(FlaskForm):
     full_name = StringField(_l("Họ và tên"), validators=[
-        DataRequired(_l("Hãy nhập họ và tên.")), MaxLength(200)])
+        DataRequired(_l("Hãy nhập họ và tên.")), MaxLength(Longest.FULL_NAME)])
     national_id = StringField(_l("Số CCCD (12 chữ số)"), validators=[
         DataRequired(_l("Hãy nhập số CCCD."))])
     birth_year = WholeNumberField(_l("Năm sinh"), validators=[
@@ -40,8 +41,9 @@ class MemberForm(FlaskForm):
                          choices=choices(GENDERS.items()))
     target_group = SelectField(_l("Đối tượng"), invalid_choice_message=INVALID_CHOICE,
                                choices=choices(TARGET_GROUPS.items()))
-    ethnicity = StringField(_l("Dân tộc"), validators=[Optional(), MaxLength(64)])
-    occupation = StringField(_l("Nghề nghiệp, nơi làm việc"), validators=[Optional(), MaxLength(200)])
+    ethnicity = StringField(_l("Dân tộc"), validators=[Optional(), MaxLength(Longest.ETHNICITY)])
+    occupation = StringField(_l("Nghề nghiệp, nơi làm việc"), validators=[Optional(),
+                                                                          MaxLength(Longest.OCCUPATION)])
 
     def data_for_service(self) -> dict:
         return {"full_name": self.full_name.data, "national_id": (self.national_id.data or "").strip(),

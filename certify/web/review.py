@@ -18,7 +18,8 @@ from . import assessment
 from .conflict import conflict
 from .errors import page
 from .filters import TARGET_GROUPS, loc, state_name
-from .helpers import INVALID_CHOICE, ActionForm, choices, int_arg, roles
+from ..services.validate import Longest
+from .helpers import INVALID_CHOICE, ActionForm, MaxLength, choices, int_arg, roles
 from ..messages import describe
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -39,7 +40,8 @@ class QueueFilters(FlaskForm):
     year = StringField(_l("Năm"), validators=[Optional()])
     target_group = SelectField(_l("Đối tượng"), invalid_choice_message=INVALID_CHOICE,
                                validators=[Optional()])
-    q = SearchField(_l("Tìm theo tên (không cần dấu)"), validators=[Optional()])
+    q = SearchField(_l("Tìm theo tên (không cần dấu)"),
+                    validators=[Optional(), MaxLength(Longest.QUERY)])
 
 
 def _state_choices():
@@ -84,6 +86,7 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, comment="", 
         lines=lines or [], comment=comment, groups=assessment.groups(wf),
         self_sheet=assessment.sheet(wf, n.self_assessment), sheet=assessment.sheet(wf, scores),
         input_name=assessment.input_name, form=ActionForm(formdata=None, version=n.version),
+        comment_max=Longest.COMMENT,
         comment_events=[e for e in allowed if e in COMMENT_EVENTS],
         files=evidence.list_files(current_user, n.id)), status
 

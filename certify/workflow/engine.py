@@ -22,7 +22,7 @@ from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..extensions import db
 from ..models import Decision, HistoryEntry, Nomination, Recognition, User
 from ..services import progress, scope
-from ..services.validate import MAX_INT
+from ..services.validate import MAX_INT, Longest
 from . import Workflow, workflow
 from .spec import TransitionSpec
 
@@ -75,6 +75,10 @@ def allowed_events(actor: User, nomination: Nomination) -> list[str]:
 def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -> list[dict]:
     spec = wf.spec
     reasons: list[rubric.Reason] = []
+    if payload.comment is not None and len(payload.comment.strip()) > Longest.COMMENT:
+        reasons.append(rubric.Reason("comment", "too_long",
+                                     f"comment is longer than {Longest.COMMENT} characters.",
+                                     {"max_length": Longest.COMMENT}))
     if payload.assessment is not None:
         reasons += rubric.score_errors(spec.criteria, payload.assessment, "assessment")
     for need in spec.events[event].needs:
