@@ -52,10 +52,11 @@ def revoke():
 
 @operation("/auth/password", "POST", summary="Change the caller's own password",
            tag="auth", body=s.PasswordChange, response=s.PasswordChanged,
-           errors=(400, 401, 403, 422),
+           errors=(400, 401, 403, 422, 429),
            description="Needs the current password (403 forbidden when it is wrong, nothing "
                        "changed) and a new one that meets the policy (422 invalid, each reason "
-                       "in details). On success every token of the account is revoked, the one "
+                       "in details). Wrong current passwords count as failed sign-ins: past the "
+                       "sign-in limit the answer is 429 with Retry-After. On success every token of the account is revoked, the one "
                        "this request carried included, and every browser session ends: sign in "
                        "again with the new password.")
 def change_password():
