@@ -1,6 +1,7 @@
 """Three real gunicorn workers on PostgreSQL and Redis, started with deploy/gunicorn.conf.py:
-sign-in throttling holds across them, and a session survives requests served by different ones
-through a whole journey (household → reviewer → approver → public look-up).
+sign-in throttling and the public look-ups' limit hold across them, a session survives requests
+served by different ones through a whole journey (household → reviewer → approver → public
+look-up), and signing out ends it on every one of them.
 
 Runs when CERTIFY_TEST_DATABASE_URL is PostgreSQL (it creates and drops a database of its own
 beside that one) and Redis answers at CERTIFY_TEST_REDIS_URL (default redis://127.0.0.1:6379/3,
@@ -34,6 +35,8 @@ WORKERS = 3
 # Demo accounts (certify/data/bim-son.yaml): a household of phường Ba Đình, the ward's reviewer
 # and the town's approver.
 HOUSEHOLD, REVIEWER, APPROVER = "ho-ba-dinh", "tham-dinh-ba-dinh", "phe-duyet-bim-son"
+# Small, so that a test can go past it quickly; the same storage as the sign-in counters.
+PUBLIC_LIMIT = "6 per minute"
 
 
 @dataclass
@@ -85,7 +88,7 @@ def deployment(tmp_path_factory):
     env = environment(tmp_path_factory.mktemp("workers"),
                       DATABASE_URL=own.render_as_string(hide_password=False),
                       RATELIMIT_STORAGE_URI=REDIS_URL, SESSION_STORAGE_URI=REDIS_URL,
-                      WORKERS=WORKERS)
+                      PUBLIC_RATE_LIMIT=PUBLIC_LIMIT, WORKERS=WORKERS)
     server = None
     try:
         flask(env, "init-db")
@@ -133,6 +136,43 @@ def test_signin_throttling_holds_across_workers(deployed):
     status, _, body = Browser(deployed.url).post(
         "/api/v1/auth/token", json_body={"username": REVIEWER, "password": deployed.password})
     assert status == 429 and '"rate_limited"' in body
+
+
+def test_public_look_ups_are_limited_across_workers(deployed):
+    allowed = parse(PUBLIC_LIMIT).amount
+    look_ups = 3 * allowed
+
+    def look_up(i: int):
+        return Browser(deployed.url).get(f"/api/v1/public/dossiers/CDHT-0000-NONE{i}?probe={i}")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = [status for status, _, _ in pool.map(look_up, range(look_ups))]
+    assert len(deployed.server.workers_serving("probe=")) > 1, "one worker served every look-up"
+    assert statuses.count(404) == allowed, statuses
+    assert statuses.count(429) == look_ups - allowed, statuses
+
+
+def test_signing_out_ends_the_session_on_every_worker(deployed):
+    household = Browser(deployed.url)
+    _, _, page = household.get("/signin")
+    status, where, _ = household.post("/signin", form={
+        "csrf_token": csrf_token(page), "username": HOUSEHOLD, "password": deployed.password})
+    assert status == 200 and "/household" in where
+    # A copy of the cookie, as a thief would have it.
+    copy = Browser(deployed.url)
+    for cookie in household.cookies:
+        copy.cookies.set_cookie(cookie)
+    status, where, page = copy.get("/household/")
+    assert status == 200 and where.endswith("/household/")
+    household.post("/signout", form={"csrf_token": csrf_token(page)})
+
+    def with_copy(i: int):
+        return copy.get(f"/household/?after={i}")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(with_copy, range(12)))
+    assert len(deployed.server.workers_serving("after=")) > 1, "one worker served every request"
+    assert all("/signin" in where for _, where, _ in answers), [w for _, w, _ in answers]
 
 
 def test_a_journey_across_workers(deployed):
