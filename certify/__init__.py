@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 from flask import Flask
 
 from .config import Defaults, finish, instance_path, shipped
@@ -58,7 +59,9 @@ def register_extensions(app: Flask) -> None:
 
     sessions.init_app(app)
     signin_guard.init_app(app)
-    if not app.config.get("TESTING"):
+    # Served (not a `flask` command, which is one short process): say loudly what would go
+    # wrong if more than one process served this configuration — gunicorn's hook refuses it.
+    if not app.config.get("TESTING") and click.get_current_context(silent=True) is None:
         from .deployment import problems
 
         for problem in problems(app.config, workers=2):
