@@ -24,6 +24,8 @@ FIELDS = {
     "number": _l("Số quyết định"),
     "date": _l("Ngày quyết định"),
     "signer": _l("Người ký"),
+    "signer_position": _l("Thẩm quyền ký"),
+    "place": _l("Địa danh"),
     "nomination_ids": _l("Hồ sơ"),
     "username": _l("Tên đăng nhập"),
     "password": _l("Mật khẩu"),
@@ -50,6 +52,8 @@ FIELDS = {
 
 def field_label(field: str) -> str:
     head, _dot, criterion = field.partition(".")
+    if head == "decision" and criterion:  # a single approval's new decision
+        return str(FIELDS.get(criterion, field))
     if head in ("self_assessment", "assessment") and criterion:
         return _("Tiêu chí %(code)s", code=criterion)
     return str(FIELDS.get(head, field))
@@ -96,6 +100,15 @@ def reason(item: dict) -> str:
     if code == "below_threshold":
         return _("Tổng điểm %(total)s, chưa đạt ngưỡng %(threshold)s.", total=item.get("total"),
                  threshold=item.get("threshold"))
+    if code == "format" and field.endswith("number"):
+        return _("%(field)s: phải theo mẫu của Nghị định 30/2020/NĐ-CP, ví dụ 12/QĐ-UBND.",
+                 field=label)
+    if code == "future":
+        return _("%(field)s: không được sau ngày hôm nay.", field=label)
+    if code == "before_submission":
+        return _("%(field)s: trước ngày nộp của hồ sơ %(list)s.", field=label,
+                 list=", ".join(f"{n.get('receipt_code')} ({n.get('subject_name')})"
+                                for n in item.get("nominations", [])))
     if code == "format" and field == "national_id":
         return _("Số CCCD phải gồm đúng 12 chữ số.")
     if code == "taken" and field == "national_id":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from certify import clock
 from certify.extensions import db
 from certify.models import Nomination, Organization, Person, Unit, User
 from certify.services import accounts, nominations, people, units
@@ -83,6 +84,19 @@ def build_world() -> World:
     return w
 
 
+def one_item_decision(**changes) -> dict:
+    """The fields of a new one-item decision, signed today, each number different."""
+    global _DECISIONS
+    _DECISIONS += 1
+    fields = {"number": f"{5000 + _DECISIONS}/QĐ-UBND", "date": clock.today().isoformat(),
+              "signer": "Nguyễn Văn Hùng", "signer_position": "tm_chu_tich", "place": "Đông Anh"}
+    fields.update(changes)
+    return fields
+
+
+_DECISIONS = 0
+
+
 def nomination_in(w: World, state: str, *, title: str = CITIZEN, year: int = 2026,
                   subject=None) -> Nomination:
     """A nomination driven through the engine to `state` — never by writing `state` directly."""
@@ -96,7 +110,11 @@ def nomination_in(w: World, state: str, *, title: str = CITIZEN, year: int = 202
                            self_assessment=dict(scores))
 
     def go(event, actor, **payload):
-        engine.apply(n.id, event, actor, n.version, engine.Payload(**payload))
+        if event == "approve":
+            # Every approval belongs to a decision: a one-item decision dated today.
+            nominations.fire(actor, n.id, event, version=n.version, decision=one_item_decision())
+        else:
+            engine.apply(n.id, event, actor, n.version, engine.Payload(**payload))
 
     path = {
         "draft": [],

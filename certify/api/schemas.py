@@ -113,18 +113,41 @@ class NominationPatch(Request):
     self_assessment: Assessment
 
 
+Position = Literal["tm_chu_tich", "kt_pho_chu_tich"]
+POSITION_HELP = ("The authority line above the signer: tm_chu_tich (\"TM. ỦY BAN NHÂN DÂN\" / "
+                 "\"CHỦ TỊCH\") or kt_pho_chu_tich (\"KT. CHỦ TỊCH\" / \"PHÓ CHỦ TỊCH\").")
+NUMBER_HELP = "NĐ 30/2020 form, e.g. 12/QĐ-UBND or 07/2025/QĐ-UBND."
+
+
+class EventDecision(Request):
+    """The decision an approval belongs to: `id` of one of the caller's unit, or the fields of a
+    new one-item decision (a missing one: 422 naming it)."""
+
+    id: int | None = None
+    number: text(Longest.DECISION_NUMBER) | None = Field(default=None, description=NUMBER_HELP)
+    date: Text | None = Field(default=None, description="YYYY-MM-DD; not in the future, not "
+                                                        "before the dossier's submission.")
+    signer: text(Longest.SIGNER) | None = None
+    signer_position: Text | None = Field(default=None, description=POSITION_HELP)
+    place: text(Longest.PLACE) | None = None
+
+
 class EventRequest(Request):
     event: Code = Field(description="submit, withdraw, return, verify, reject, approve or revoke")
     version: int
     comment: text(Longest.COMMENT) | None = None
     assessment: Assessment | None = None
-    decision: int | None = Field(default=None, description="id of a decision (approve)")
+    decision: EventDecision | int | None = Field(
+        default=None, description="approve: the decision it belongs to (required); an integer "
+                                  "is the id of an existing decision")
 
 
 class DecisionCreate(Request):
-    number: text(Longest.DECISION_NUMBER)
+    number: text(Longest.DECISION_NUMBER) = Field(description=NUMBER_HELP)
     date: date
     signer: text(Longest.SIGNER)
+    signer_position: Text | None = Field(default=None, description=POSITION_HELP + " Required.")
+    place: text(Longest.PLACE) | None = None
     nomination_ids: list[int]
 
 
@@ -293,13 +316,31 @@ class DecisionCreated(Response):
     approved: int
 
 
+class DecisionItem(Response):
+    nomination_id: int
+    subject_name: str
+    unit_code: str
+    recognition_code: str
+
+
+class DecisionItems(Response):
+    items: list[DecisionItem]
+    total: int
+    page: int
+    per_page: int
+
+
 class DecisionOut(Response):
     id: int
     number: str
     date: date
+    issuer: str
     signer: str
+    signer_position: Position | None = Field(description=POSITION_HELP + " Null on decisions "
+                                                         "made before it was recorded.")
+    place: str | None
     unit_code: str
-    recognitions: list[dict]
+    items: DecisionItems
 
 
 class ProgressChild(Response):

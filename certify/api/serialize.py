@@ -63,14 +63,18 @@ def nomination(n: Nomination, viewer: User) -> dict:
     }
 
 
-def decision(d: Decision) -> dict:
-    return {"id": d.id, "number": d.number, "date": d.date.isoformat(), "signer": d.signer,
+def decision(d: Decision, page: int = 1, per_page: int = 50) -> dict:
+    from ..services import nominations
+
+    items = nominations.decision_items(d, page, per_page)
+    return {"id": d.id, "number": d.number, "date": d.date.isoformat(), "issuer": d.issuer,
+            "signer": d.signer, "signer_position": d.signer_position or None, "place": d.place,
             "unit_code": d.unit.code,
-            "recognitions": [{"nomination_id": r.nomination_id, "code": r.code,
-                              "title": r.title_code, "subject_name": r.nomination.subject_name,
-                              "grade": r.grade, "valid_until": r.valid_until.isoformat(),
-                              "revoked_on": r.revoked_on.isoformat() if r.revoked_on else None}
-                             for r in d.recognitions]}
+            "items": {"items": [{"nomination_id": r.nomination_id,
+                                 "subject_name": r.nomination.subject_name,
+                                 "unit_code": r.unit.code, "recognition_code": r.code}
+                                for r in items.items],
+                      "total": items.total, "page": items.page, "per_page": items.per_page}}
 
 
 def title(wf) -> dict:

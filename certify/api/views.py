@@ -229,7 +229,8 @@ def fire_event(nomination_id: int):
     data = parse(s.EventRequest)
     n = nominations.fire(actor(), nomination_id, data.event, version=data.version,
                          comment=data.comment, assessment=data.assessment,
-                         decision_id=data.decision)
+                         decision=data.decision.model_dump() if isinstance(data.decision, s.EventDecision)
+                         else data.decision)
     return _json(serialize.nomination(n, actor()))
 
 
@@ -242,7 +243,8 @@ def fire_event(nomination_id: int):
 def create_decision():
     data = parse(s.DecisionCreate)
     decision = nominations.issue_decision(actor(), number=data.number, date_=data.date,
-                                          signer=data.signer, nomination_ids=data.nomination_ids)
+                                          signer=data.signer, nomination_ids=data.nomination_ids,
+                                          signer_position=data.signer_position, place=data.place)
     return _json({"id": decision.id, "number": decision.number,
                   "approved": len(decision.recognitions)}, 201)
 
@@ -255,9 +257,10 @@ def list_decisions():
 
 
 @operation("/decisions/<id:decision_id>", "GET", summary="A decision and its recognitions",
-           tag="decisions", response=s.DecisionOut, errors=(401, 404))
+           tag="decisions", response=s.DecisionOut, errors=(400, 401, 404, 422), query=PAGE_QUERY)
 def get_decision(decision_id: int):
-    return _json(serialize.decision(nominations.get_decision(actor(), decision_id)))
+    page, per_page = page_args()
+    return _json(serialize.decision(nominations.get_decision(actor(), decision_id), page, per_page))
 
 
 # -- progress -------------------------------------------------------------------------------------

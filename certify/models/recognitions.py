@@ -23,6 +23,11 @@ class Decision(db.Model):
     number: Mapped[str] = mapped_column(String(64))
     date: Mapped[date] = mapped_column(Date)
     signer: Mapped[str] = mapped_column(String(200))
+    # "ỦY BAN NHÂN DÂN <UNIT>" as signed: kept, so renaming the unit later does not rewrite it.
+    issuer: Mapped[str] = mapped_column(String(300))
+    # A code of certify.services.decisions.POSITIONS; empty on decisions from before it was asked.
+    signer_position: Mapped[str | None] = mapped_column(String(32))
+    place: Mapped[str | None] = mapped_column(String(100))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

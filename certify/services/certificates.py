@@ -27,10 +27,17 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..links import public_url
 from ..models import Decision, Recognition, Unit
 from ..workflow import workflow
+from . import decisions as decision_rules
+
+
+class NotPrintable(Conflict):
+    """A recognition without a decision (issuer, number, signer): no certificate is printed."""
+
+    code = "not_printable"
 
 FONTS = Path(__file__).resolve().parent.parent / "data" / "fonts"
 REGULAR, BOLD = "CertifySerif", "CertifySerif-Bold"
@@ -147,7 +154,7 @@ class _Page:
         nomination = rec.nomination
         decision = rec.decision
         self.frame()
-        self.header(decision.unit.name if decision is not None else None)
+        self.header(decision.issuer)
 
         y = self.height - 60 * mm
         y = self.centred("GIẤY CHỨNG NHẬN", y, BOLD, 34, colour=ACCENT)
@@ -170,9 +177,8 @@ class _Page:
             y = self.centred(f"Xếp loại: {grade}", y, BOLD, 15)
         y = self.centred(f"Có giá trị từ ngày {day(rec.valid_from)} đến ngày {day(rec.valid_until)}",
                          y - 2, REGULAR, 13)
-        if decision is not None:
-            y = self.centred(f"Theo Quyết định số {decision.number} ngày {day(decision.date)}",
-                             y, REGULAR, 13)
+        y = self.centred(f"Quyết định số {decision.number} ngày {day(decision.date)}",
+                         y, REGULAR, 13)
         if rec.revoked_on is not None:
             self.centred(f"ĐÃ THU HỒI TỪ NGÀY {day(rec.revoked_on)}", y - 4, BOLD, 16,
                          colour=ACCENT)
@@ -195,18 +201,20 @@ class _Page:
             c.drawString(x + size + 4 * mm, y + 10 + size - 12 - 10 * i, line)
         c.linkURL(verify_url, (x, y + 10, x + size, y + 10 + size), relative=0)
 
-    def signature(self, rec: Recognition, decision: Decision | None) -> None:
+    def signature(self, rec: Recognition, decision: Decision) -> None:
         c = self.c
         x = self.width * 0.72
-        y = 52 * mm
-        signed = decision.date if decision is not None else rec.valid_from
+        y = 58 * mm
         c.setFillColor(INK)
         c.setFont(REGULAR, 12)
-        c.drawCentredString(x, y, f"Ngày {signed:%d} tháng {signed:%m} năm {signed:%Y}")
-        if decision is not None:
-            # Room above the name for the handwritten signature and the seal.
-            c.setFont(BOLD, 13)
-            c.drawCentredString(x, y - 80, _text(decision.signer))
+        c.drawCentredString(x, y, _text(decision_rules.place_and_date(decision)))
+        authority = decision_rules.authority(decision)
+        c.setFont(BOLD, 12)
+        for i, line in enumerate(authority or ()):
+            c.drawCentredString(x, y - 16 - 15 * i, line)
+        # Room above the name for the handwritten signature and the seal.
+        c.setFont(BOLD, 13)
+        c.drawCentredString(x, y - 100, _text(decision.signer))
 
 
 def _render(items: Iterable[tuple[Recognition, str]], title: str) -> bytes:
@@ -221,6 +229,10 @@ def _render(items: Iterable[tuple[Recognition, str]], title: str) -> bytes:
     canvas.setSubject("Giấy chứng nhận")
     pages = 0
     for recognition, url in items:
+        if not decision_rules.printable(recognition.decision):
+            raise NotPrintable("This recognition has no decision with an issuer, a number and a "
+                               "signer: its certificate cannot be printed.",
+                               {"recognition_code": recognition.code})
         _Page(canvas).draw(recognition, url)
         canvas.showPage()
         pages += 1

@@ -12,7 +12,7 @@ import random
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -29,6 +29,7 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "bim-son.yaml"
 # The day of the year the district signs its recognition decision for the year before
 # (TT 24/2023: recognition before 15 February).
 DECISION_DAY = (2, 10)
+SIGNERS = ("Nguyễn Văn Hùng", "Trần Thị Mai", "Lê Quang Minh")
 
 # How each nomination of the demo ends up. "approved_decision" and "revoked" go through a
 # recognition decision for last year's evaluation; "expired" through the decision of the year
@@ -121,6 +122,7 @@ class _Loader:
         self.summary = Summary()
         self.users: dict[tuple[str, int], User] = {}  # (role, unit id) → reviewer/approver
         self.national_ids: set[str] = set()
+        self.decisions_made = 0
         decided = date(today.year, *DECISION_DAY)
         self.decision_date = decided if decided <= today else date(today.year - 1, *DECISION_DAY)
         self.older_decision_date = date(self.decision_date.year - 1, *DECISION_DAY)
@@ -254,21 +256,23 @@ class _Loader:
                                                               "các tiêu chí đã tự đánh giá."})],
                 "approved_event": [("submit", applicant, {}),
                                    ("verify", reviewer, {"assessment": scores}),
-                                   ("approve", approver, {})],
+                                   ("approve", approver, {"decision": self.one_item_decision(
+                                       approver)})],
             }.get(plan, [("submit", applicant, {}), ("verify", reviewer, {"assessment": scores})])
             for event, actor, payload in steps:
                 n = nominations.fire(actor, n.id, event, version=n.version, **payload)
             if plan in ("approved_decision", "revoked", "expired"):
                 day = self.older_decision_date if plan == "expired" else self.decision_date
+                self.submitted_in_january(n, day.year)
                 by_decision.setdefault((day, approver.id), []).append(n.id)
             if plan == "revoked":
                 to_revoke.append(n.id)
         for number, ((day, approver_id), ids) in enumerate(sorted(by_decision.items()), start=1):
             approver = db.session.get(User, approver_id)
-            prefix = "".join(part[0] for part in wf.code.split("-")).upper()
-            nominations.issue_decision(approver, number=f"{number:02d}/QĐ-UBND-{prefix}-{day.year}",
-                                       date_=day, signer=f"Chủ tịch UBND {approver.unit.name}",
-                                       nomination_ids=ids)
+            nominations.issue_decision(approver, number=self.next_number(day.year), date_=day,
+                                       signer=self.rng.choice(SIGNERS),
+                                       signer_position="tm_chu_tich",
+                                       place=approver.unit.name, nomination_ids=ids)
         for nid in to_revoke:
             n = db.session.get(Nomination, nid)
             approver = self.official(wf, "approver", n.unit)
@@ -278,6 +282,26 @@ class _Loader:
                 db.session.scalars(select(Nomination.state)
                                    .where(Nomination.title_code == wf.code))).items():
             self.summary.nominations[(wf.code, state)] += count
+
+    def next_number(self, year: int) -> str:
+        """The next decision number in the NĐ 30/2020 form, unique across the demo's approvers."""
+        self.decisions_made += 1
+        return f"{self.decisions_made:02d}/{year}/QĐ-UBND"
+
+    def one_item_decision(self, approver: User) -> dict:
+        """The one-item decision of a single approval, signed today by a vice-chairman."""
+        return {"number": self.next_number(self.today.year), "date": self.today.isoformat(),
+                "signer": self.rng.choice(SIGNERS), "signer_position": "kt_pho_chu_tich",
+                "place": approver.unit.name}
+
+    def submitted_in_january(self, n: Nomination, year: int) -> None:
+        """Dossiers decided in an earlier year were filed in that January (the demo makes them all
+        today): their submission moves there, so that the decision follows it as it must."""
+        when = datetime(year, 1, 8, 2, 0, tzinfo=timezone.utc)
+        n.submitted_at = when
+        for entry in n.history:
+            entry.at = when
+        db.session.commit()
 
     def scores(self, wf, quality: float) -> dict[str, int]:
         """A complete assessment at `quality` of each maximum that meets the pass rule."""

@@ -66,6 +66,10 @@ def _write_row(sheet, values) -> None:
                 cell.quotePrefix = True
 
 
+# The formula-safe writer, for the other workbooks the product makes (a decision's annex).
+write_row = _write_row
+
+
 @dataclass(frozen=True)
 class Row:
     code: str

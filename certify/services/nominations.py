@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import (CLOSED_STATES, Decision, Nomination, Organization, Person, Recognition, Unit,
                       User)
 from ..workflow import engine, workflow
-from . import progress, scope
+from . import decisions, progress, scope
 from . import units as unit_service
 from .validate import MAX_INT, Longest, Reasons, fold, row, too_long
 
@@ -124,20 +124,57 @@ def update_self_assessment(actor: User, nomination_id: int, *, version, self_ass
     return nomination
 
 
+@writes
 def fire(actor: User, nomination_id, event, *, version, comment=None, assessment=None,
-         decision_id=None) -> Nomination:
-    """Fire a workflow event: what the API's /events and the review buttons call."""
+         decision=None) -> Nomination:
+    """Fire a workflow event: what the API's /events and the review buttons call. `decision` (for
+    an event that grants the title) is the id of a decision of the actor's unit, `{"id"}`, or the
+    fields of a new one-item decision (`number`, `date`, `signer`, `signer_position`, `place`)."""
     if not isinstance(event, str) or not event:
         raise invalid("event", "required", "event is required.")
     if assessment is not None and not isinstance(assessment, dict):
         raise BadRequest("assessment must be an object of criterion codes and points.")
-    decision = None
-    if decision_id is not None:
-        decision = row(Decision, decision_id)
-        if decision is None or not scope.in_unit_scope(actor, decision.unit):
+    nomination = engine.lock(nomination_id)
+    if nomination is None:
+        raise NotFound("No such nomination.")
+    chosen, reasons = None, None
+    wf_event = workflow(nomination.title_code).spec.events.get(event)
+    if wf_event is not None and "grant_recognition" in wf_event.effects and decision is not None:
+        chosen, reasons = _decision_for(actor, nomination, decision)
+    payload = engine.Payload(comment=comment, assessment=assessment, decision=chosen,
+                             reasons=reasons)
+    engine.fire(nomination, event, actor, payload, version)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # a simultaneous decision took the number after the check
+        raise invalid("decision.number", "taken", "This decision number already exists.") from exc
+    db.session.commit()
+    return nomination
+
+
+def _decision_for(actor: User, nomination: Nomination, value):
+    """The decision an approval joins or creates, or the reasons it cannot (reported by the engine
+    after its own checks)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = {"id": value}
+    if not isinstance(value, dict):
+        raise BadRequest("decision must be an object.")
+    r = Reasons()
+    if value.get("id") is not None:
+        found = row(Decision, value["id"])
+        if found is None or found.unit_id != actor.unit_id:
             raise NotFound("No such decision.")
-    payload = engine.Payload(comment=comment, assessment=assessment, decision=decision)
-    return engine.apply(nomination_id, event, actor, version, payload)
+        decisions.check_dates(r, found.date, [nomination], "decision.date")
+        return (None, r.items) if r.items else (found, None)
+    if actor.unit is None:
+        return None, None  # the engine refuses the event to an account without a unit
+    fields = decisions.read(r, number=value.get("number"), date_=value.get("date"),
+                            signer=value.get("signer"),
+                            signer_position=value.get("signer_position"),
+                            place=value.get("place"), prefix="decision.")
+    decisions.check_number_free(r, actor, fields["number"], "decision.")
+    decisions.check_dates(r, fields["date"], [nomination], "decision.date")
+    return (None, r.items) if r.items else (decisions.new(actor, fields), None)
 
 
 @dataclass
@@ -202,24 +239,20 @@ def get_recognition(actor: User, recognition_id) -> Recognition:
 
 
 @writes
-def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Decision:
+def issue_decision(actor: User, *, number, date_, signer, nomination_ids, signer_position=None,
+                   place=None) -> Decision:
     """Approve every listed nomination in one recognition decision — all or none."""
     r = Reasons()
-    number = r.text("number", number, max_length=Longest.DECISION_NUMBER)
-    signer = r.text("signer", signer, max_length=Longest.SIGNER)
-    if date_ is None:
-        r.add("date", "required", "date is required.")
+    fields = decisions.read(r, number=number, date_=date_, signer=signer,
+                            signer_position=signer_position, place=place)
     if not isinstance(nomination_ids, list) or not nomination_ids:
         r.add("nomination_ids", "required", "List at least one nomination.")
         nomination_ids = []
     elif len(set(nomination_ids)) != len(nomination_ids):
         r.add("nomination_ids", "repeated", "A nomination is listed twice.")
-    if actor.role != "approver":
+    if actor.role != "approver" or actor.unit is None:
         raise Forbidden("Only an approver issues recognition decisions.")
-    storable = [i for i in nomination_ids if isinstance(i, int) and 1 <= i <= MAX_INT]
-    rows = {n.id: n for n in db.session.scalars(
-        select(Nomination).where(Nomination.id.in_(storable)).order_by(Nomination.id)
-        .with_for_update().execution_options(populate_existing=True))}
+    rows = engine.lock_all(nomination_ids)
     for nid in nomination_ids:
         if nid not in rows or not scope.can_see_nomination(actor, rows[nid]):
             raise NotFound(f"No such nomination: {nid}.", {"nomination_id": nid})
@@ -229,12 +262,10 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Dec
             raise TransitionNotAllowed(
                 f"Nomination {nid} is {rows[nid].state}, not verified.",
                 {"nomination_id": nid, "state": rows[nid].state})
-    if number and db.session.scalar(select(Decision.id).where(
-            Decision.unit_id == actor.unit_id, Decision.number == number)):
-        r.add("number", "taken", f"Decision {number} already exists.")
+    decisions.check_number_free(r, actor, fields["number"])
+    decisions.check_dates(r, fields["date"], [rows[nid] for nid in nomination_ids])
     r.raise_if_any()
-    decision = Decision(number=number, date=date_, signer=signer, unit_id=actor.unit_id,
-                        created_by_id=actor.id)
+    decision = decisions.new(actor, fields)
     db.session.add(decision)
     try:
         db.session.flush()
@@ -249,6 +280,12 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids) -> Dec
         engine.fire(rows[nid], "approve", actor, engine.Payload(decision=decision))
     db.session.commit()
     return decision
+
+
+def decision_items(decision: Decision, page=1, per_page=50) -> Page:
+    """The decision's recognitions (its annex), a page at a time."""
+    return paginate(select(Recognition).where(Recognition.decision_id == decision.id)
+                    .order_by(Recognition.id), page, per_page)
 
 
 def get_decision(actor: User, decision_id) -> Decision:

@@ -28,6 +28,8 @@ class Longest:
     ORGANIZATION_NAME = 300
     DECISION_NUMBER = 64
     SIGNER = 200
+    # Where a decision is signed ("Hà Nội", "Đông Anh"), printed before its date.
+    PLACE = 100
     # History comments (reasons to return, reject, revoke): a paragraph or two, not a document.
     COMMENT = 2000
     # A search: a name, diacritics optional (as long as the names it searches).

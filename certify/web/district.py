@@ -1,5 +1,5 @@
 """District pages: the queue of verified nominations, recognition decisions (with a confirmation
-step before anything is committed), a decision's recognitions, and certificate downloads."""
+step before anything is committed) for many dossiers or one, a decision's annex, certificates."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
-from wtforms.validators import InputRequired
+from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms.validators import InputRequired, Optional
 
 from .. import clock
-from ..errors import Invalid, NotFound, TransitionNotAllowed
+from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..services import certificates, nominations
+from ..services import decisions as decision_rules
+from .conflict import conflict
+from .helpers import INVALID_CHOICE, choices
 from .errors import page
 from ..services.validate import Longest
 from .helpers import MaxLength, attachment, int_arg, roles
@@ -44,6 +47,27 @@ class DecisionForm(FlaskForm):
         InputRequired(_l("Hãy nhập ngày quyết định."))])
     signer = StringField(_l("Người ký"), validators=[
         InputRequired(_l("Hãy nhập người ký.")), MaxLength(Longest.SIGNER)])
+    signer_position = SelectField(_l("Thẩm quyền ký"), invalid_choice_message=INVALID_CHOICE,
+                                  validators=[InputRequired(_l("Hãy chọn thẩm quyền ký."))])
+    place = StringField(_l("Địa danh"), validators=[Optional(), MaxLength(Longest.PLACE)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signer_position.choices = choices(
+            [("", _("— chọn —"))] + [(code, " / ".join(lines))
+                                     for code, lines in decision_rules.POSITIONS.items()])
+
+    def fields(self) -> dict:
+        """What the services take, from a validated form."""
+        return {"number": self.number.data.strip(), "date_": self.date.data,
+                "signer": self.signer.data.strip(), "signer_position": self.signer_position.data,
+                "place": (self.place.data or "").strip() or None}
+
+
+class ApprovalForm(DecisionForm):
+    """The one-item decision of a single approval, with the version of the dossier seen."""
+
+    version = HiddenField()
 
 
 def _selected() -> list[int]:
@@ -89,9 +113,7 @@ def issue():
         flash(_("Thiếu thông tin quyết định; chưa có gì được ghi."), "error")
         return redirect(url_for("district.queue"))
     try:
-        decision = nominations.issue_decision(
-            current_user, number=form.number.data.strip(), date_=form.date.data,
-            signer=form.signer.data.strip(), nomination_ids=ids)
+        decision = nominations.issue_decision(current_user, nomination_ids=ids, **form.fields())
     except NotFound:
         abort(404)
     except TransitionNotAllowed:
@@ -102,6 +124,57 @@ def issue():
         chosen = [nominations.get(current_user, i) for i in ids]
         return render_template("district/confirm.html", form=form, chosen=chosen,
                                lines=describe(error)), 422
+    flash(_("Đã ban hành quyết định số %(number)s công nhận %(count)s hồ sơ.",
+            number=decision.number, count=len(decision.recognitions)), "success")
+    return redirect(url_for("district.decision", decision_id=decision.id))
+
+
+@bp.route("/district/nominations/<id:nomination_id>/approve")
+@roles("approver")
+def approve_form(nomination_id: int):
+    """A single approval, step one: the one-item decision's number, date, signer and position."""
+    n = nominations.get(current_user, nomination_id)
+    form = ApprovalForm(formdata=None, date=clock.today(), version=n.version)
+    return render_template("district/approve.html", n=n, form=form, lines=[])
+
+
+@bp.route("/district/nominations/<id:nomination_id>/approve/confirm", methods=["POST"])
+@roles("approver")
+def approve_confirm(nomination_id: int):
+    """Step two: the decision and the dossier shown for confirmation; nothing is written yet."""
+    n = nominations.get(current_user, nomination_id)
+    form = ApprovalForm()
+    if not form.validate_on_submit():
+        return render_template("district/approve.html", n=n, form=form, lines=[]), 422
+    return render_template("district/approve_confirm.html", n=n, form=form)
+
+
+@bp.route("/district/nominations/<id:nomination_id>/approve", methods=["POST"])
+@roles("approver")
+def approve(nomination_id: int):
+    """Step three: approve the dossier inside its new one-item decision."""
+    n = nominations.get(current_user, nomination_id)
+    form = ApprovalForm()
+    if not form.validate_on_submit():
+        return render_template("district/approve.html", n=n, form=form, lines=[]), 422
+    fields = form.fields()
+    fields["date"] = fields.pop("date_").isoformat()
+    back = url_for("review.nomination", nomination_id=nomination_id)
+    try:
+        version = int(form.version.data)
+    except (TypeError, ValueError):
+        version = None
+    try:
+        n = nominations.fire(current_user, nomination_id, "approve", version=version,
+                             decision=fields)
+    except (Stale, TransitionNotAllowed):
+        return conflict(nomination_id, back)
+    except Forbidden as error:
+        return page(403, " ".join(describe(error)))
+    except Invalid as error:
+        return render_template("district/approve.html", n=n, form=form,
+                               lines=describe(error)), 422
+    decision = n.recognition.decision
     flash(_("Đã ban hành quyết định số %(number)s công nhận %(count)s hồ sơ.",
             number=decision.number, count=len(decision.recognitions)), "success")
     return redirect(url_for("district.decision", decision_id=decision.id))
@@ -122,11 +195,23 @@ def decision(decision_id: int):
                            decision=nominations.get_decision(current_user, decision_id))
 
 
+@bp.route("/district/decisions/<id:decision_id>/annex.xlsx")
+@roles("approver", "reviewer", "admin")
+def decision_annex(decision_id: int):
+    found = nominations.get_decision(current_user, decision_id)
+    return attachment(decision_rules.annex_xlsx(found),
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      f"danh-sach-qd-{found.id}", "xlsx")
+
+
 @bp.route("/district/decisions/<id:decision_id>/certificates.pdf")
 @roles("approver", "reviewer", "admin")
 def decision_pdf(decision_id: int):
     found = nominations.get_decision(current_user, decision_id)
-    return _pdf(certificates.decision_pdf(found), f"giay-chung-nhan-qd-{found.id}")
+    try:
+        return _pdf(certificates.decision_pdf(found), f"giay-chung-nhan-qd-{found.id}")
+    except certificates.NotPrintable:
+        return _not_printable()
 
 
 @bp.route("/recognitions/<id:recognition_id>/certificate.pdf")
@@ -134,7 +219,17 @@ def decision_pdf(decision_id: int):
 def certificate(recognition_id: int):
     """One certificate, for anyone who may see its nomination (the household included)."""
     rec = nominations.get_recognition(current_user, recognition_id)  # 404 outside the scope
-    return _pdf(certificates.recognition_pdf(rec), f"giay-chung-nhan-{rec.code}")
+    try:
+        return _pdf(certificates.recognition_pdf(rec), f"giay-chung-nhan-{rec.code}")
+    except certificates.NotPrintable:
+        return _not_printable()
+
+
+def _not_printable():
+    return page(409, _("Không in được giấy chứng nhận: công nhận này được phê duyệt trước khi có "
+                       "quyết định công nhận (cơ quan ban hành, số quyết định, người ký). Công nhận "
+                       "vẫn có hiệu lực và vẫn tra cứu được bằng mã xác minh; hãy liên hệ cơ quan "
+                       "phê duyệt để được cấp giấy theo quyết định."))
 
 
 def _pdf(data: bytes, name: str) -> Response:

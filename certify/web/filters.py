@@ -97,7 +97,22 @@ def grade_name(code: str | None, title_code: str | None = None) -> str:
     return str(GRADES_FALLBACK.get(code, code))
 
 
+def position_lines(code) -> str:
+    """A decision's authority line as printed ("TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH"); empty if unknown."""
+    from ..services.decisions import POSITIONS
+
+    return " / ".join(POSITIONS.get(code or "", ()))
+
+
+def place_and_date(decision) -> str:
+    from ..services.decisions import place_and_date as line
+
+    return line(decision)
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(position_lines, "position_lines")
+    app.add_template_filter(place_and_date, "place_and_date")
     app.add_template_filter(day, "day")
     app.add_template_filter(moment, "moment")
     app.add_template_filter(number, "number")

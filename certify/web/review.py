@@ -108,6 +108,9 @@ def act(nomination_id: int):
     event = request.form.get("event", "")
     if event not in wf.spec.events:
         abort(400)
+    if event == "approve":
+        # An approval is a decision: its number, date, signer and position are asked first.
+        return redirect(url_for("district.approve_form", nomination_id=nomination_id))
     comment = (request.form.get("comment") or "").strip()
     scores = None
     if event == "verify":
@@ -130,6 +133,4 @@ def act(nomination_id: int):
                        + describe(error))
     flash(_("Đã thực hiện “%(event)s” cho hồ sơ của %(name)s.", event=loc(wf.spec.events[event].name),
             name=n.subject_name), "success")
-    if current_user.role == "approver" and event == "approve":
-        return redirect(url_for("district.queue"))
     return redirect(url_for("review.queue") if event in ("verify", "return", "reject") else back)

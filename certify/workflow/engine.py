@@ -41,6 +41,9 @@ class Payload:
     comment: str | None = None
     assessment: dict[str, Any] | None = None
     decision: Decision | None = None
+    # Reasons the caller found in what the event carries (a new decision's fields), reported
+    # with the guard's after the scope, version and role checks, as api.md orders errors.
+    reasons: list[dict] | None = None
 
 
 def lock(nomination_id: int) -> Nomination | None:
@@ -51,6 +54,16 @@ def lock(nomination_id: int) -> Nomination | None:
         select(Nomination).where(Nomination.id == nomination_id)
         .with_for_update().execution_options(populate_existing=True)
     ).first()
+
+
+def lock_all(nomination_ids: list[int]) -> dict[int, Nomination]:
+    """Load several nominations for change (those that exist), locked in id order so that two
+    requests over overlapping sets cannot deadlock."""
+    storable = [i for i in nomination_ids
+                if isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_INT]
+    return {n.id: n for n in db.session.scalars(
+        select(Nomination).where(Nomination.id.in_(storable)).order_by(Nomination.id)
+        .with_for_update().execution_options(populate_existing=True))}
 
 
 def may_fire(actor: User, wf: Workflow, t: TransitionSpec, nomination: Nomination) -> bool:
@@ -81,6 +94,12 @@ def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -
                                      {"max_length": Longest.COMMENT}))
     if payload.assessment is not None:
         reasons += rubric.score_errors(spec.criteria, payload.assessment, "assessment")
+    if "grant_recognition" in spec.events[event].effects and payload.decision is None \
+            and not payload.reasons:
+        # A title is recognised by a decision (NĐ 30/2020): no recognition without one.
+        reasons += [rubric.Reason(f"decision.{name}", "required",
+                                  f"decision.{name} is required (or decision.id).", {})
+                    for name in ("number", "date", "signer", "signer_position")]
     for need in spec.events[event].needs:
         if need == "comment" and not (payload.comment or "").strip():
             reasons.append(rubric.Reason("comment", "required",
@@ -100,7 +119,7 @@ def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -
             valid = {k: v for k, v in payload.assessment.items()
                      if isinstance(v, int) and not isinstance(v, bool)}
             reasons += rubric.pass_rule_errors(spec.criteria, spec.pass_rule, valid, "assessment")
-    return [r.as_dict() for r in reasons]
+    return [r.as_dict() for r in reasons] + list(payload.reasons or [])
 
 
 def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
