@@ -97,6 +97,26 @@ def one_item_decision(**changes) -> dict:
 _DECISIONS = 0
 
 
+def approval(actor: User, **changes) -> engine.Payload:
+    """The payload of an `approve` fired on the engine directly: a new one-item decision."""
+    from certify.services import decisions
+
+    fields = {**one_item_decision(**changes), "place": None}
+    fields["date"] = clock.today() if "date" not in changes else changes["date"]
+    return engine.Payload(decision=decisions.new(actor, fields))
+
+
+def submitted_before(day, *ns) -> None:
+    """Move the submission of `ns` to the day before `day`: for tests that sign a decision on a
+    fixed past date (a decision cannot precede the dossiers it decides)."""
+    from datetime import datetime, time, timedelta, timezone
+
+    when = datetime.combine(day - timedelta(days=1), time(3), tzinfo=timezone.utc)
+    for n in ns:
+        n.submitted_at = when
+    db.session.commit()
+
+
 def nomination_in(w: World, state: str, *, title: str = CITIZEN, year: int = 2026,
                   subject=None) -> Nomination:
     """A nomination driven through the engine to `state` — never by writing `state` directly."""

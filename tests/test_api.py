@@ -9,7 +9,8 @@ from openapi_spec_validator import validate
 
 from certify import clock
 from tests.api_client import Api
-from tests.factories import CITIZEN, CITIZEN_PASS, PASSWORD, UNIT_CODES, UNIT_TITLE, nomination_in
+from tests.factories import (CITIZEN, CITIZEN_PASS, PASSWORD, UNIT_CODES, UNIT_TITLE, nomination_in,
+                             one_item_decision)
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_a_client_builds_a_jurisdiction_and_takes_a_citizen_and_a_unit_through_t
     n = fire(api, "ho1", n, "submit")
     n = fire(api, "ward", n, "verify", assessment=CITIZEN_PASS)
     assert n["state"] == "verified" and n["review_total"] == 80
-    n = fire(api, "ubnd", n, "approve")
+    n = fire(api, "ubnd", n, "approve", decision=one_item_decision())
     assert n["state"] == "approved"
     rec = n["recognition"]
     today = clock_today(app)
@@ -134,13 +135,15 @@ def test_a_client_builds_a_jurisdiction_and_takes_a_citizen_and_a_unit_through_t
     u = fire(api, "truong", u, "submit")
     low = {**UNIT_CODES, "3.1": 10}  # 85 - 15 = 85? no: 100 - 15 = 85 → "tot"
     u = fire(api, "phong-gd", u, "verify", assessment=low)
-    r = api.post("/decisions", "ubnd", json={"number": "15/QĐ-UBND", "date": f"{year}-01-20",
-                                             "signer": "Chủ tịch UBND", "nomination_ids": [u["id"]]})
+    r = api.post("/decisions", "ubnd", json={"number": "15/QĐ-UBND", "date": today.isoformat(),
+                                             "signer": "Lê Văn Thắng", "signer_position": "tm_chu_tich",
+                                             "nomination_ids": [u["id"]]})
     assert r.status_code == 201 and r.get_json()["approved"] == 1
     u = api.get(f"/nominations/{u['id']}", "ubnd").get_json()
     assert u["state"] == "approved" and u["recognition"]["grade"] == "tot"
-    assert u["recognition"]["valid_from"] == f"{year}-01-20"
-    assert u["recognition"]["valid_until"] == f"{year + 3}-01-19"
+    assert u["recognition"]["valid_from"] == today.isoformat()
+    assert u["recognition"]["valid_until"] == (
+        today.replace(year=today.year + 3) - timedelta(days=1)).isoformat()
     assert u["recognition"]["decision"]["number"] == "15/QĐ-UBND"
 
 
@@ -359,11 +362,11 @@ def test_decision_is_all_or_none(world, api):
     r = api.post("/decisions", "review-a", json={"number": "1/QĐ", "date": "2026-01-10",
                                                  "signer": "A", "nomination_ids": [ok.id]})
     assert r.status_code == 403
-    r = api.post("/decisions", "approve", json={"number": "1/QĐ", "date": "2026-01-10", "signer": "A",
-                                                "nomination_ids": [ok.id]})
+    fields = one_item_decision()
+    r = api.post("/decisions", "approve", json={**fields, "nomination_ids": [ok.id]})
     assert r.status_code == 201
     d = api.get(f"/decisions/{r.get_json()['id']}", "approve").get_json()
-    assert [x["nomination_id"] for x in d["recognitions"]] == [ok.id]
+    assert [x["nomination_id"] for x in d["items"]["items"]] == [ok.id]
 
 
 def test_titles_describe_the_rules_in_force(world, api):

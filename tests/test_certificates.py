@@ -13,7 +13,9 @@ from pypdf import PdfReader
 from certify.services import certificates, nominations
 from certify.extensions import db
 
-from .factories import UNIT_TITLE, nomination_in, person
+from certify.models import Nomination
+
+from .factories import UNIT_TITLE, nomination_in, person, submitted_before
 
 VERIFY = "https://chungnhan.example.vn/xac-minh/"
 
@@ -32,9 +34,11 @@ def qr_codes(pdf: bytes) -> list[list[str]]:
         document.close()
 
 
-def decide(world, nomination_ids, *, number="125/QĐ-UBND", on=date(2026, 12, 1)):
+def decide(world, nomination_ids, *, number="125/QĐ-UBND", on=date(2026, 11, 20)):
+    submitted_before(on, *(db.session.get(Nomination, i) for i in nomination_ids))
     return nominations.issue_decision(world.approver, number=number, date_=on,
-                                      signer="Lê Văn Thắng", nomination_ids=nomination_ids)
+                                      signer="Lê Văn Thắng", signer_position="tm_chu_tich",
+                                      nomination_ids=nomination_ids)
 
 
 def test_certificate_of_an_approved_citizen(world):
@@ -51,7 +55,7 @@ def test_certificate_of_an_approved_citizen(world):
             f"đến ngày {recognition.valid_until:%d/%m/%Y}") in page
     assert "Phường Ba Đình, Thị xã Bỉm Sơn, Thanh Hóa" in page
     assert "Xếp loại" not in page  # "Công dân học tập" has no grades
-    assert "Quyết định" not in page  # approved one by one, without a decision
+    assert "Quyết định số 5" in page  # approved one by one, in a one-item decision
     assert qr_codes(pdf) == [[VERIFY + recognition.code]]
 
 
@@ -62,9 +66,10 @@ def test_certificate_under_a_decision_prints_its_number_dates_and_signer(world):
 
     [page] = text_of(certificates.recognition_pdf(recognition, VERIFY + recognition.code))
     # Valid for one year from the decision (workflows/cong-dan-hoc-tap.yaml, valid_years: 1).
-    assert "Có giá trị từ ngày 01/12/2026 đến ngày 30/11/2027" in page
-    assert "Theo Quyết định số 125/QĐ-UBND ngày 01/12/2026" in page
-    assert "Ngày 01 tháng 12 năm 2026" in page
+    assert "Có giá trị từ ngày 20/11/2026 đến ngày 19/11/2027" in page
+    assert "Quyết định số 125/QĐ-UBND ngày 20/11/2026" in page
+    assert "Ngày 20 tháng 11 năm 2026" in page
+    assert "TM. ỦY BAN NHÂN DÂN" in page and "CHỦ TỊCH" in page
     assert "Lê Văn Thắng" in page
     assert "THỊ XÃ BỈM SƠN" in page  # the issuing unit heads the page
 

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from certify import create_app
 from certify.errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from certify.extensions import db
-from certify.models import Nomination, ProgressDelta, Recognition
+from certify.models import Nomination, ProgressDelta, Recognition, User
 from certify.services import nominations, people, progress
 from certify.services import units as unit_service
 from certify.workflow import engine
 from tests.conftest import TEST_CONFIG
-from tests.factories import (CITIZEN, CITIZEN_PASS, UNIT_CODES, UNIT_TITLE, build_world,
-                             nomination_in, person, user)
+from tests.factories import (CITIZEN, CITIZEN_PASS, UNIT_CODES, UNIT_TITLE, approval,
+                             build_world, nomination_in, person, submitted_before, user)
 
 TITLES = [CITIZEN, UNIT_TITLE]
 STATES = ["draft", "submitted", "returned", "verified", "approved", "rejected", "withdrawn",
@@ -46,7 +46,9 @@ TRANSITIONS = {
 }
 # What each event needs in its payload besides permission ("needs" column).
 NEEDS = {"submit": [], "withdraw": [], "return": ["comment"], "verify": ["assessment"],
-         "reject": ["comment"], "approve": [], "revoke": ["comment"]}
+         "reject": ["comment"], "revoke": ["comment"],
+         "approve": ["decision.number", "decision.date", "decision.signer",
+                     "decision.signer_position"]}
 
 # The nomination of the test world lives in ward A (citizen) or in the district (unit).
 # Who may see it (api.md, "Roles and scope"):
@@ -106,8 +108,13 @@ def actor_of(w, title: str, kind: str):
 
 
 def full_payload(title: str, event: str) -> engine.Payload:
+    decision = None
+    if event == "approve":
+        approver = db.session.scalar(select(User).where(User.username == "approve"))
+        decision = approval(approver).decision
     return engine.Payload(comment=f"  Ghi chú: {event}  ",
-                          assessment=scores_for(title) if event == "verify" else None)
+                          assessment=scores_for(title) if event == "verify" else None,
+                          decision=decision)
 
 
 @dataclass(frozen=True)
@@ -196,7 +203,7 @@ def check_event(n, title, state, event, actor_kind, actor):
         assert valid_from == today()
         assert valid_until == same_day_years_later(today(), VALID_YEARS[title]) - timedelta(days=1)
         assert grade == ("tot" if title == UNIT_TITLE else None)  # UNIT_CODES total 100
-        assert revoked_on is None and decision_id is None
+        assert revoked_on is None and decision_id is not None
         assert progress.holders([n.unit_id], title, today())[n.unit_id] >= 1
     elif event == "revoke":
         assert after.recognitions == before.recognitions
@@ -341,7 +348,7 @@ def test_resubmission_after_return_keeps_the_whole_history(world):
     engine.apply(n.id, "submit", world.household_a, n.version)
     engine.apply(n.id, "verify", world.reviewer_a, n.version,
                  engine.Payload(assessment=dict(CITIZEN_PASS)))
-    engine.apply(n.id, "approve", world.approver, n.version)
+    engine.apply(n.id, "approve", world.approver, n.version, approval(world.approver))
     s = snapshot(n.id)
     assert [(e, f, t) for e, f, t, _, _ in s.history] == [
         ("submit", "draft", "submitted"), ("return", "submitted", "returned"),
@@ -360,8 +367,10 @@ def test_resubmission_after_return_keeps_the_whole_history(world):
 ])
 def test_a_decision_dates_the_recognition_from_its_own_date(world, title, decided, until):
     n = nomination_in(world, "verified", title=title)
+    submitted_before(decided, n)
     decision = nominations.issue_decision(world.approver, number="15/QĐ-UBND", date_=decided,
-                                          signer="Chủ tịch UBND", nomination_ids=[n.id])
+                                          signer="Chủ tịch UBND", signer_position="tm_chu_tich",
+                                          nomination_ids=[n.id])
     s = snapshot(n.id)
     assert s.state == "approved"
     _, _, valid_from, valid_until, grade, revoked_on, decision_id = s.recognition
@@ -380,7 +389,7 @@ def test_the_recognition_carries_the_grade_of_the_reviewers_total(world, points,
         left -= scores[code]
     engine.apply(n.id, "verify", world.district_reviewer, n.version,
                  engine.Payload(assessment=scores))
-    engine.apply(n.id, "approve", world.approver, n.version)
+    engine.apply(n.id, "approve", world.approver, n.version, approval(world.approver))
     assert snapshot(n.id).recognition[4] == grade
 
 
@@ -410,19 +419,22 @@ def test_a_single_approval_may_cite_an_existing_decision(world):
     first = nomination_in(world, "verified")
     later = nomination_in(world, "verified", subject=person(world.household_a, "Vũ Thị Hoa"))
     decided = date(2026, 1, 12)
+    submitted_before(decided, first, later)
     decision = nominations.issue_decision(world.approver, number="21/QĐ-UBND", date_=decided,
-                                          signer="Chủ tịch UBND", nomination_ids=[first.id])
+                                          signer="Chủ tịch UBND", signer_position="tm_chu_tich",
+                                          nomination_ids=[first.id])
     nominations.fire(world.approver, later.id, "approve", version=later.version,
-                     decision_id=decision.id)
+                     decision=decision.id)
     s = snapshot(later.id)
     assert s.state == "approved"
     assert s.recognition[2:4] == (decided, date(2027, 1, 11)) and s.recognition[6] == decision.id
     # Another district's approver cannot cite it: it does not exist for them.
     unit_service.create(code="382", name="Huyện Hà Trung", level="district", parent_code="38")
     elsewhere = user("approve-382", "approver", "382")
+    third = nomination_in(world, "verified", subject=person(world.household_a, "Đỗ Văn Ba"))
     with pytest.raises(NotFound):
-        nominations.fire(elsewhere, first.id, "revoke", version=snapshot(first.id).version,
-                         comment="x", decision_id=decision.id)
+        nominations.fire(elsewhere, third.id, "approve", version=third.version,
+                         decision=decision.id)
 
 
 def test_a_decision_is_all_or_none(world):
@@ -514,7 +526,7 @@ def test_an_approver_cannot_decide_on_another_districts_nominations(world):
         nominations.issue_decision(elsewhere, number="1/QĐ", date_=date(2026, 2, 1),
                                    signer="Chủ tịch", nomination_ids=[n.id])
     with pytest.raises(NotFound):
-        engine.apply(n.id, "approve", elsewhere, n.version)
+        engine.apply(n.id, "approve", elsewhere, n.version, approval(elsewhere))
     assert snapshot(n.id) == before
     assert nominations.search(elsewhere).total == 0
 
@@ -539,8 +551,8 @@ def test_two_tier_commune_approves_citizens(two_tier):
     # The old district approver no longer has the tier for citizens.
     assert engine.allowed_events(w.approver, n) == []
     with pytest.raises(Forbidden):
-        engine.apply(n.id, "approve", w.approver, n.version)
-    engine.apply(n.id, "approve", commune_approver, n.version)
+        engine.apply(n.id, "approve", w.approver, n.version, approval(w.approver))
+    engine.apply(n.id, "approve", commune_approver, n.version, approval(commune_approver))
     s = snapshot(n.id)
     assert s.state == "approved" and s.history[-1][3] == commune_approver.id
     # The other ward's approver does not even see it.
@@ -565,10 +577,10 @@ def test_two_tier_province_reviews_and_approves_units(two_tier):
     engine.apply(n.id, "verify", province_reviewer, n.version,
                  engine.Payload(assessment=dict(UNIT_CODES)))
     with pytest.raises(Forbidden):
-        engine.apply(n.id, "approve", w.approver, n.version)
+        engine.apply(n.id, "approve", w.approver, n.version, approval(w.approver))
     with pytest.raises(Forbidden):
-        engine.apply(n.id, "approve", province_reviewer, n.version)
-    engine.apply(n.id, "approve", province_approver, n.version)
+        engine.apply(n.id, "approve", province_reviewer, n.version, approval(province_reviewer))
+    engine.apply(n.id, "approve", province_approver, n.version, approval(province_approver))
     s = snapshot(n.id)
     assert s.state == "approved" and s.recognition[4] == "tot"
     assert [a for *_, a, _ in s.history] == [w.organization_user.id, province_reviewer.id,

@@ -18,7 +18,7 @@ from certify.models import Nomination, ProgressDelta, Recognition, Unit
 from certify.services import nominations, people, progress
 from certify.services import units as unit_service
 from certify.workflow import engine, workflow
-from tests.factories import (CITIZEN, CITIZEN_PASS, UNIT_CODES, UNIT_TITLE, build_world, person,
+from tests.factories import (CITIZEN, CITIZEN_PASS, UNIT_CODES, UNIT_TITLE, approval, build_world, person,
                              user)
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -74,7 +74,7 @@ def drive(subjects: Subjects, title: str, subject, to: str, *, year: int = 2026,
                  engine.Payload(assessment=scores))
     if to in ("approved", "revoked"):
         if decided is None:
-            engine.apply(n.id, "approve", w.approver, n.version)
+            engine.apply(n.id, "approve", w.approver, n.version, approval(w.approver))
         else:
             nominations.issue_decision(w.approver, number=number, date_=decided,
                                        signer="Chủ tịch UBND", nomination_ids=[n.id])
