@@ -88,9 +88,9 @@ def one_item_decision(**changes) -> dict:
     """The fields of a new one-item decision, signed today, each number different."""
     global _DECISIONS
     _DECISIONS += 1
-    fields = {"number": f"{5000 + _DECISIONS}/QĐ-UBND", "date": clock.today().isoformat(),
-              "signer": "Nguyễn Văn Hùng", "signer_position": "tm_chu_tich", "place": "Đông Anh"}
-    fields.update(changes)
+    fields = {"number": f"{5000 + _DECISIONS}/QĐ-UBND", "signer": "Nguyễn Văn Hùng",
+              "signer_position": "tm_chu_tich", "place": "Đông Anh", **changes}
+    fields.setdefault("date", clock.today().isoformat())
     return fields
 
 

@@ -103,7 +103,8 @@ def test_a_client_builds_a_jurisdiction_and_takes_a_citizen_and_a_unit_through_t
     n = fire(api, "ho1", n, "submit")
     n = fire(api, "ward", n, "verify", assessment=CITIZEN_PASS)
     assert n["state"] == "verified" and n["review_total"] == 80
-    n = fire(api, "ubnd", n, "approve", decision=one_item_decision())
+    n = fire(api, "ubnd", n, "approve",
+             decision=one_item_decision(date=clock_today(app).isoformat()))
     assert n["state"] == "approved"
     rec = n["recognition"]
     today = clock_today(app)
@@ -362,7 +363,7 @@ def test_decision_is_all_or_none(world, api):
     r = api.post("/decisions", "review-a", json={"number": "1/QĐ", "date": "2026-01-10",
                                                  "signer": "A", "nomination_ids": [ok.id]})
     assert r.status_code == 403
-    fields = one_item_decision()
+    fields = one_item_decision(date=clock_today(api.client.application).isoformat())
     r = api.post("/decisions", "approve", json={**fields, "nomination_ids": [ok.id]})
     assert r.status_code == 201
     d = api.get(f"/decisions/{r.get_json()['id']}", "approve").get_json()

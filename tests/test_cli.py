@@ -103,8 +103,13 @@ def test_demo_data_loads_bim_son_with_every_role_and_state(runner, ctx):
         assert states == STATES, title
         approved = db.session.scalars(select(Recognition).join(Nomination).where(
             Recognition.title_code == title, Nomination.state == "approved")).all()
-        assert any(r.decision_id is not None for r in approved), title  # through a decision
-        assert any(r.decision_id is None for r in approved), title  # through the approve button
+        # Every approval through a decision: many-item decisions and the one-item decisions of
+        # single approvals, each dated on or after its dossiers' submission.
+        assert all(r.decision is not None for r in approved), title
+        assert any(len(r.decision.recognitions) == 1 for r in approved), title
+        assert all(r.decision.signer_position and r.decision.place and r.decision.issuer
+                   for r in approved), title
+        assert all(r.decision.date >= r.nomination.submitted_at.date() for r in approved), title
 
     # About 70,000 citizens this year, entered per ward/commune; agencies entered at the town.
     year = clock.today().year

@@ -625,6 +625,8 @@ def test_the_approver_cannot_rewrite_the_reviewers_scores(world, event, payload)
     replace those scores — nor the grade the recognition records."""
     n = nomination_in(world, "verified", title=UNIT_TITLE)
     zeros = {code: 0 for code in UNIT_CODES}
+    if event == "approve":
+        payload = {"decision": approval(world.approver).decision}
     engine.apply(n.id, event, world.approver, n.version,
                  engine.Payload(assessment=zeros, **payload))
     s = snapshot(n.id)

@@ -19,6 +19,7 @@ from certify.services import nominations, people, progress
 from certify.services import units as unit_service
 from certify.workflow import engine, workflow
 from tests.factories import (CITIZEN, CITIZEN_PASS, UNIT_CODES, UNIT_TITLE, approval, build_world, person,
+                             submitted_before,
                              user)
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -76,8 +77,10 @@ def drive(subjects: Subjects, title: str, subject, to: str, *, year: int = 2026,
         if decided is None:
             engine.apply(n.id, "approve", w.approver, n.version, approval(w.approver))
         else:
+            submitted_before(decided, n)
             nominations.issue_decision(w.approver, number=number, date_=decided,
-                                       signer="Chủ tịch UBND", nomination_ids=[n.id])
+                                       signer="Chủ tịch UBND", signer_position="tm_chu_tich",
+                                       nomination_ids=[n.id])
     if to == "revoked":
         engine.apply(n.id, "revoke", w.approver, n.version, engine.Payload(comment="Sai sót"))
     db.session.refresh(n)
@@ -272,8 +275,10 @@ def test_one_decision_approving_two_years_of_one_subject_counts_one_holder(subje
     w = subjects.w
     ids = [drive(subjects, CITIZEN, w.person_a, "verified", year=y).id for y in (2025, 2026)]
     decided = today() - timedelta(days=10)
+    submitted_before(decided, *(db.session.get(Nomination, i) for i in ids))
     nominations.issue_decision(w.approver, number="3/QĐ-UBND", date_=decided,
-                               signer="Chủ tịch UBND", nomination_ids=ids)
+                               signer="Chủ tịch UBND", signer_position="tm_chu_tich",
+                               nomination_ids=ids)
     assert holders_on(w.ward_a, CITIZEN, decided) == 1
     assert holders_on(w.province, CITIZEN, today()) == 1
     assert progress.discrepancies(CITIZEN, today()) == []
@@ -412,9 +417,11 @@ class Scenario:
                 self.decisions += 1
                 days = decision_days()
                 day = days[choice % len(days)]
+                chosen = list(verified[: choice + 1]) or [n.id]
+                submitted_before(day, *(db.session.get(Nomination, i) for i in chosen))
                 nominations.issue_decision(w.approver, number=f"{self.decisions}/QĐ-UBND",
                                            date_=day, signer="Chủ tịch UBND",
-                                           nomination_ids=list(verified[: choice + 1]) or [n.id])
+                                           signer_position="tm_chu_tich", nomination_ids=chosen)
                 for approved in verified[: choice + 1]:
                     self._grant(approved, title, day)
                 return
@@ -430,7 +437,7 @@ class Scenario:
                                                                                      "1.3": 0}))),
                 "reject": (reviewer if n.state == "submitted" else w.approver,
                            engine.Payload(comment="Không đạt")),
-                "approve": (w.approver, engine.Payload()),
+                "approve": (w.approver, approval(w.approver)),
                 "revoke": (w.approver, engine.Payload(comment="Thu hồi")),
             }[action]
             engine.apply(n.id, "verify" if action == "verify_low" else action, actor, n.version,

@@ -3,6 +3,9 @@ revocation; and the progress dashboard with its downloads."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from certify.models import Decision
@@ -21,9 +24,58 @@ def approver(client, site):
     return client
 
 
+def _today() -> str:
+    # The app's CERTIFY_TIMEZONE default: a decision is dated no later than today there.
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+
+
 def _decision_form(ids, **extra):
-    return {"nomination_id": [str(i) for i in ids], "number": "15/QĐ-UBND", "date": "2026-03-02",
-            "signer": "Chủ tịch Lê Văn Hùng", **extra}
+    return {"nomination_id": [str(i) for i in ids], "number": "15/QĐ-UBND", "date": _today(),
+            "signer": "Lê Văn Hùng", "signer_position": "tm_chu_tich", "place": "Bỉm Sơn",
+            **extra}
+
+
+def _approval_form(version, **extra):
+    return {"version": str(version), "number": "16/QĐ-UBND", "date": _today(),
+            "signer": "Trần Thị Mai", "signer_position": "kt_pho_chu_tich", "place": "Bỉm Sơn",
+            **extra}
+
+
+def test_a_single_approval_asks_for_its_decision_first(approver, site):
+    from certify.extensions import db
+    from certify.models import Nomination
+
+    nid = site.nomination("verified")
+    version = site.nomination_row(nid).version
+    # The approve button leads to the decision's form; nothing changes yet.
+    response = approver.post(f"/review/nominations/{nid}", data={"event": "approve",
+                                                                 "version": str(version)})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/district/nominations/{nid}/approve")
+    page = text(approver.get(response.headers["Location"]))
+    assert "Số quyết định" in page and "Thẩm quyền ký" in page and "KT. CHỦ TỊCH" in page
+    # Missing fields: the form again, 422, nothing written.
+    missing = approver.post(f"/district/nominations/{nid}/approve/confirm",
+                            data=_approval_form(version, signer="", signer_position=""))
+    assert missing.status_code == 422 and "Hãy nhập người ký." in text(missing)
+    confirm = approver.post(f"/district/nominations/{nid}/approve/confirm",
+                            data=_approval_form(version))
+    assert confirm.status_code == 200 and "Xác nhận ban hành quyết định" in text(confirm)
+    assert site.nomination_row(nid).state == "verified"
+    # A number in the wrong shape: 422 with the reason, still nothing written.
+    bad = approver.post(f"/district/nominations/{nid}/approve",
+                        data=_approval_form(version, number="16-QĐ"))
+    assert bad.status_code == 422 and "Nghị định 30/2020/NĐ-CP" in text(bad)
+    assert site.nomination_row(nid).state == "verified"
+    done = approver.post(f"/district/nominations/{nid}/approve", data=_approval_form(version))
+    assert done.status_code == 302
+    page = text(approver.get(done.headers["Location"]))
+    assert "16/QĐ-UBND" in page and "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" in page
+    assert "ỦY BAN NHÂN DÂN THỊ XÃ BỈM SƠN" in page and "Trần Thị Mai" in page
+    assert site.nomination_row(nid).state == "approved"
+    decision_id = site.run(lambda w: db.session.get(Nomination, nid).recognition.decision_id)
+    annex = approver.get(f"/district/decisions/{decision_id}/annex.xlsx")
+    assert annex.status_code == 200 and annex.data.startswith(b"PK")
 
 
 def test_queue_lists_verified_nominations(approver, site):
@@ -40,7 +92,7 @@ def test_confirmation_shows_who_and_writes_nothing(approver, site):
     assert page.status_code == 200
     html = text(page)
     assert "Sẽ công nhận 2 hồ sơ sau:" in html and "Nguyễn Văn An" in html
-    assert "02/03/2026" in html
+    assert datetime.fromisoformat(_today()).strftime("%d/%m/%Y") in html
     assert site.count(Decision) == 0
     assert site.nomination_row(a).state == "verified"
 
@@ -63,7 +115,9 @@ def test_issue_decision_recognises_all_and_lists_them(approver, site):
     assert response.status_code == 302
     assert site.nomination_row(a).state == "approved" and site.nomination_row(b).state == "approved"
     page = text(approver.get(response.headers["Location"]))
-    assert "15/QĐ-UBND" in page and "Nguyễn Văn An" in page and "02/03/2026" in page
+    assert "15/QĐ-UBND" in page and "Nguyễn Văn An" in page
+    assert datetime.fromisoformat(_today()).strftime("%d/%m/%Y") in page
+    assert "ỦY BAN NHÂN DÂN THỊ XÃ BỈM SƠN" in page and "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH" in page
     assert page.count("/certificate.pdf") == 2
 
 
@@ -193,8 +247,9 @@ def _other_district_verified(site) -> tuple[int, int]:
             engine.apply(n.id, "verify", reviewer, n.version,
                          engine.Payload(assessment=dict(CITIZEN_PASS)))
             ids.append(n.id)
-        decision = nominations.issue_decision(approver, number="1/QĐ-HT", date_=__import__(
-            "datetime").date(2026, 3, 1), signer="Chủ tịch", nomination_ids=[ids[1]])
+        decision = nominations.issue_decision(approver, number="1/QĐ-UBND", date_=datetime.fromisoformat(
+            _today()).date(), signer="Chủ tịch", signer_position="tm_chu_tich",
+            nomination_ids=[ids[1]])
         return ids[0], decision.id
     return site.run(make)
 
@@ -211,7 +266,7 @@ def test_another_districts_nominations_and_decisions_are_out_of_reach(approver, 
     assert site.count(Decision) == 1  # only the other district's own
     assert approver.get(f"/district/decisions/{decision_id}").status_code == 404
     assert approver.get(f"/district/decisions/{decision_id}/certificates.pdf").status_code == 404
-    assert "1/QĐ-HT" not in text(approver.get("/district/decisions/"))
+    assert "1/QĐ-UBND" not in text(approver.get("/district/decisions/"))
 
 
 def test_confirmation_counts_in_english_grammar(approver, site):
