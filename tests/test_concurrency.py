@@ -8,7 +8,8 @@ context and database session), and all of them are released at the same moment b
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +18,8 @@ from certify.errors import CertifyError, TransitionNotAllowed
 from certify.extensions import db
 from certify.models import Decision, HistoryEntry, Nomination, Recognition, User
 from certify.services import nominations, progress
-from tests.factories import CITIZEN, CITIZEN_PASS, PASSWORD, nomination_in, person, user
+from tests.factories import (CITIZEN, CITIZEN_PASS, PASSWORD, nomination_in, person,
+                             submitted_before, user)
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +59,19 @@ def sign_in(app, username: str) -> dict:
                                       json={"username": username, "password": PASSWORD})
     assert response.status_code == 200, response.get_json()
     return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def new_decision(i: int) -> dict:
+    """A one-item decision signed today (in the app's time zone), numbered by thread."""
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+    return {"number": f"{900 + i}/QĐ-UBND", "date": today, "signer": "Chủ tịch UBND",
+            "signer_position": "tm_chu_tich"}
+
+
+def all_submitted_before(day: date) -> None:
+    """For decisions on fixed 2026 dates: the dossiers' submissions precede them."""
+    db.session.expire_all()
+    submitted_before(day, *db.session.scalars(select(Nomination)).all())
 
 
 def post(path: str, headers: dict, body: dict):
@@ -104,8 +119,9 @@ def test_simultaneous_events_over_http_one_wins(app, world, state):
     before_state, before_version, before_history = record(n.id)
     headers = {name: sign_in(app, name) for name in {a for a, _, _ in RACES[state]}}
     calls = [post(f"/api/v1/nominations/{n.id}/events", headers[account],
-                  {"event": event, "version": before_version, **payload})
-             for account, event, payload in RACES[state]]
+                  {"event": event, "version": before_version, **payload,
+                   **({"decision": new_decision(i)} if event == "approve" else {})})
+             for i, (account, event, payload) in enumerate(RACES[state])]
     results = race(app, calls)
     winner = assert_one_winner(results)
     event = RACES[state][winner][1]
@@ -134,13 +150,14 @@ def test_simultaneous_events_without_a_version_one_wins(app, world, state, event
     actor_id = (world.reviewer_a if state == "submitted" else world.approver).id
     _, before_version, before_history = record(nid)
 
-    def call(event):
+    def call(event, index):
         def run(_client):
             with app.app_context():
                 actor = db.session.get(User, actor_id)
                 try:
                     nominations.fire(actor, nid, event, version=None, comment="Lý do",
-                                     assessment=dict(CITIZEN_PASS) if event == "verify" else None)
+                                     assessment=dict(CITIZEN_PASS) if event == "verify" else None,
+                                     decision=new_decision(index) if event == "approve" else None)
                     return 200, {"state": TARGET[event]}
                 except CertifyError as exc:
                     return exc.status, exc.as_dict()
@@ -148,7 +165,7 @@ def test_simultaneous_events_without_a_version_one_wins(app, world, state, event
                     db.session.remove()
         return run
 
-    results = race(app, [call(e) for e in events])
+    results = race(app, [call(e, i) for i, e in enumerate(events)])
     assert not [r for r in results if isinstance(r, BaseException)], results
     winners = [i for i, (status, _) in enumerate(results) if status == 200]
     assert len(winners) == 1, results
@@ -175,11 +192,12 @@ def test_two_approvers_deciding_over_the_same_nominations(app, world):
     subjects = [world.person_a] + [person(world.household_a, f"Người {i}") for i in range(2)]
     verified = [nomination_in(world, "verified", subject=s) for s in subjects]
     ids = [n.id for n in verified]
+    all_submitted_before(date(2026, 1, 15))
     before = {nid: record(nid) for nid in ids}
     headers = {name: sign_in(app, name) for name in ("approve", "approve-2")}
     accounts = ["approve", "approve-2"] * (THREADS // 2)
     calls = [post("/api/v1/decisions", headers[account],
-                  {"number": f"{i + 1}/QĐ-UBND", "date": "2026-01-15", "signer": "Chủ tịch UBND",
+                  {"number": f"{i + 1}/QĐ-UBND", "date": "2026-01-15", "signer": "Chủ tịch UBND", "signer_position": "tm_chu_tich",
                    "nomination_ids": ids})
              for i, account in enumerate(accounts)]
     results = race(app, calls)
@@ -209,6 +227,7 @@ def test_two_approvers_deciding_over_the_same_nominations(app, world):
 def test_a_decision_racing_single_approvals(app, world):
     """Decisions and single `approve` events over the same nomination: one recognition."""
     n = nomination_in(world, "verified")
+    all_submitted_before(date(2026, 2, 1))
     _, before_version, before_history = record(n.id)
     headers = sign_in(app, "approve")
     calls = []
@@ -216,10 +235,11 @@ def test_a_decision_racing_single_approvals(app, world):
         if i % 2:
             calls.append(post("/api/v1/decisions", headers,
                               {"number": f"{i}/QĐ-UBND", "date": "2026-02-01",
-                               "signer": "Chủ tịch UBND", "nomination_ids": [n.id]}))
+                               "signer": "Chủ tịch UBND", "signer_position": "tm_chu_tich", "nomination_ids": [n.id]}))
         else:
             calls.append(post(f"/api/v1/nominations/{n.id}/events", headers,
-                              {"event": "approve", "version": before_version}))
+                              {"event": "approve", "version": before_version,
+                               "decision": new_decision(i)}))
     results = race(app, calls)
     statuses = [status for status, _ in results]
     assert sorted(statuses).count(409) == THREADS - 1, results
@@ -238,9 +258,10 @@ def test_two_decisions_with_the_same_number_over_different_nominations(app, worl
     subjects = [world.person_a] + [person(world.household_a, f"Người {i}")
                                    for i in range(THREADS - 1)]
     ids = [nomination_in(world, "verified", subject=s).id for s in subjects]
+    all_submitted_before(date(2026, 1, 20))
     headers = sign_in(app, "approve")
     calls = [post("/api/v1/decisions", headers,
-                  {"number": "7/QĐ-UBND", "date": "2026-01-20", "signer": "Chủ tịch UBND",
+                  {"number": "7/QĐ-UBND", "date": "2026-01-20", "signer": "Chủ tịch UBND", "signer_position": "tm_chu_tich",
                    "nomination_ids": [nid]}) for nid in ids]
     results = race(app, calls)
     assert not [r for r in results if isinstance(r, BaseException)], results
@@ -279,7 +300,8 @@ def test_simultaneous_approvals_for_one_subject_count_one_holder(app, world):
     calls = []
     for i, nid in enumerate(ids):
         calls.append(post(f"/api/v1/nominations/{nid}/events", headers,
-                          {"event": "approve", "version": record(nid)[1]}))
+                          {"event": "approve", "version": record(nid)[1],
+                           "decision": new_decision(i)}))
     results = race(app, calls)
     assert [status for status, _ in results] == [200] * len(ids), results
     db.session.expire_all()
@@ -297,12 +319,13 @@ def test_decisions_over_crossing_subjects_neither_deadlock_nor_double_count(app,
     n = {(p.id, year): nomination_in(world, "verified", subject=p, year=year).id
          for p in (world.person_a, second) for year in (2025, 2026)}
     a, b = world.person_a.id, second.id
+    all_submitted_before(date(2026, 2, 2))
     batches = [[n[(a, 2025)], n[(b, 2026)]], [n[(b, 2025)], n[(a, 2026)]]]
     accounts = ["approve", "approve-2"]
     user("approve-2", "approver", world.district.code)
     headers = {name: sign_in(app, name) for name in accounts}
     calls = [post("/api/v1/decisions", headers[account],
-                  {"number": f"{i + 30}/QĐ-UBND", "date": "2026-02-02", "signer": "Chủ tịch UBND",
+                  {"number": f"{i + 30}/QĐ-UBND", "date": "2026-02-02", "signer": "Chủ tịch UBND", "signer_position": "tm_chu_tich",
                    "nomination_ids": ids})
              for i, (account, ids) in enumerate(zip(accounts, batches))]
     results = race(app, calls)

@@ -148,8 +148,11 @@ def test_certificate_and_export_downloads_have_well_formed_names(client, site):
     nid = site.nomination("verified")
 
     def decide(w):
+        from tests.factories import submitted_before
+        submitted_before(date(2026, 3, 1), db.session.get(Nomination, nid))
         decision = nominations.issue_decision(w.approver, number="01/QĐ-UBND",
                                               date_=date(2026, 3, 1), signer="Lê Văn Thắng",
+                                              signer_position="tm_chu_tich",
                                               nomination_ids=[nid])
         return decision.id, db.session.get(Nomination, nid).recognition.id
     decision_id, recognition_id = site.run(decide)

@@ -122,10 +122,12 @@ TOO_LONG = [
     ("ho-a", "/persons", PERSON, "full_name", Longest.FULL_NAME),
     ("ho-a", "/persons", {**PERSON, "ethnicity": "Kinh"}, "ethnicity", Longest.ETHNICITY),
     ("ho-a", "/persons", {**PERSON, "occupation": "Nông dân"}, "occupation", Longest.OCCUPATION),
-    ("approve", "/decisions", {"number": "1", "date": "2026-01-05", "signer": "S",
-                               "nomination_ids": [1]}, "number", Longest.DECISION_NUMBER),
-    ("approve", "/decisions", {"number": "1", "date": "2026-01-05", "signer": "S",
-                               "nomination_ids": [1]}, "signer", Longest.SIGNER),
+    ("approve", "/decisions", {"number": "1/QĐ-UBND", "date": "2026-01-05", "signer": "S",
+                               "signer_position": "tm_chu_tich", "nomination_ids": [1]},
+     "number", Longest.DECISION_NUMBER),
+    ("approve", "/decisions", {"number": "1/QĐ-UBND", "date": "2026-01-05", "signer": "S",
+                               "signer_position": "tm_chu_tich", "nomination_ids": [1]},
+     "signer", Longest.SIGNER),
 ]
 
 
@@ -164,7 +166,7 @@ def test_the_services_refuse_the_same_lengths(api, user, path, body, field, limi
             "/persons": lambda b: people.add_person(w.household_a, b),
             "/decisions": lambda b: nominations.issue_decision(
                 w.approver, number=b["number"], date_=b["date"], signer=b["signer"],
-                nomination_ids=b["nomination_ids"]),
+                signer_position=b["signer_position"], nomination_ids=b["nomination_ids"]),
         }[path]
         with pytest.raises(Invalid) as raised:
             call({**body, field: "ờ" * (limit + 1)})

@@ -60,8 +60,11 @@ def test_a_decisions_certificates_link_to_the_configured_address(client, site):
         from datetime import date
 
         from certify.services import nominations
+        from tests.factories import submitted_before
+        submitted_before(date(2026, 3, 1), db.session.get(Nomination, nid))
         decision = nominations.issue_decision(w.approver, number="7/QĐ-UBND",
                                               date_=date(2026, 3, 1), signer="Lê Văn Thắng",
+                                              signer_position="tm_chu_tich",
                                               nomination_ids=[nid])
         return decision.id, db.session.get(Nomination, nid).recognition.code
     decision_id, code = site.run(decide)
