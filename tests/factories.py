@@ -90,7 +90,8 @@ def one_item_decision(**changes) -> dict:
     _DECISIONS += 1
     fields = {"number": f"{5000 + _DECISIONS}/QĐ-UBND", "signer": "Nguyễn Văn Hùng",
               "signer_position": "tm_chu_tich", "place": "Đông Anh", **changes}
-    fields.setdefault("date", clock.today().isoformat())
+    if "date" not in fields:
+        fields["date"] = clock.today().isoformat()
     return fields
 
 

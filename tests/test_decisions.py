@@ -201,3 +201,32 @@ def test_the_annex_lists_the_decisions_recognitions_in_a_spreadsheet(app, world)
     assert rows[3] == decisions.ANNEX_HEADERS
     assert [r[1] for r in rows[4:]] == ["Nguyễn Văn An", "Nguyễn Văn An"]
     assert {r[6] for r in rows[4:]} == {r.code for r in decision.recognitions}
+
+
+def test_the_migration_gives_existing_decisions_their_issuer(tmp_path):
+    """Decisions made before this change: the issuer comes from their unit's name, position and
+    place stay empty, and they still display."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from certify import create_app
+    from tests.conftest import TEST_CONFIG
+
+    old = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}"})
+    with old.app_context():
+        upgrade(revision="215351970bac")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO units (id, code, name, level, path, created_at) "
+                              "VALUES (1, '381', 'Thị xã Bỉm Sơn', 'district', '/381/', "
+                              "'2025-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO decisions (id, number, date, signer, unit_id, created_at) "
+                              "VALUES (1, 'QĐ-2025-01', '2025-02-10', 'Chủ tịch', 1, "
+                              "'2025-02-10 00:00:00')"))
+        upgrade()
+        found = db.session.get(Decision, 1)
+        assert found.issuer == "ỦY BAN NHÂN DÂN THỊ XÃ BỈM SƠN"
+        assert (found.signer_position, found.place) == (None, None)
+        assert decisions.authority(found) is None and decisions.printable(found)
+        assert decisions.place_and_date(found) == "Ngày 10 tháng 02 năm 2025"
+        db.session.remove()
+        db.engine.dispose()

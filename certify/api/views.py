@@ -227,10 +227,11 @@ def list_nominations():
            errors=(400, 401, 403, 404, 409, 422))
 def fire_event(nomination_id: int):
     data = parse(s.EventRequest)
+    decision = data.decision
+    if isinstance(decision, s.EventDecision):
+        decision = decision.model_dump()
     n = nominations.fire(actor(), nomination_id, data.event, version=data.version,
-                         comment=data.comment, assessment=data.assessment,
-                         decision=data.decision.model_dump() if isinstance(data.decision, s.EventDecision)
-                         else data.decision)
+                         comment=data.comment, assessment=data.assessment, decision=decision)
     return _json(serialize.nomination(n, actor()))
 
 

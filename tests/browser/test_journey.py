@@ -111,6 +111,7 @@ def test_whole_journey(new_phone, site, live_url):
     row.locator('input[type="checkbox"]').check()
     district.get_by_label("Số quyết định").fill("27/QĐ-UBND")
     district.get_by_label("Người ký").fill("Nguyễn Văn Hùng")
+    district.get_by_label("Thẩm quyền ký").select_option("tm_chu_tich")
     shot(district, "06-district-queue")
     district.get_by_role("button", name=re.compile("Tiếp tục")).click()
     expect(district.get_by_text("Sẽ công nhận 1 hồ sơ sau:")).to_be_visible()

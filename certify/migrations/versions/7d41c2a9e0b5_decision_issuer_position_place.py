@@ -4,8 +4,9 @@ Revision ID: 7d41c2a9e0b5
 Revises: 215351970bac
 Create Date: 2026-11-30 10:10:00
 
-Existing decisions get their issuer from their unit's name as it stands ("ỦY BAN NHÂN DÂN" + the name
-in capitals); their signer position and place stay empty, and they display without those lines.
+Existing decisions get their issuer from their unit's name as it stands ("ỦY BAN NHÂN DÂN" + the
+name in capitals); their signer position and place stay empty, and they display without those
+lines.
 """
 from alembic import op
 import sqlalchemy as sa
