@@ -123,6 +123,12 @@ def reason(item: dict) -> str:
         return _("Đơn vị hành chính phải là đơn vị của cơ quan.")
     if code == "not_below_parent":
         return _("Cấp của đơn vị phải thấp hơn cấp của đơn vị cấp trên.")
+    if code == "not_open" and field == "year":
+        from datetime import date
+
+        first = date.fromisoformat(item["submit_from"]).strftime("%d/%m/%Y")
+        return _("Hồ sơ năm %(year)s chỉ nộp được từ ngày %(day)s, khi năm đánh giá đã kết thúc.",
+                 year=item.get("year"), day=first)
     if code == "repeated":
         return _("Một hồ sơ được chọn hai lần.")
     return _("%(field)s: không hợp lệ.", field=label)

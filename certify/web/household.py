@@ -11,10 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from .. import clock, rubric
+from .. import rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..models import CLOSED_STATES, Nomination
-from ..services import evidence, nominations, people, scope
+from ..services import deadlines, evidence, nominations, people, scope
 from ..workflow import engine, workflow, workflows
 from . import assessment
 from .conflict import conflict
@@ -67,9 +67,9 @@ class NominateForm(ActionForm):
     year = SelectField(_l("Năm đánh giá"), invalid_choice_message=INVALID_CHOICE, coerce=int)
 
 
-def _years() -> list[tuple[int, str]]:
-    this = clock.today().year
-    return [(y, str(y)) for y in (this, this - 1)]
+def _years(wf) -> list[tuple[int, str]]:
+    """The evaluation years the title's dossiers can be filed for today."""
+    return [(y, str(y)) for y in deadlines.fileable_years(wf.code)] if wf is not None else []
 
 
 def _citizen_title():
@@ -87,18 +87,20 @@ def index():
         org = current_user.organization
         rows = nominations.of_applicant(current_user)
         form = NominateForm()
-        form.year.choices = choices(_years())
+        years = _years(_org_title())
+        form.year.choices = choices(years)
         return render_template("household/organization.html", org=org, nominations=rows,
-                               title=_org_title(), form=form, years=_years())
+                               title=_org_title(), form=form, years=years)
     members = people.household_members(current_user)
     rows = nominations.of_applicant(current_user)
     by_person: dict[int, list[Nomination]] = {}
     for n in rows:
         by_person.setdefault(n.person_id, []).append(n)
     form = NominateForm()
-    form.year.choices = choices(_years())
+    years = _years(_citizen_title())
+    form.year.choices = choices(years)
     return render_template("household/index.html", members=members, by_person=by_person,
-                           title=_citizen_title(), form=form, years=_years(),
+                           title=_citizen_title(), form=form, years=years,
                            closed=CLOSED_STATES)
 
 
@@ -141,8 +143,8 @@ def edit_member(person_id: int):
 @roles(*APPLICANTS)
 def nominate():
     form = NominateForm()
-    form.year.choices = choices(_years())
     wf = _citizen_title() if current_user.role == "household" else _org_title()
+    form.year.choices = choices(_years(wf))
     if current_user.role == "household":
         subject_id = int_arg(request.form.get("person_id"))
     else:
@@ -208,6 +210,11 @@ def save(nomination_id: int):
     if errors:
         return _render(n, scores=_typed(wf, request.form), errors=errors,
                        lines=[_("Một số điểm chưa hợp lệ; chưa có gì được lưu.")], status=422)
+    early = deadlines.submission_reasons(n.title_code, n.year) if submitting else []
+    if early:  # the same rule the engine applies, said before anything is saved
+        return _render(n, scores=_typed(wf, request.form),
+                       lines=[reason(r.as_dict()) for r in early]
+                       + [_("Chưa có gì được lưu.")], status=422)
     if submitting and rubric.missing(wf.spec.criteria, scores):
         missing = rubric.missing(wf.spec.criteria, scores)
         return _render(n, scores=_typed(wf, request.form),
