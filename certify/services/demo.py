@@ -245,13 +245,13 @@ class _Loader:
                 "submitted": [("submit", applicant, {})],
                 "returned": [("submit", applicant, {}),
                              ("return", reviewer, {"comment": "Đề nghị bổ sung minh chứng cho "
-                                                              "các tiêu chí 1.2 và 1.3."})],
+                                                              "các chỉ số 1.2 và 1.3."})],
                 "withdrawn": [("submit", applicant, {}), ("withdraw", applicant, {})],
                 "verified": [("submit", applicant, {}),
                              ("verify", reviewer, {"assessment": scores})],
                 "rejected": [("submit", applicant, {}),
                              ("reject", reviewer, {"comment": "Minh chứng không đủ để xác nhận "
-                                                              "các tiêu chí đã tự đánh giá."})],
+                                                              "các chỉ số đã tự đánh giá."})],
                 "approved_event": [("submit", applicant, {}),
                                    ("verify", reviewer, {"assessment": scores}),
                                    ("approve", approver, {})],

@@ -32,8 +32,8 @@ APPLICANTS = ("household", "organization")
 class MemberForm(FlaskForm):
     full_name = StringField(_l("Họ và tên"), validators=[
         DataRequired(_l("Hãy nhập họ và tên.")), MaxLength(Longest.FULL_NAME)])
-    national_id = StringField(_l("Số CCCD (12 chữ số)"), validators=[
-        DataRequired(_l("Hãy nhập số CCCD."))])
+    national_id = StringField(_l("Số định danh cá nhân (12 chữ số)"), validators=[
+        DataRequired(_l("Hãy nhập số định danh cá nhân."))])
     birth_year = WholeNumberField(_l("Năm sinh"), validators=[
         InputRequired(_l("Hãy nhập năm sinh.")),
         NumberRange(1900, 2100, message=_l("Năm sinh không hợp lệ."))])
@@ -42,6 +42,7 @@ class MemberForm(FlaskForm):
     target_group = SelectField(_l("Đối tượng"), invalid_choice_message=INVALID_CHOICE,
                                choices=choices(TARGET_GROUPS.items()))
     ethnicity = StringField(_l("Dân tộc"), validators=[Optional(), MaxLength(Longest.ETHNICITY)])
+    religion = StringField(_l("Tôn giáo"), validators=[Optional(), MaxLength(Longest.RELIGION)])
     occupation = StringField(_l("Nghề nghiệp, nơi làm việc"), validators=[Optional(),
                                                                           MaxLength(Longest.OCCUPATION)])
 
@@ -49,6 +50,7 @@ class MemberForm(FlaskForm):
         return {"full_name": self.full_name.data, "national_id": (self.national_id.data or "").strip(),
                 "birth_year": self.birth_year.data, "gender": self.gender.data,
                 "target_group": self.target_group.data, "ethnicity": self.ethnicity.data or None,
+                "religion": self.religion.data or None,
                 "occupation": self.occupation.data or None}
 
     def take_reasons(self, error: Invalid) -> list[str]:
@@ -166,7 +168,7 @@ def nominate():
             abort(404)
         flash_error(error)
         return redirect(url_for("household.index"))
-    flash(_("Đã tạo hồ sơ. Hãy tự đánh giá từng tiêu chí rồi nộp."), "success")
+    flash(_("Đã tạo hồ sơ. Hãy tự đánh giá từng chỉ số rồi nộp."), "success")
     return redirect(url_for("household.nomination", nomination_id=n.id))
 
 
@@ -219,7 +221,7 @@ def save(nomination_id: int):
         missing = rubric.missing(wf.spec.criteria, scores)
         return _render(n, scores=_typed(wf, request.form),
                        errors={code: _("Chưa có điểm.") for code in missing},
-                       lines=[_("Hãy chấm đủ tất cả tiêu chí trước khi nộp; chưa có gì được lưu.")],
+                       lines=[_("Hãy chấm đủ tất cả chỉ số trước khi nộp; chưa có gì được lưu.")],
                        status=422)
     try:
         n = nominations.update_self_assessment(current_user, n.id, version=form.seen_version(),
