@@ -453,7 +453,7 @@ def test_messages_are_vietnamese_unless_the_client_asks_for_english(world, api):
     body = {"event": "verify", "version": n.version, "assessment": {**CITIZEN_PASS, "2.2": 4}}
     vi = api.post(f"/nominations/{n.id}/events", "review-a", json=body).get_json()["error"]
     assert vi["message"] == "Dữ liệu chưa hợp lệ."
-    assert "Tiêu chí 2.2" in vi["details"][0]["message"]
+    assert "Chỉ số 2.2" in vi["details"][0]["message"]
     en = api.post(f"/nominations/{n.id}/events", "review-a", json=body,
                   headers={"Accept-Language": "en-US,en;q=0.9"}).get_json()["error"]
     assert en["message"] == "The data is not valid."
