@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import pytest
+import time_machine
 
 from certify import clock
 from certify.extensions import db
@@ -92,6 +93,53 @@ def test_a_unit_dossier_opens_on_the_first_day_after_its_year(app):
         assert deadlines.submission_reasons(UNIT_TITLE, year, date(year + 1, 1, 1)) == []
         # Citizens file during their year: the file sets no first day.
         assert deadlines.may_submit(CITIZEN, year, date(year, 6, 1))
+
+
+def _at(app, day: date, hour: int, minute: int = 0):
+    """Move the clock to a moment of the product's day (CERTIFY_TIMEZONE)."""
+    with app.app_context():
+        zone = clock.zone()
+    return time_machine.travel(datetime.combine(day, time(hour, minute), zone), tick=True)
+
+
+def test_the_clock_decides_submission_and_lateness_through_the_api(app, world, client):
+    """31/12/Y refused, 1/1/Y+1 accepted; on the last day on time, then the day named late."""
+    api = Api(client)
+    year = 2025
+    with app.app_context():
+        spec = workflow(UNIT_TITLE).spec.deadlines
+    opens, named = _day(spec.submit_from, year), _day(spec.submit_before, year)
+
+    def submit(n):
+        return api.post(f"/nominations/{n['id']}/events", "truong",
+                        json={"event": "submit", "version": n["version"]})
+
+    with _at(app, opens - timedelta(days=1), 23, 30):
+        n = api.post("/nominations", "truong", json={
+            "title": UNIT_TITLE, "subject_id": world.organization.id, "year": year,
+            "self_assessment": UNIT_CODES}).get_json()
+        r = submit(n)
+        assert r.status_code == 422 and r.get_json()["error"]["details"][0]["code"] == "not_open"
+    with _at(app, opens, 0, 30):
+        r = submit(n)
+        assert r.status_code == 200 and r.get_json()["state"] == "submitted"
+
+    # Earlier years' dossiers: one filed late on its last day on time, one on the day named.
+    filed = {}
+    for y, day, hour in ((year - 1, _day(spec.submit_before, year - 1) - timedelta(days=1), 23),
+                         (year - 2, _day(spec.submit_before, year - 2), 0)):
+        with _at(app, day, hour, 10):
+            m = api.post("/nominations", "truong", json={
+                "title": UNIT_TITLE, "subject_id": world.organization.id, "year": y,
+                "self_assessment": UNIT_CODES}).get_json()
+            assert submit(m).status_code == 200
+            filed[y] = m["id"]
+    with app.app_context():
+        late = {y: deadlines.submitted_late(db.session.get(Nomination, i))
+                for y, i in [(year, n["id"]), *filed.items()]}
+        db.session.remove()
+    assert late == {year: False, year - 1: False, year - 2: True}
+    assert named > opens
 
 
 def test_the_api_refuses_this_years_unit_dossier_naming_the_first_day(world, client, today):
