@@ -13,11 +13,12 @@ from .errors import (BadRequest, Busy, CertifyError, Conflict, Duplicate, Forbid
 
 FIELDS = {
     "full_name": _l("Họ và tên"),
-    "national_id": _l("Số CCCD"),
+    "national_id": _l("Số định danh cá nhân"),
     "birth_year": _l("Năm sinh"),
     "gender": _l("Giới tính"),
     "target_group": _l("Đối tượng"),
     "ethnicity": _l("Dân tộc"),
+    "religion": _l("Tôn giáo"),
     "occupation": _l("Nghề nghiệp"),
     "year": _l("Năm đánh giá"),
     "comment": _l("Nhận xét"),
@@ -42,7 +43,7 @@ FIELDS = {
     "members_count": _l("Số thành viên"),
     "self_assessment": _l("Bản tự đánh giá"),
     "assessment": _l("Điểm thẩm định"),
-    "criterion": _l("Tiêu chí"),
+    "criterion": _l("Chỉ số"),
     "file": _l("Tệp"),
     "q": _l("Từ khóa tìm kiếm"),
     "event": _l("Thao tác"),
@@ -55,7 +56,7 @@ def field_label(field: str) -> str:
     if head == "decision" and criterion:  # a single approval's new decision
         return str(FIELDS.get(criterion, field))
     if head in ("self_assessment", "assessment") and criterion:
-        return _("Tiêu chí %(code)s", code=criterion)
+        return _("Chỉ số %(code)s", code=criterion)
     return str(FIELDS.get(head, field))
 
 
@@ -71,7 +72,7 @@ def reason(item: dict) -> str:
     if code == "wrong_type":
         return _("Chỉ nhận tệp PDF, JPEG hoặc PNG.")
     if code == "too_many":
-        return _("Mỗi tiêu chí có tối đa 5 tệp minh chứng.")
+        return _("Mỗi chỉ số có tối đa 5 tệp minh chứng.")
     if code == "required" and field == "file":
         return _("Hãy chọn một tệp để tải lên.")
     if code == "required":
@@ -110,9 +111,9 @@ def reason(item: dict) -> str:
                  list=", ".join(f"{n.get('receipt_code')} ({n.get('subject_name')})"
                                 for n in item.get("nominations", [])))
     if code == "format" and field == "national_id":
-        return _("Số CCCD phải gồm đúng 12 chữ số.")
+        return _("Số định danh cá nhân phải gồm đúng 12 chữ số.")
     if code == "taken" and field == "national_id":
-        return _("Đã có người đăng ký với số CCCD này.")
+        return _("Đã có người đăng ký với số định danh cá nhân này.")
     if code == "taken":
         return _("%(field)s: đã được dùng.", field=label)
     if code == "too_short":
@@ -136,6 +137,12 @@ def reason(item: dict) -> str:
         return _("Đơn vị hành chính phải là đơn vị của cơ quan.")
     if code == "not_below_parent":
         return _("Cấp của đơn vị phải thấp hơn cấp của đơn vị cấp trên.")
+    if code == "not_open" and field == "year":
+        from datetime import date
+
+        first = date.fromisoformat(item["submit_from"]).strftime("%d/%m/%Y")
+        return _("Hồ sơ năm %(year)s chỉ nộp được từ ngày %(day)s, khi năm đánh giá đã kết thúc.",
+                 year=item.get("year"), day=first)
     if code == "repeated":
         return _("Một hồ sơ được chọn hai lần.")
     return _("%(field)s: không hợp lệ.", field=label)

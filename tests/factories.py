@@ -118,9 +118,12 @@ def submitted_before(day, *ns) -> None:
     db.session.commit()
 
 
-def nomination_in(w: World, state: str, *, title: str = CITIZEN, year: int = 2026,
+def nomination_in(w: World, state: str, *, title: str = CITIZEN, year: int | None = None,
                   subject=None) -> Nomination:
-    """A nomination driven through the engine to `state` — never by writing `state` directly."""
+    """A nomination driven through the engine to `state` — never by writing `state` directly.
+    A unit dossier is submitted only once its year has ended: its default year is 2025."""
+    if year is None:
+        year = 2026 if title == CITIZEN else 2025
     if title == CITIZEN:
         applicant, reviewer, scores = w.household_a, w.reviewer_a, CITIZEN_PASS
         subject = subject or w.person_a

@@ -129,9 +129,16 @@ def test_a_client_builds_a_jurisdiction_and_takes_a_citizen_and_a_unit_through_t
     assert api.get(f"/public/recognitions/{rec['code']}").get_json()["valid"] is False
     assert api.get(f"/progress?title={CITIZEN}&unit=381", "ubnd").get_json()["holders"] == 0
 
-    # The unit: through a recognition decision, graded.
+    # The unit: through a recognition decision, graded. Its dossier of this year cannot be
+    # submitted before the year ends; last year's can.
     r = api.post("/nominations", "truong", json={"title": UNIT_TITLE, "subject_id": org_id,
                                                  "year": year, "self_assessment": UNIT_CODES})
+    early = r.get_json()
+    r = api.post(f"/nominations/{early['id']}/events", "truong",
+                 json={"event": "submit", "version": early["version"]})
+    assert r.status_code == 422 and r.get_json()["error"]["details"][0]["code"] == "not_open"
+    r = api.post("/nominations", "truong", json={"title": UNIT_TITLE, "subject_id": org_id,
+                                                 "year": year - 1, "self_assessment": UNIT_CODES})
     u = r.get_json()
     u = fire(api, "truong", u, "submit")
     low = {**UNIT_CODES, "3.1": 10}  # 85 - 15 = 85? no: 100 - 15 = 85 → "tot"
@@ -450,7 +457,7 @@ def test_messages_are_vietnamese_unless_the_client_asks_for_english(world, api):
     body = {"event": "verify", "version": n.version, "assessment": {**CITIZEN_PASS, "2.2": 4}}
     vi = api.post(f"/nominations/{n.id}/events", "review-a", json=body).get_json()["error"]
     assert vi["message"] == "Dữ liệu chưa hợp lệ."
-    assert "Tiêu chí 2.2" in vi["details"][0]["message"]
+    assert "Chỉ số 2.2" in vi["details"][0]["message"]
     en = api.post(f"/nominations/{n.id}/events", "review-a", json=body,
                   headers={"Accept-Language": "en-US,en;q=0.9"}).get_json()["error"]
     assert en["message"] == "The data is not valid."

@@ -96,7 +96,7 @@ def disposition(response) -> dict:
 def test_a_name_with_cr_lf_and_bidi_controls_is_cleaned_at_upload(household, site):
     nid = site.nomination("draft")
     page = text(raw_upload(household, nid, PDF, quote("giay\r\nkhen\u202egpj.exe")))
-    assert "Đã tải lên giay khengpj.exe.pdf cho tiêu chí 1.3." in page
+    assert "Đã tải lên giay khengpj.exe.pdf cho chỉ số 1.3." in page
     token = _token(page)
 
     response = household.get(f"/nominations/{nid}/evidence/{token}")
@@ -188,7 +188,7 @@ def test_a_file_within_its_limit_is_accepted_above_the_apps_body_limit(
     with app.app_context():
         assert len(data) < evidence.max_bytes()
     page = text(raw_upload(household, nid, data, "lon.pdf", csrf=token))
-    assert "Đã tải lên lon.pdf cho tiêu chí 1.3." in page
+    assert "Đã tải lên lon.pdf cho chỉ số 1.3." in page
 
 
 def test_a_file_over_its_limit_is_refused_with_a_clear_message(

@@ -62,9 +62,12 @@ class Subjects:
         return self.w.reviewer_a if nomination.unit_id == self.w.ward_a.id else self.w.reviewer_b
 
 
-def drive(subjects: Subjects, title: str, subject, to: str, *, year: int = 2026,
+def drive(subjects: Subjects, title: str, subject, to: str, *, year: int | None = None,
           decided: date | None = None, number: str = "1/QĐ-UBND") -> Nomination:
-    """Create a nomination for `subject` and take it to `verified`, `approved` or `revoked`."""
+    """Create a nomination for `subject` and take it to `verified`, `approved` or `revoked`.
+    A unit's dossier is filed once its year has ended: its default year is 2025."""
+    if year is None:
+        year = 2026 if title == CITIZEN else 2025
     w = subjects.w
     applicant = subjects.applicant[(title, subject.id)]
     scores = dict(CITIZEN_PASS if title == CITIZEN else UNIT_CODES)
@@ -247,13 +250,13 @@ def test_revocation_drops_the_holder_from_the_day_of_revocation(subjects):
 
 @pytest.mark.parametrize("title", [CITIZEN, UNIT_TITLE])
 def test_a_subject_holding_two_valid_recognitions_is_one_holder(subjects, title):
-    """Holders are subjects (domain.md): a title recognised for 2025 and again for 2026, both
+    """Holders are subjects (domain.md): a title recognised for 2024 and again for 2025, both
     still valid, counts its holder once."""
     w = subjects.w
     subject = w.person_a if title == CITIZEN else w.organization
     earlier = today() - timedelta(days=100)
-    first = drive(subjects, title, subject, "approved", year=2025, decided=earlier)
-    second = drive(subjects, title, subject, "approved", year=2026)
+    first = drive(subjects, title, subject, "approved", year=2024, decided=earlier)
+    second = drive(subjects, title, subject, "approved", year=2025)
     first_until = first.recognition.valid_until
     assert first_until >= today()  # both valid today
     for unit in (w.province, w.district, w.ward_a if title == CITIZEN else w.district):

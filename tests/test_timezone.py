@@ -17,9 +17,10 @@ from certify.services import deadlines
 from .conftest import TEST_CONFIG
 from .web_support import Site, sign_in, text
 
-# 17:30 UTC on 15 January 2026 is already 00:30 on 16 January in Hà Nội. The "Đơn vị học tập"
-# dossier of 2025 is due by 15/01/2026 (workflows/don-vi-hoc-tap.yaml, deadlines.submit_by).
-SUBMITTED = datetime(2026, 1, 15, 17, 30, tzinfo=timezone.utc)
+# 17:30 UTC on 14 January 2026 is already 00:30 on 15 January in Hà Nội. The "Đơn vị học tập"
+# dossier of 2025 is due before 15/01/2026, so the 14th is its last day on time
+# (workflows/don-vi-hoc-tap.yaml, deadlines.submit_before).
+SUBMITTED = datetime(2026, 1, 14, 17, 30, tzinfo=timezone.utc)
 
 
 def _app(database_url, zone: str):
@@ -38,8 +39,8 @@ def dossier(app):
     return nid
 
 
-@pytest.mark.parametrize("zone, day, late", [("UTC", "15/01/2026", False),
-                                             ("Asia/Ho_Chi_Minh", "16/01/2026", True)])
+@pytest.mark.parametrize("zone, day, late", [("UTC", "14/01/2026", False),
+                                             ("Asia/Ho_Chi_Minh", "15/01/2026", True)])
 def test_the_page_shows_the_day_the_rules_use(database_url, dossier, zone, day, late):
     zoned = _app(database_url, zone)
     with zoned.app_context():

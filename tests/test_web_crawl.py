@@ -13,6 +13,10 @@ from .web_support import Site, sign_in
 # One nomination per state and title; rejected and withdrawn ones no longer block their year.
 YEARS = {"draft": 2021, "submitted": 2022, "returned": 2023, "verified": 2024, "approved": 2025,
          "revoked": 2026, "rejected": 2027, "withdrawn": 2027}
+# A unit's dossier is submitted once its year has ended: the closed ones first, so that they share
+# a past year with the revoked one; only the draft is of this year.
+UNIT_YEARS = {"rejected": 2025, "withdrawn": 2025, "revoked": 2025, "draft": 2026,
+              "submitted": 2021, "returned": 2022, "verified": 2023, "approved": 2024}
 LINK = re.compile(r'href="([^"#]+)"')
 SKIP = ("/signout", "/lang/", "/static/")
 
@@ -22,6 +26,7 @@ def site(app):
     site = Site(app)
     for state, year in YEARS.items():
         site.nomination(state, year=year)
+    for state, year in UNIT_YEARS.items():
         site.nomination(state, year=year, title="don-vi-hoc-tap")
     return site
 

@@ -38,7 +38,7 @@ def _token(page: str) -> str:
 def test_upload_and_download(household, site, tmp_path):
     nid = site.nomination("draft")
     page = text(upload(household, nid, PDF))
-    assert "Đã tải lên giay-khen.pdf cho tiêu chí 1.3." in page
+    assert "Đã tải lên giay-khen.pdf cho chỉ số 1.3." in page
     token = _token(page)
     stored = list((tmp_path / "evidence" / str(nid)).iterdir())
     assert [p.name for p in stored] == [f"{token}.pdf"]  # the user's file name is not a path
@@ -71,7 +71,7 @@ def test_a_body_far_too_large_is_refused_before_reading(household, site):
 
 def test_unknown_criterion_is_refused(household, site):
     nid = site.nomination("draft")
-    assert "Tiêu chí: không tồn tại." in text(upload(household, nid, PNG, "a.png", criterion="9.9"))
+    assert "Chỉ số: không tồn tại." in text(upload(household, nid, PNG, "a.png", criterion="9.9"))
 
 
 def test_reviewer_in_scope_sees_the_evidence_others_do_not(household, site, app):
@@ -130,7 +130,7 @@ def test_at_most_five_files_per_indicator(household, site):
     for i in range(5):
         assert "Đã tải lên" in text(upload(household, nid, PNG, f"anh-{i}.png"))
     page = text(upload(household, nid, PNG, "anh-6.png"))
-    assert "Mỗi tiêu chí có tối đa 5 tệp minh chứng." in page
+    assert "Mỗi chỉ số có tối đa 5 tệp minh chứng." in page
     assert "Đã tải lên" in text(upload(household, nid, PNG, "khac.png", criterion="2.1"))
 
 

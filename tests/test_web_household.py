@@ -1,4 +1,4 @@
-"""Household pages: members, CCCD checks, nominating, the self-assessment, submit, withdraw."""
+"""Household pages: members, personal identification number checks, nominating, the self-assessment, submit, withdraw."""
 
 from __future__ import annotations
 
@@ -42,9 +42,9 @@ def test_add_member(household, site):
 
 
 @pytest.mark.parametrize("national_id, message", [
-    ("12345", "Số CCCD phải gồm đúng 12 chữ số."),
-    ("03819900123a", "Số CCCD phải gồm đúng 12 chữ số."),
-    ("", "Hãy nhập số CCCD."),
+    ("12345", "Số định danh cá nhân phải gồm đúng 12 chữ số."),
+    ("03819900123a", "Số định danh cá nhân phải gồm đúng 12 chữ số."),
+    ("", "Hãy nhập số định danh cá nhân."),
 ])
 def test_bad_cccd_is_refused_with_a_clear_message(household, site, national_id, message):
     before = site.count(Person)
@@ -62,7 +62,7 @@ def test_cccd_already_registered_is_refused(household, site):
         "full_name": "Lê Thị Hoa", "national_id": taken, "birth_year": "1990",
         "gender": "female", "target_group": "worker"})
     assert response.status_code == 422
-    assert "Đã có người đăng ký với số CCCD này." in text(response)
+    assert "Đã có người đăng ký với số định danh cá nhân này." in text(response)
 
 
 def test_birth_year_must_be_a_number(household, site):
@@ -151,12 +151,12 @@ def test_save_partial_then_submit_complete(household, site):
     row = site.nomination_row(nid)
     assert row.self_assessment == {"1.1": 9, "1.2": 7} and row.state == "draft"
     page = text(household.get(f"/household/nominations/{nid}"))
-    assert "<strong data-total>16</strong>" in page and "Chưa chấm đủ các tiêu chí." in page
+    assert "<strong data-total>16</strong>" in page and "Chưa chấm đủ các chỉ số." in page
 
     incomplete = household.post(f"/household/nominations/{nid}", data=scores_form(
         {"1.1": 9}, version=row.version, action="submit"))
     assert incomplete.status_code == 422
-    assert "Hãy chấm đủ tất cả tiêu chí trước khi nộp" in text(incomplete)
+    assert "Hãy chấm đủ tất cả chỉ số trước khi nộp" in text(incomplete)
     assert site.nomination_row(nid).state == "draft"
 
     done = household.post(f"/household/nominations/{nid}", data=scores_form(
@@ -273,4 +273,4 @@ def test_member_form_in_english(household, site):
     response = household.post("/household/members/new", data={
         "full_name": "Lê Thị Hoa", "national_id": "12345", "birth_year": "1990",
         "gender": "female", "target_group": "worker"})
-    assert "The citizen ID (CCCD) number has exactly 12 digits." in text(response)
+    assert "The personal identification number has exactly 12 digits." in text(response)

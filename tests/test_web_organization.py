@@ -69,7 +69,13 @@ def test_unit_dossiers_show_their_deadlines_and_lateness(client, site, app):
     assert "ngày 15/01 năm sau năm đánh giá" in rules
 
 
-def test_citizen_dossiers_have_no_deadline(client, site):
+def test_citizen_dossiers_show_the_deadlines_their_file_sets(client, site, app):
+    from certify.services import deadlines
+
     nid = site.nomination("submitted")
+    with app.app_context():
+        row = site.nomination_row(nid)
+        due = deadlines.for_year("cong-dan-hoc-tap", row.year)
     sign_in(client, "ho-a")
-    assert "Hạn nộp hồ sơ" not in text(client.get(f"/household/nominations/{nid}"))
+    page = text(client.get(f"/household/nominations/{nid}"))
+    assert "Hạn nộp hồ sơ" in page and due["submit_before"].strftime("%d/%m/%Y") in page

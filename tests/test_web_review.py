@@ -106,7 +106,7 @@ def test_review_page_shows_self_assessment_and_only_allowed_buttons(reviewer, si
     assert 'value="verify"' in page and 'value="return"' in page and 'value="reject"' in page
     assert 'value="approve"' not in page and 'value="withdraw"' not in page
     assert "Tự chấm: <strong>8</strong>" in page
-    assert "********" in page  # the CCCD is masked for reviewers
+    assert "********" in page  # the personal identification number is masked for reviewers
     verified = site.nomination("verified", year=2025)
     page = text(reviewer.get(f"/review/nominations/{verified}"))
     assert 'name="event"' not in page
@@ -129,7 +129,7 @@ def test_verify_below_the_pass_rule_is_refused_with_every_reason(reviewer, site)
         {**CITIZEN_PASS, "2.2": 4}, event="verify", version=row.version))
     assert response.status_code == 422
     page = text(response)
-    assert "Tiêu chí 2.2: 4 điểm, thấp hơn mức tối thiểu 5." in page
+    assert "Chỉ số 2.2: 4 điểm, thấp hơn mức tối thiểu 5." in page
     assert "Tổng điểm 76, chưa đạt ngưỡng 80." in page
     assert site.nomination_row(nid).state == "submitted"
 
@@ -139,7 +139,7 @@ def test_verify_with_missing_or_bad_scores_changes_nothing(reviewer, site):
     row = site.nomination_row(nid)
     missing = reviewer.post(f"/review/nominations/{nid}", data=scores_form(
         {"1.1": 8}, event="verify", version=row.version))
-    assert missing.status_code == 422 and "Tiêu chí 3.2: chưa có điểm." in text(missing)
+    assert missing.status_code == 422 and "Chỉ số 3.2: chưa có điểm." in text(missing)
     bad = reviewer.post(f"/review/nominations/{nid}", data=scores_form(
         {**CITIZEN_PASS, "1.1": 12}, event="verify", version=row.version))
     assert bad.status_code == 422 and "Điểm phải từ 0 đến 10." in text(bad)

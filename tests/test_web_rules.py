@@ -11,7 +11,7 @@ def test_rules_index_lists_every_title(client):
 def test_citizen_rules_show_criteria_pass_rule_and_transitions(client):
     page = client.get("/rules/cong-dan-hoc-tap").get_data(as_text=True)
     assert "Có kế hoạch học tập của bản thân và thực hiện kế hoạch" in page
-    assert "tổng từ 80 / 100 điểm" in page and "không tiêu chí nào dưới 5 điểm" in page
+    assert "tổng từ 80 / 100 điểm" in page and "không chỉ số nào dưới 5 điểm" in page
     # Drawn from the machine: verifying leads from "Đã nộp" to "Đã thẩm định", by the ward.
     assert "Xác nhận đạt" in page and "Cấp thẩm định (Xã, phường)" in page
     assert "Cấp phê duyệt (Huyện, thị xã)" in page

@@ -152,10 +152,16 @@ BROKEN = [
     (UNIT_TITLE, _same_role_twice, "events.return.transitions[1].role", "reviewer"),
     (CITIZEN, _set(["pass_rule"], "events", "verify", "needs"), "events.verify.needs",
      "complete_assessment"),
-    (UNIT_TITLE, _set({"month": 2, "day": 30}, "deadlines", "submit_by"),
-     "deadlines.submit_by", "30"),
-    (UNIT_TITLE, _set({"month": 4, "day": 31}, "deadlines", "approve_by"),
-     "deadlines.approve_by", "31"),
+    (UNIT_TITLE, _set({"month": 2, "day": 30}, "deadlines", "submit_before"),
+     "deadlines.submit_before", "30"),
+    (UNIT_TITLE, _set({"month": 4, "day": 31}, "deadlines", "approve_before"),
+     "deadlines.approve_before", "31"),
+    (CITIZEN, _set({"month": 12, "day": 20}, "deadlines", "submit_before"),
+     "deadlines", "approve_before must come after submit_before"),
+    (UNIT_TITLE, _set({"month": 2, "day": 1, "year_offset": 1}, "deadlines", "submit_from"),
+     "deadlines", "submit_before must come after submit_from"),
+    (UNIT_TITLE, _set({"month": 1, "day": 14, "year_offset": 1}, "deadlines", "submit_by"),
+     "deadlines.submit_by", "Extra inputs"),
 ]
 
 

@@ -90,11 +90,13 @@ class OrganizationCreate(Request):
 
 class PersonCreate(Request):
     full_name: text(Longest.FULL_NAME)
-    national_id: Code = Field(description="CCCD number: exactly 12 digits, unique.")
+    national_id: Code = Field(description="Personal identification number (số định danh cá nhân, on the thẻ căn cước): exactly 12 digits, unique.")
     birth_year: int
     gender: Code = Field(description="male or female")
     target_group: Code = Field(description="commune_resident, worker, staff_business or learner")
     ethnicity: text(Longest.ETHNICITY) | None = None
+    religion: text(Longest.RELIGION) | None = Field(
+        default=None, description="Optional (tôn giáo), as on the national platform.")
     occupation: text(Longest.OCCUPATION) | None = None
 
 
@@ -216,6 +218,7 @@ class PersonOut(Response):
     gender: Literal["male", "female"]
     target_group: str
     ethnicity: str | None
+    religion: str | None
     occupation: str | None
     unit_code: str
     household_id: int

@@ -30,7 +30,7 @@ def person(p: Person, viewer: User) -> dict:
             "national_id": p.national_id if scope.sees_full_national_id(viewer, p)
             else p.masked_national_id,
             "birth_year": p.birth_year, "gender": p.gender, "target_group": p.target_group,
-            "ethnicity": p.ethnicity, "occupation": p.occupation, "unit_code": p.unit.code,
+            "ethnicity": p.ethnicity, "religion": p.religion, "occupation": p.occupation, "unit_code": p.unit.code,
             "household_id": p.household_id}
 
 

@@ -34,7 +34,8 @@ class Household(db.Model):
 class Person(db.Model):
     """A citizen who may be nominated for "Công dân học tập".
 
-    The CCCD number (căn cước công dân, 12 digits) is stored whole and shown masked to anyone but
+    The personal identification number (số định danh cá nhân, 12 digits, on the thẻ căn cước) is
+    stored whole and shown masked to anyone but
     the household and admins.
     """
 
@@ -57,6 +58,8 @@ class Person(db.Model):
     gender: Mapped[str] = mapped_column(String(8))
     target_group: Mapped[str] = mapped_column(String(32))
     ethnicity: Mapped[str | None] = mapped_column(String(64))
+    # Optional, as on the national platform congdanhoctap.vn (domain.md, Registration).
+    religion: Mapped[str | None] = mapped_column(String(64))
     occupation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -23,7 +23,7 @@ from ..errors import CertifyError, Invalid
 from ..extensions import db
 from ..models import Nomination, Unit, User
 from ..workflow import workflows
-from . import accounts, nominations, people, units
+from . import accounts, deadlines, nominations, people, units
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "bim-son.yaml"
 # The day of the year the district signs its recognition decision for the year before
@@ -231,9 +231,11 @@ class _Loader:
         to_revoke = []
         for i, (subject, applicant) in enumerate(subjects):
             plan = plans[i % len(plans)]
+            # The latest year that can be filed today (a unit's year must have ended).
+            latest = max(deadlines.fileable_years(wf.code, self.today))
             year = {"approved_decision": self.decision_date.year - 1,
                     "revoked": self.decision_date.year - 1,
-                    "expired": self.older_decision_date.year - 1}.get(plan, self.today.year)
+                    "expired": self.older_decision_date.year - 1}.get(plan, latest)
             quality = self.rng.choice([0.8, 0.9, 1.0]) if wf.spec.grades == [] \
                 else (0.9, 0.75, 0.6)[i % 3]
             scores = self.scores(wf, quality)
@@ -247,13 +249,13 @@ class _Loader:
                 "submitted": [("submit", applicant, {})],
                 "returned": [("submit", applicant, {}),
                              ("return", reviewer, {"comment": "Đề nghị bổ sung minh chứng cho "
-                                                              "các tiêu chí 1.2 và 1.3."})],
+                                                              "các chỉ số 1.2 và 1.3."})],
                 "withdrawn": [("submit", applicant, {}), ("withdraw", applicant, {})],
                 "verified": [("submit", applicant, {}),
                              ("verify", reviewer, {"assessment": scores})],
                 "rejected": [("submit", applicant, {}),
                              ("reject", reviewer, {"comment": "Minh chứng không đủ để xác nhận "
-                                                              "các tiêu chí đã tự đánh giá."})],
+                                                              "các chỉ số đã tự đánh giá."})],
                 "approved_event": [("submit", applicant, {}),
                                    ("verify", reviewer, {"assessment": scores}),
                                    ("approve", approver, {"decision": self.one_item_decision(

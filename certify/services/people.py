@@ -19,13 +19,13 @@ def _person_fields(r: Reasons, data: dict, *, exclude_id: int | None = None) -> 
     out["full_name"] = r.text("full_name", data.get("full_name"), max_length=Longest.FULL_NAME)
     national_id = data.get("national_id")
     if national_id is None or national_id == "":
-        r.add("national_id", "required", "The CCCD number is required.")
+        r.add("national_id", "required", "The personal identification number is required.")
     elif not isinstance(national_id, str) or not NATIONAL_ID.match(national_id):
-        r.add("national_id", "format", "The CCCD number has exactly 12 digits.")
+        r.add("national_id", "format", "The personal identification number has exactly 12 digits.")
     else:
         clash = db.session.scalar(select(Person.id).where(Person.national_id == national_id))
         if clash is not None and clash != exclude_id:
-            r.add("national_id", "taken", "A person with this CCCD number is already registered.")
+            r.add("national_id", "taken", "A person with this personal identification number is already registered.")
         out["national_id"] = national_id
     out["birth_year"] = r.integer("birth_year", data.get("birth_year"), minimum=1900,
                                   maximum=clock.today().year)
@@ -33,6 +33,8 @@ def _person_fields(r: Reasons, data: dict, *, exclude_id: int | None = None) -> 
     out["target_group"] = r.choice("target_group", data.get("target_group"), TARGET_GROUPS)
     out["ethnicity"] = r.text("ethnicity", data.get("ethnicity"), max_length=Longest.ETHNICITY,
                               required=False)
+    out["religion"] = r.text("religion", data.get("religion"), max_length=Longest.RELIGION,
+                             required=False)
     out["occupation"] = r.text("occupation", data.get("occupation"), max_length=Longest.OCCUPATION,
                               required=False)
     return out

@@ -22,6 +22,7 @@ class Longest:
     DISPLAY_NAME = 200
     FULL_NAME = 200
     ETHNICITY = 64
+    RELIGION = 64
     OCCUPATION = 200
     UNIT_CODE = 20
     UNIT_NAME = 200

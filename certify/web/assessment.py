@@ -48,7 +48,7 @@ class Sheet:
     @property
     def status(self) -> str:
         if not self.complete:
-            return _("Chưa chấm đủ các tiêu chí.")
+            return _("Chưa chấm đủ các chỉ số.")
         if self.passes:
             return _("Đạt yêu cầu.")
         return _("Chưa đạt yêu cầu.")

@@ -61,7 +61,7 @@ def upload(nomination_id: int):
     except (Forbidden, TransitionNotAllowed) as error:
         flash_error(error)
     else:
-        flash(_("Đã tải lên %(name)s cho tiêu chí %(code)s.", name=record.display_name,
+        flash(_("Đã tải lên %(name)s cho chỉ số %(code)s.", name=record.display_name,
                 code=record.criterion), "success")
     return _back(nomination_id)
 

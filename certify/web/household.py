@@ -11,10 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from .. import clock, rubric
+from .. import rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..models import CLOSED_STATES, Nomination
-from ..services import evidence, nominations, people, scope
+from ..services import deadlines, evidence, nominations, people, scope
 from ..workflow import engine, workflow, workflows
 from . import assessment
 from .conflict import conflict
@@ -32,8 +32,8 @@ APPLICANTS = ("household", "organization")
 class MemberForm(FlaskForm):
     full_name = StringField(_l("Họ và tên"), validators=[
         DataRequired(_l("Hãy nhập họ và tên.")), MaxLength(Longest.FULL_NAME)])
-    national_id = StringField(_l("Số CCCD (12 chữ số)"), validators=[
-        DataRequired(_l("Hãy nhập số CCCD."))])
+    national_id = StringField(_l("Số định danh cá nhân (12 chữ số)"), validators=[
+        DataRequired(_l("Hãy nhập số định danh cá nhân."))])
     birth_year = WholeNumberField(_l("Năm sinh"), validators=[
         InputRequired(_l("Hãy nhập năm sinh.")),
         NumberRange(1900, 2100, message=_l("Năm sinh không hợp lệ."))])
@@ -42,6 +42,7 @@ class MemberForm(FlaskForm):
     target_group = SelectField(_l("Đối tượng"), invalid_choice_message=INVALID_CHOICE,
                                choices=choices(TARGET_GROUPS.items()))
     ethnicity = StringField(_l("Dân tộc"), validators=[Optional(), MaxLength(Longest.ETHNICITY)])
+    religion = StringField(_l("Tôn giáo"), validators=[Optional(), MaxLength(Longest.RELIGION)])
     occupation = StringField(_l("Nghề nghiệp, nơi làm việc"), validators=[Optional(),
                                                                           MaxLength(Longest.OCCUPATION)])
 
@@ -49,6 +50,7 @@ class MemberForm(FlaskForm):
         return {"full_name": self.full_name.data, "national_id": (self.national_id.data or "").strip(),
                 "birth_year": self.birth_year.data, "gender": self.gender.data,
                 "target_group": self.target_group.data, "ethnicity": self.ethnicity.data or None,
+                "religion": self.religion.data or None,
                 "occupation": self.occupation.data or None}
 
     def take_reasons(self, error: Invalid) -> list[str]:
@@ -67,9 +69,9 @@ class NominateForm(ActionForm):
     year = SelectField(_l("Năm đánh giá"), invalid_choice_message=INVALID_CHOICE, coerce=int)
 
 
-def _years() -> list[tuple[int, str]]:
-    this = clock.today().year
-    return [(y, str(y)) for y in (this, this - 1)]
+def _years(wf) -> list[tuple[int, str]]:
+    """The evaluation years the title's dossiers can be filed for today."""
+    return [(y, str(y)) for y in deadlines.fileable_years(wf.code)] if wf is not None else []
 
 
 def _citizen_title():
@@ -87,18 +89,20 @@ def index():
         org = current_user.organization
         rows = nominations.of_applicant(current_user)
         form = NominateForm()
-        form.year.choices = choices(_years())
+        years = _years(_org_title())
+        form.year.choices = choices(years)
         return render_template("household/organization.html", org=org, nominations=rows,
-                               title=_org_title(), form=form, years=_years())
+                               title=_org_title(), form=form, years=years)
     members = people.household_members(current_user)
     rows = nominations.of_applicant(current_user)
     by_person: dict[int, list[Nomination]] = {}
     for n in rows:
         by_person.setdefault(n.person_id, []).append(n)
     form = NominateForm()
-    form.year.choices = choices(_years())
+    years = _years(_citizen_title())
+    form.year.choices = choices(years)
     return render_template("household/index.html", members=members, by_person=by_person,
-                           title=_citizen_title(), form=form, years=_years(),
+                           title=_citizen_title(), form=form, years=years,
                            closed=CLOSED_STATES)
 
 
@@ -141,8 +145,8 @@ def edit_member(person_id: int):
 @roles(*APPLICANTS)
 def nominate():
     form = NominateForm()
-    form.year.choices = choices(_years())
     wf = _citizen_title() if current_user.role == "household" else _org_title()
+    form.year.choices = choices(_years(wf))
     if current_user.role == "household":
         subject_id = int_arg(request.form.get("person_id"))
     else:
@@ -164,7 +168,7 @@ def nominate():
             abort(404)
         flash_error(error)
         return redirect(url_for("household.index"))
-    flash(_("Đã tạo hồ sơ. Hãy tự đánh giá từng tiêu chí rồi nộp."), "success")
+    flash(_("Đã tạo hồ sơ. Hãy tự đánh giá từng chỉ số rồi nộp."), "success")
     return redirect(url_for("household.nomination", nomination_id=n.id))
 
 
@@ -208,11 +212,16 @@ def save(nomination_id: int):
     if errors:
         return _render(n, scores=_typed(wf, request.form), errors=errors,
                        lines=[_("Một số điểm chưa hợp lệ; chưa có gì được lưu.")], status=422)
+    early = deadlines.submission_reasons(n.title_code, n.year) if submitting else []
+    if early:  # the same rule the engine applies, said before anything is saved
+        return _render(n, scores=_typed(wf, request.form),
+                       lines=[reason(r.as_dict()) for r in early]
+                       + [_("Chưa có gì được lưu.")], status=422)
     if submitting and rubric.missing(wf.spec.criteria, scores):
         missing = rubric.missing(wf.spec.criteria, scores)
         return _render(n, scores=_typed(wf, request.form),
                        errors={code: _("Chưa có điểm.") for code in missing},
-                       lines=[_("Hãy chấm đủ tất cả tiêu chí trước khi nộp; chưa có gì được lưu.")],
+                       lines=[_("Hãy chấm đủ tất cả chỉ số trước khi nộp; chưa có gì được lưu.")],
                        status=422)
     try:
         n = nominations.update_self_assessment(current_user, n.id, version=form.seen_version(),

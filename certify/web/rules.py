@@ -16,8 +16,8 @@ ROLES = {"applicant": _l("Người đề nghị (hộ gia đình, cơ quan)"), "
          "approver": _l("Cấp phê duyệt")}
 NEEDS = {
     "comment": _l("kèm nhận xét"),
-    "complete_self_assessment": _l("tự đánh giá đủ mọi tiêu chí"),
-    "complete_assessment": _l("chấm đủ mọi tiêu chí"),
+    "complete_self_assessment": _l("tự đánh giá đủ mọi chỉ số"),
+    "complete_assessment": _l("chấm đủ mọi chỉ số"),
     "pass_rule": _l("điểm thẩm định đạt điều kiện"),
 }
 EFFECTS = {

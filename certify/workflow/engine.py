@@ -100,6 +100,10 @@ def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -
         reasons += [rubric.Reason(f"decision.{name}", "required",
                                   f"decision.{name} is required (or decision.id).", {})
                     for name in ("number", "date", "signer", "signer_position")]
+    if "enter_review_queue" in spec.events[event].effects:
+        # The title's first day of submission (TT 24/2023: after the evaluation year ends).
+        from ..services import deadlines
+        reasons += deadlines.submission_reasons(nomination.title_code, nomination.year)
     for need in spec.events[event].needs:
         if need == "comment" and not (payload.comment or "").strip():
             reasons.append(rubric.Reason("comment", "required",

@@ -57,8 +57,24 @@ class Deadline(Strict):
 
 
 class Deadlines(Strict):
-    submit_by: Deadline | None = None
-    approve_by: Deadline | None = None
+    """Days counted from the evaluation year. "trước ngày 15/1" is written `submit_before: 15/1`: the
+    day before it (the 14th) is the last day on time. `submit_from` is the first day a dossier of
+    the year may be submitted (TT 24/2023: once the evaluation year has ended)."""
+    submit_from: Deadline | None = None
+    submit_before: Deadline | None = None
+    approve_before: Deadline | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Deadlines:
+        def key(d):
+            return (d.year_offset, d.month, d.day)
+        days = [(name, getattr(self, name)) for name in ("submit_from", "submit_before",
+                                                         "approve_before")]
+        days = [(name, d) for name, d in days if d is not None]
+        for (first, a), (then, b) in zip(days, days[1:]):
+            if key(a) >= key(b):
+                raise ValueError(f"{then} must come after {first}")
+        return self
 
 
 class TierProfile(Strict):

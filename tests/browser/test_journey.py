@@ -46,23 +46,23 @@ def test_whole_journey(new_phone, site, live_url):
 
     household.get_by_role("link", name="Thêm thành viên").click()
     household.get_by_label("Họ và tên").fill("Phạm Thị Dung")
-    household.get_by_label("Số CCCD (12 chữ số)").fill("03819")
+    household.get_by_label("Số định danh cá nhân (12 chữ số)").fill("03819")
     household.get_by_label("Năm sinh").fill("1992")
     household.get_by_role("button", name="Lưu").click()
-    expect(household.get_by_text("Số CCCD phải gồm đúng 12 chữ số.")).to_be_visible()
-    household.get_by_label("Số CCCD (12 chữ số)").fill("038192004567")
+    expect(household.get_by_text("Số định danh cá nhân phải gồm đúng 12 chữ số.")).to_be_visible()
+    household.get_by_label("Số định danh cá nhân (12 chữ số)").fill("038192004567")
     household.get_by_role("button", name="Lưu").click()
     expect(household.get_by_text("Đã thêm Phạm Thị Dung vào hộ.")).to_be_visible()
 
     member = household.locator("section.card", has_text="Phạm Thị Dung")
     member.get_by_role("button", name=re.compile("Đề nghị công nhận")).click()
     # Evidence for indicator 1.3, from the phone's files.
-    household.get_by_label("Tiêu chí", exact=True).select_option("1.3")
+    household.get_by_label("Chỉ số", exact=True).select_option("1.3")
     household.set_input_files('input[name="file"]', files=[{
         "name": "giay-khen-clb-doc-sach.pdf", "mimeType": "application/pdf",
         "buffer": b"%PDF-1.4\n% minh chung\n"}])
     household.get_by_role("button", name="Tải lên").click()
-    expect(household.get_by_text("Đã tải lên giay-khen-clb-doc-sach.pdf cho tiêu chí 1.3.")).to_be_visible()
+    expect(household.get_by_text("Đã tải lên giay-khen-clb-doc-sach.pdf cho chỉ số 1.3.")).to_be_visible()
     fill_scores(household, SCORES[:5])
     # The running total follows the typing (JavaScript), before anything is sent.
     expect(household.locator("[data-total]")).to_have_text("41")
