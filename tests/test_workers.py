@@ -16,6 +16,8 @@ import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -24,7 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from certify.config import Defaults
-from tests.factories import CITIZEN_PASS
+from tests.factories import CITIZEN_PASS, one_item_decision
 
 from .servers import Browser, Gunicorn, csrf_token, environment, flask
 
@@ -223,7 +225,8 @@ def test_a_journey_across_workers(deployed):
                        "assessment": CITIZEN_PASS})
     assert nomination["state"] == "verified"
     nomination = _api(deployed, "POST", f"/nominations/{nomination_id}/events", approver,
-                      {"event": "approve", "version": nomination["version"]})
+                      {"event": "approve", "version": nomination["version"],
+                       "decision": one_item_decision(date=_today())})
     assert nomination["state"] == "approved"
 
     # Anyone can follow the dossier by its receipt code; the household sees it approved.
@@ -233,6 +236,11 @@ def test_a_journey_across_workers(deployed):
     assert status == 200 and code in page
     status, where, page = household.get(f"/household/nominations/{nomination_id}")
     assert status == 200 and where.endswith(f"/household/nominations/{nomination_id}")
+
+
+def _today() -> str:
+    """Today where the deployment counts its days (its default CERTIFY_TIMEZONE)."""
+    return datetime.now(ZoneInfo(Defaults.TIMEZONE)).date().isoformat()
 
 
 def _token(deployed, username: str) -> dict:
