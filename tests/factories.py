@@ -118,6 +118,20 @@ def submitted_before(day, *ns) -> None:
     db.session.commit()
 
 
+def decide(w: World, ns, *, number: str = "125/QĐ-UBND", on=None):
+    """The district's decision over the verified nominations `ns`, signed on `on` (a fixed past
+    day by default) after their submissions are moved before it."""
+    from datetime import date
+
+    from certify.services import nominations
+
+    on = on or date(2026, 11, 20)
+    submitted_before(on, *ns)
+    return nominations.issue_decision(w.approver, number=number, date_=on, signer="Lê Văn Thắng",
+                                      signer_position="tm_chu_tich",
+                                      nomination_ids=[n.id for n in ns])
+
+
 def nomination_in(w: World, state: str, *, title: str = CITIZEN, year: int | None = None,
                   subject=None) -> Nomination:
     """A nomination driven through the engine to `state` — never by writing `state` directly.

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from datetime import date
 
 import pypdfium2
 import zxingcpp
 from pypdf import PdfReader
 
-from certify.services import certificates, nominations
 from certify.extensions import db
+from certify.services import certificates
 
-from certify.models import Nomination
-
-from .factories import UNIT_TITLE, nomination_in, person, submitted_before
+from .factories import UNIT_TITLE, decide, nomination_in, person
 
 VERIFY = "https://chungnhan.example.vn/xac-minh/"
 
@@ -32,13 +29,6 @@ def qr_codes(pdf: bytes) -> list[list[str]]:
                 for page in document]
     finally:
         document.close()
-
-
-def decide(world, nomination_ids, *, number="125/QĐ-UBND", on=date(2026, 11, 20)):
-    submitted_before(on, *(db.session.get(Nomination, i) for i in nomination_ids))
-    return nominations.issue_decision(world.approver, number=number, date_=on,
-                                      signer="Lê Văn Thắng", signer_position="tm_chu_tich",
-                                      nomination_ids=nomination_ids)
 
 
 def test_certificate_of_an_approved_citizen(world):
@@ -61,7 +51,7 @@ def test_certificate_of_an_approved_citizen(world):
 
 def test_certificate_under_a_decision_prints_its_number_dates_and_signer(world):
     n = nomination_in(world, "verified")
-    decide(world, [n.id])
+    decide(world, [n])
     recognition = n.recognition
 
     [page] = text_of(certificates.recognition_pdf(recognition, VERIFY + recognition.code))
@@ -93,7 +83,7 @@ def test_decision_pdf_has_one_page_per_recognition_each_with_its_own_code(world)
     other = nomination_in(world, "verified",
                           subject=person(world.household_a, "Lê Thị Hồng Nhung", gender="female"))
     organization = nomination_in(world, "verified", title=UNIT_TITLE)
-    decision = decide(world, [citizen.id, other.id, organization.id])
+    decision = decide(world, [citizen, other, organization])
 
     pdf = certificates.decision_pdf(decision, lambda code: VERIFY + code)
 

@@ -17,6 +17,7 @@ from certify.filenames import MAX_CHARACTERS, safe_filename
 from certify.models import EvidenceFile
 from certify.services import evidence
 
+from .factories import decide
 from .web_support import Site, csrf_token, sign_in, text
 
 PDF = b"%PDF-1.4\n% minh chung\n"
@@ -143,19 +144,14 @@ def test_rows_stored_with_bad_names_still_download(household, site):
 
 def test_certificate_and_export_downloads_have_well_formed_names(client, site):
     from certify.models import Nomination
-    from certify.services import nominations
 
     nid = site.nomination("verified")
 
-    def decide(w):
-        from tests.factories import submitted_before
-        submitted_before(date(2026, 3, 1), db.session.get(Nomination, nid))
-        decision = nominations.issue_decision(w.approver, number="01/QĐ-UBND",
-                                              date_=date(2026, 3, 1), signer="Lê Văn Thắng",
-                                              signer_position="tm_chu_tich",
-                                              nomination_ids=[nid])
+    def decided(w):
+        decision = decide(w, [db.session.get(Nomination, nid)], number="01/QĐ-UBND",
+                          on=date(2026, 3, 1))
         return decision.id, db.session.get(Nomination, nid).recognition.id
-    decision_id, recognition_id = site.run(decide)
+    decision_id, recognition_id = site.run(decided)
     sign_in(client, "approve")
 
     one = client.get(f"/recognitions/{recognition_id}/certificate.pdf")

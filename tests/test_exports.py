@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 
 from certify.extensions import db
-from certify.services import exports, nominations, units
+from certify.services import exports, units
 from certify.services.progress import progress
 from certify.workflow import workflow
 
-from .factories import CITIZEN, UNIT_TITLE, nomination_in, person, submitted_before
+from .factories import CITIZEN, UNIT_TITLE, decide, nomination_in, person
 
 AS_OF = date(2026, 6, 30)
 
@@ -28,10 +28,7 @@ def citizens(world):
     first = nomination_in(world, "verified")
     second = nomination_in(world, "verified",
                            subject=person(world.household_a, "Lê Thị Hồng Nhung", gender="female"))
-    submitted_before(date(2026, 3, 1), first, second)
-    nominations.issue_decision(world.approver, number="01/QĐ-UBND", date_=date(2026, 3, 1),
-                               signer="Lê Văn Thắng", signer_position="tm_chu_tich",
-                               nomination_ids=[first.id, second.id])
+    decide(world, [first, second], number="01/QĐ-UBND", on=date(2026, 3, 1))
     units.set_denominators(world.ward_a, 2026, {CITIZEN: 4})
     return progress(world.district, workflow(CITIZEN), AS_OF)
 
@@ -130,10 +127,7 @@ def test_xlsx_holds_the_same_figures_as_numbers(citizens):
 
 def test_learning_units_are_counted_against_agencies_and_units(world):
     n = nomination_in(world, "verified", title=UNIT_TITLE)
-    submitted_before(date(2026, 3, 1), n)
-    nominations.issue_decision(world.approver, number="02/QĐ-UBND", date_=date(2026, 3, 1),
-                               signer="Lê Văn Thắng", signer_position="tm_chu_tich",
-                               nomination_ids=[n.id])
+    decide(world, [n], number="02/QĐ-UBND", on=date(2026, 3, 1))
     units.set_denominators(world.district, 2026, {UNIT_TITLE: 5})
     p = progress(world.district, workflow(UNIT_TITLE), AS_OF)
 

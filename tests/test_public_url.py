@@ -14,7 +14,7 @@ from certify.models import Nomination
 
 from .conftest import TEST_CONFIG
 from .test_certificates import qr_codes, text_of
-from .factories import PASSWORD
+from .factories import PASSWORD, decide
 from .web_support import Site, text
 
 PUBLIC = "https://hoctap.bimson.thanhhoa.gov.vn"
@@ -56,18 +56,13 @@ def test_a_certificate_links_to_the_configured_address_not_the_host_header(clien
 def test_a_decisions_certificates_link_to_the_configured_address(client, site):
     nid = site.nomination("verified")
 
-    def decide(w):
+    def decided(w):
         from datetime import date
 
-        from certify.services import nominations
-        from tests.factories import submitted_before
-        submitted_before(date(2026, 3, 1), db.session.get(Nomination, nid))
-        decision = nominations.issue_decision(w.approver, number="7/QĐ-UBND",
-                                              date_=date(2026, 3, 1), signer="Lê Văn Thắng",
-                                              signer_position="tm_chu_tich",
-                                              nomination_ids=[nid])
+        decision = decide(w, [db.session.get(Nomination, nid)], number="7/QĐ-UBND",
+                          on=date(2026, 3, 1))
         return decision.id, db.session.get(Nomination, nid).recognition.code
-    decision_id, code = site.run(decide)
+    decision_id, code = site.run(decided)
     sign_in(client, "approve")
     response = client.get(f"/district/decisions/{decision_id}/certificates.pdf", headers=HOSTILE)
     assert qr_codes(response.data) == [[f"{PUBLIC}/verify/{code}"]]
