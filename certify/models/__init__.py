@@ -4,7 +4,8 @@ from .accounts import APPLICANT_ROLES, ROLES, ApiToken, User
 from .audit import AuditEntry
 from .evidence import EvidenceFile
 from .nominations import CLOSED_STATES, HistoryEntry, Nomination
-from .people import GENDERS, TARGET_GROUPS, Household, Organization, Person
+from .people import (GENDERS, MEMBER_ROLES, TARGET_GROUPS, Household, Membership, Organization,
+                     Person)
 from .progress import ProgressDelta
 from .recognitions import Decision, Recognition
 from .sessions import BrowserSession
@@ -12,6 +13,6 @@ from .units import LEVELS, Denominator, Unit
 
 __all__ = [
     "APPLICANT_ROLES", "ROLES", "AuditEntry", "EvidenceFile", "ApiToken", "User", "CLOSED_STATES", "HistoryEntry", "Nomination",
-    "GENDERS", "TARGET_GROUPS", "Household", "Organization", "Person", "ProgressDelta", "Decision",
+    "GENDERS", "MEMBER_ROLES", "TARGET_GROUPS", "Household", "Membership", "Organization", "Person", "ProgressDelta", "Decision",
     "Recognition", "LEVELS", "Denominator", "Unit", "BrowserSession",
 ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -12,6 +12,9 @@ from .types import UTCDateTime, utcnow
 from .units import Unit
 
 GENDERS = ("male", "female")
+# How a person belongs to an organization (TT 24/2023/TT-BGDĐT counts members: staff, and in schools
+# learners).
+MEMBER_ROLES = ("staff", "learner")
 # QĐ 324/QĐ-KHVN (25/10/2023): the four target groups of "Công dân học tập".
 TARGET_GROUPS = ("commune_resident", "worker", "staff_business", "learner")
 
@@ -48,7 +51,9 @@ class Person(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    # A person registered by an organization (its staff, its learners) may belong to no household.
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    # The commune (ward) the person lives in: its committee reviews the person's dossiers.
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     # Lower-case, without diacritics (đ→d): what a search box matches against.
@@ -63,8 +68,10 @@ class Person(db.Model):
     occupation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    household: Mapped[Household] = relationship(back_populates="members")
+    household: Mapped[Household | None] = relationship(back_populates="members")
     unit: Mapped[Unit] = relationship()
+    memberships: Mapped[list[Membership]] = relationship(back_populates="person",
+                                                         order_by="Membership.id")
 
     @property
     def masked_national_id(self) -> str:
@@ -89,3 +96,31 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit] = relationship()
+
+
+class Membership(db.Model):
+    """A person's membership of an organization, as staff or learner, from `starts_on` through
+    `ends_on` (both included; open while `ends_on` is empty). A person may belong to several
+    organizations at once, and to a household besides."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint("role IN ('staff', 'learner')", name="role"),
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates"),
+        Index("ix_memberships_organization_dates", "organization_id", "starts_on", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+    person: Mapped[Person] = relationship(back_populates="memberships")
+
+    def current_on(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
