@@ -48,6 +48,9 @@ FIELDS = {
     "q": _l("Từ khóa tìm kiếm"),
     "event": _l("Thao tác"),
     "title": _l("Danh hiệu"),
+    "person_id": _l("Người"),
+    "from": _l("Từ ngày"),
+    "until": _l("Đến ngày"),
 }
 
 
@@ -143,9 +146,33 @@ def reason(item: dict) -> str:
         first = date.fromisoformat(item["submit_from"]).strftime("%d/%m/%Y")
         return _("Hồ sơ năm %(year)s chỉ nộp được từ ngày %(day)s, khi năm đánh giá đã kết thúc.",
                  year=item.get("year"), day=first)
+    if code == "one_of":
+        return _("Chọn một người đã có hoặc nhập số định danh cá nhân, không cả hai.")
+    if code == "name_mismatch":
+        return _("Số định danh cá nhân này đã được đăng ký với một họ tên khác; hãy kiểm tra lại "
+                 "số hoặc họ tên.")
+    if code == "not_commune":
+        return _("Nơi cư trú phải là một xã, phường: hồ sơ của người này do xã, phường đó thẩm "
+                 "định.")
+    if code == "before_start":
+        return _("Ngày kết thúc trước ngày bắt đầu.")
+    if code == "overlap":
+        return _("Người này đã là thành viên với vai trò này trong một phần khoảng thời gian đó "
+                 "(từ %(start)s).", start=_dmy(item.get("starts_on")))
+    if code == "format" and field in ("from", "until"):
+        return _("%(field)s: phải là ngày hợp lệ.", field=label)
     if code == "repeated":
         return _("Một hồ sơ được chọn hai lần.")
     return _("%(field)s: không hợp lệ.", field=label)
+
+
+def _dmy(value) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    except (TypeError, ValueError):
+        return ""
 
 
 def reasons(error: Invalid) -> list[str]:
@@ -163,6 +190,13 @@ def describe(error: CertifyError) -> list[str]:
     if isinstance(error, TransitionNotAllowed):
         return [_("Thao tác này không thực hiện được ở trạng thái hiện tại của hồ sơ.")]
     if isinstance(error, Duplicate):
+        filed_by = error.details.get("filed_by") if isinstance(error.details, dict) else None
+        if filed_by == "organization":
+            return [_("Người này đã có hồ sơ đang xử lý cho danh hiệu và năm này, do cơ quan, "
+                      "đơn vị nơi họ là thành viên lập. Mỗi người chỉ có một hồ sơ mỗi năm.")]
+        if filed_by == "household":
+            return [_("Người này đã có hồ sơ đang xử lý cho danh hiệu và năm này, do hộ gia đình "
+                      "lập. Mỗi người chỉ có một hồ sơ mỗi năm.")]
         return [_("Người này đã có hồ sơ đang xử lý cho danh hiệu và năm này.")]
     if isinstance(error, Forbidden) and isinstance(error.details, list):
         return reasons(error)  # a refusal with its reasons, e.g. a wrong current password

@@ -1,6 +1,6 @@
 """The audit trail of administrative changes, recorded by the database session so no service can forget it.
 
-Every flush that inserts, updates or deletes a unit, denominator, account or organization is noted
+Every flush that inserts, updates or deletes a unit, denominator, account, organization or membership is noted
 (`before_flush`, from SQLAlchemy's attribute history); just before the transaction commits the notes
 become `AuditEntry` rows, which the commit then writes with the change itself. A rollback drops the
 notes with the change. Password hashes are never copied: the entry says that the password changed.
@@ -23,7 +23,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import AuditEntry, Denominator, Organization, Unit, User
+from ..models import AuditEntry, Denominator, Membership, Organization, Unit, User
 
 _INFO_KEY = "certify.audit"
 # Shown instead of a secret's value ("the password changed", never the hash).
@@ -96,6 +96,9 @@ AUDITED: dict[type, Audited] = {
     Denominator: Audited("denominator", _denominator_key, ignore=frozenset({"updated_at"})),
     User: Audited("account", lambda u: u.username, secret=frozenset({"password_hash"})),
     Organization: Audited("organization", lambda o: o.name),
+    # Who belongs to an organization (the national id shown masked, as to anyone but admins).
+    Membership: Audited("membership", lambda m: f"{m.organization.name} · {m.person.full_name} "
+                                                f"({m.person.masked_national_id})"),
 }
 ENTITY_TYPES = tuple(spec.entity for spec in AUDITED.values())
 # The name a secret column is recorded under.

@@ -59,12 +59,17 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
     r.items += _assessment_errors(wf, assessment, "self_assessment")
     key = Nomination.person_id if wf.spec.subject == "person" else Nomination.organization_id
     if year is not None and not r.items:
-        clash = db.session.scalar(select(Nomination.id).where(
+        # One open dossier per subject, title and year whoever files it: for a person (one row
+        # per số định danh) their household or an organization they are a member of.
+        clash = db.session.scalar(select(Nomination).where(
             Nomination.title_code == wf.code, key == subject.id, Nomination.year == year,
             Nomination.state.not_in(CLOSED_STATES)))
         if clash is not None:
-            raise Duplicate("This subject already has an open nomination for the title and year.",
-                            {"nomination_id": clash})
+            filer = "organization" if scope.filing_organization_id(clash) else APPLICANT_ROLE[
+                wf.spec.subject]
+            raise Duplicate(f"This {wf.spec.subject} already has an open nomination for the title "
+                            f"and year {year}, filed by {'an' if filer == 'organization' else 'the'}"
+                            f" {filer}.", {"nomination_id": clash.id, "filed_by": filer})
     r.raise_if_any()
     now = clock.now()
     nomination = Nomination(

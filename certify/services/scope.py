@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, true
+from sqlalchemy import and_, exists, or_, select, true
 
-from ..models import Nomination, Organization, Person, Unit, User
+from .. import clock
+from ..extensions import db
+from ..models import Membership, Nomination, Organization, Person, Unit, User
 
 
 def nomination_filter(actor: User):
@@ -15,23 +17,59 @@ def nomination_filter(actor: User):
         return Nomination.person_id.in_(
             select(Person.id).where(Person.household_id == actor.household_id))
     if actor.role == "organization":
-        return Nomination.organization_id == actor.organization_id
+        # Its own "Đơn vị học tập" dossiers, and the "Công dân học tập" dossiers it filed for its
+        # members.
+        return or_(Nomination.organization_id == actor.organization_id,
+                   and_(Nomination.person_id.is_not(None), Nomination.created_by_id.in_(
+                       select(User.id).where(User.role == "organization",
+                                             User.organization_id == actor.organization_id))))
     if actor.role in ("reviewer", "approver") and actor.unit is not None:
         return Nomination.unit_id.in_(select(Unit.id).where(Unit.path.startswith(actor.unit.path)))
     return Nomination.id.is_(None)
 
 
+def is_member(person: Person, organization_id: int | None, day=None, *, ever=False) -> bool:
+    """Whether the person is a member (staff or learner) of the organization on `day` (today), or
+    `ever` was."""
+    if organization_id is None:
+        return False
+    where = [Membership.person_id == person.id, Membership.organization_id == organization_id]
+    if not ever:
+        day = day or clock.today()
+        where += [Membership.starts_on <= day,
+                  or_(Membership.ends_on.is_(None), Membership.ends_on >= day)]
+    return bool(db.session.scalar(select(exists().where(*where))))
+
+
 def owns_subject(actor: User, subject: Person | Organization) -> bool:
-    """Whether `actor` applies on behalf of a person (its household) or an organization (its
-    own account)."""
+    """Whether `actor` may apply on behalf of a person (its household, or an organization it is a
+    current member of) or an organization (its own account)."""
     if isinstance(subject, Person):
+        if actor.role == "organization":
+            return is_member(subject, actor.organization_id)
         return actor.role == "household" and subject.household_id == actor.household_id
     return actor.role == "organization" and subject.id == actor.organization_id
 
 
+def filing_organization_id(nomination: Nomination) -> int | None:
+    """The organization that filed a person's dossier for its member; None when the person's
+    household filed it (or for an organization's own dossier)."""
+    creator = nomination.created_by
+    if nomination.person_id is None or creator is None or creator.role != "organization":
+        return None
+    return creator.organization_id
+
+
 def owns(actor: User, nomination: Nomination) -> bool:
-    """Whether `actor` applies on behalf of the nomination's subject."""
-    return owns_subject(actor, nomination.person or nomination.organization)
+    """Whether `actor` applies for the nomination (edits, submits, withdraws it): whoever filed it
+    — the person's household, or the organization that filed it for its member (then the
+    household only reads it)."""
+    filer = filing_organization_id(nomination)
+    if filer is not None:
+        return actor.role == "organization" and actor.organization_id == filer
+    if nomination.person is not None:
+        return actor.role == "household" and nomination.person.household_id == actor.household_id
+    return owns_subject(actor, nomination.organization)
 
 
 def in_unit_scope(actor: User, unit: Unit) -> bool:
@@ -43,7 +81,10 @@ def in_unit_scope(actor: User, unit: Unit) -> bool:
 def can_see_nomination(actor: User, nomination: Nomination) -> bool:
     if actor.role == "admin":
         return True
-    if actor.role in ("household", "organization"):
+    if actor.role == "household":  # also a dossier an organization filed for its member
+        return nomination.person is not None and \
+            nomination.person.household_id == actor.household_id
+    if actor.role == "organization":
         return owns(actor, nomination)
     if actor.role in ("reviewer", "approver"):
         return in_unit_scope(actor, nomination.unit)
@@ -55,6 +96,8 @@ def can_see_person(actor: User, person: Person) -> bool:
         return True
     if actor.role == "household":
         return person.household_id == actor.household_id
+    if actor.role == "organization":  # its members, current or former
+        return is_member(person, actor.organization_id, ever=True)
     if actor.role in ("reviewer", "approver"):
         return in_unit_scope(actor, person.unit)
     return False
@@ -68,6 +111,12 @@ def can_see_organization(actor: User, organization: Organization) -> bool:
     if actor.role in ("reviewer", "approver"):
         return in_unit_scope(actor, organization.unit)
     return False
+
+
+def writes_members(actor: User, organization: Organization) -> bool:
+    """Who enters an organization's members: its own account and admins."""
+    return actor.role == "admin" or (actor.role == "organization"
+                                     and actor.organization_id == organization.id)
 
 
 def sees_full_national_id(actor: User, person: Person) -> bool:

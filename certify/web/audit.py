@@ -22,6 +22,7 @@ ENTITIES = {
     "denominator": _l("Mẫu số"),
     "account": _l("Tài khoản"),
     "organization": _l("Cơ quan, đơn vị"),
+    "membership": _l("Thành viên cơ quan, đơn vị"),
 }
 ACTIONS = {
     "create": _l("Thêm mới"),
