@@ -100,6 +100,37 @@ class PersonCreate(Request):
     occupation: text(Longest.OCCUPATION) | None = None
 
 
+MemberRole = Literal["staff", "learner"]
+DAY_HELP = "YYYY-MM-DD"
+
+
+class MemberCreate(Request):
+    """A member by `person_id` (a person the caller already sees) or by `national_id`: the person
+    with that number is linked (one row per number); a new number registers a new person with
+    the person fields below and `unit_code`, the commune they live in."""
+
+    person_id: int | None = None
+    national_id: Code | None = Field(default=None, description="12 digits (số định danh cá nhân).")
+    full_name: text(Longest.FULL_NAME) | None = Field(
+        default=None, description="Required for a new person; for a known number it must match.")
+    birth_year: int | None = None
+    gender: Code | None = Field(default=None, description="male or female")
+    target_group: Code | None = Field(
+        default=None, description="commune_resident, worker, staff_business or learner")
+    ethnicity: text(Longest.ETHNICITY) | None = None
+    religion: text(Longest.RELIGION) | None = None
+    occupation: text(Longest.OCCUPATION) | None = None
+    unit_code: UnitCode | None = Field(
+        default=None, description="A new person's commune: its committee reviews their dossiers.")
+    role: Code = Field(description="staff or learner")
+    from_: Text = Field(alias="from", description=DAY_HELP + ", the first day of membership.")
+    until: Text | None = Field(default=None, description=DAY_HELP + ", the last day (included).")
+
+
+class MemberPatch(Request):
+    until: Text = Field(description=DAY_HELP + ": the membership's last day (included).")
+
+
 Assessment = dict[Code, int]
 
 
@@ -221,7 +252,17 @@ class PersonOut(Response):
     religion: str | None
     occupation: str | None
     unit_code: str
-    household_id: int
+    household_id: int | None = Field(description="None for a person registered by an organization.")
+
+
+class MemberOut(Response):
+    id: int
+    organization_id: int
+    person: PersonOut
+    role: MemberRole
+    from_: date = Field(alias="from")
+    until: date | None
+    current: bool = Field(description="A member today.")
 
 
 class CriterionOut(Response):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import rubric
-from ..models import Decision, Nomination, Organization, Person, Recognition, Unit, User
+from .. import clock, rubric
+from ..models import Decision, Membership, Nomination, Organization, Person, Recognition, Unit, User
 from ..services import scope
 from ..workflow import engine
 
@@ -32,6 +32,13 @@ def person(p: Person, viewer: User) -> dict:
             "birth_year": p.birth_year, "gender": p.gender, "target_group": p.target_group,
             "ethnicity": p.ethnicity, "religion": p.religion, "occupation": p.occupation, "unit_code": p.unit.code,
             "household_id": p.household_id}
+
+
+def member(m: Membership, viewer: User) -> dict:
+    return {"id": m.id, "organization_id": m.organization_id, "person": person(m.person, viewer),
+            "role": m.role, "from": m.starts_on.isoformat(),
+            "until": m.ends_on.isoformat() if m.ends_on else None,
+            "current": m.current_on(clock.today())}
 
 
 def decision_ref(d: Decision | None) -> dict | None:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from ..errors import Unauthorized
 from ..extensions import limiter
 from ..models import User
-from ..services import accounts, nominations, people, progress, public, signin_guard, units
+from ..services import (accounts, members, nominations, people, progress, public, signin_guard,
+                        units)
 from ..services.validate import Longest
 from ..workflow import workflows
 from . import schemas as s
@@ -140,6 +141,46 @@ def create_organization():
            response=s.OrganizationOut, errors=(401, 404))
 def get_organization(org_id: int):
     return _json(serialize.organization(people.get_organization(actor(), org_id)))
+
+
+# -- members of organizations --------------------------------------------------------------------
+
+MEMBERS_DOC = ("Written by the organization's own account and admins (reviewers and approvers who "
+               "read it: 403); read by reviewers and approvers whose unit contains the "
+               "organization's; anyone else: 404. National ids are masked (last 4 digits) except "
+               "for admins and the person's household.")
+
+
+@operation("/organizations/<id:org_id>/members", "POST",
+           summary="Add a member (staff or learner) to an organization", tag="organizations",
+           status=201, body=s.MemberCreate, response=s.MemberOut,
+           errors=(400, 401, 403, 404, 422), description=MEMBERS_DOC)
+def add_member(org_id: int):
+    data = parse(s.MemberCreate).model_dump(by_alias=True)
+    return _json(serialize.member(members.add(actor(), org_id, data), actor()), 201)
+
+
+@operation("/organizations/<id:org_id>/members", "GET", summary="An organization's members",
+           tag="organizations", response=s.page_of(s.MemberOut), errors=(400, 401, 404, 422),
+           description=MEMBERS_DOC,
+           query={"q": {"type": "string", "maxLength": Longest.QUERY,
+                        "description": "name, diacritics optional"},
+                  "on": {"type": "string", "format": "date",
+                         "description": "only members on that day"}, **PAGE_QUERY})
+def list_members(org_id: int):
+    page, per_page = page_args()
+    result = members.search(actor(), org_id, q=request.args.get("q") or None,
+                            on=query_date("on"), page=page, per_page=per_page)
+    return _json(page_json(result, lambda m: serialize.member(m, actor())))
+
+
+@operation("/organizations/<id:org_id>/members/<id:member_id>", "PATCH",
+           summary="End a membership: set its last day", tag="organizations",
+           body=s.MemberPatch, response=s.MemberOut, errors=(400, 401, 403, 404, 422),
+           description=MEMBERS_DOC)
+def end_member(org_id: int, member_id: int):
+    data = parse(s.MemberPatch)
+    return _json(serialize.member(members.end(actor(), org_id, member_id, data.until), actor()))
 
 
 # -- persons --------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The audit trail of administrative changes, recorded by the database session so no service can forget it.
 
-Every flush that inserts, updates or deletes a unit, denominator, account, organization or membership is noted
-(`before_flush`, from SQLAlchemy's attribute history); just before the transaction commits the notes
-become `AuditEntry` rows, which the commit then writes with the change itself. A rollback drops the
-notes with the change. Password hashes are never copied: the entry says that the password changed.
+Every flush that inserts, updates or deletes a unit, denominator, account, organization or
+membership is noted (`before_flush`, from SQLAlchemy's attribute history); just before the
+transaction commits the notes become `AuditEntry` rows, which the commit then writes with the
+change itself. A rollback drops the notes with the change. Password hashes are never copied: the entry says that the password changed.
 
 Who acted comes from a context variable the caller sets: the request layer (certify/web/audit.py)
 sets it to the signed-in account of each request; outside any request — `flask` commands on the
