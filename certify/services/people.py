@@ -107,6 +107,12 @@ def get_organization(actor: User, org_id) -> Organization:
     return org
 
 
+def filing_organization(nomination) -> Organization | None:
+    """The organization that filed a person's dossier for its member (None: the household)."""
+    org_id = scope.filing_organization_id(nomination)
+    return db.session.get(Organization, org_id) if org_id is not None else None
+
+
 def search_persons(actor: User, *, page: int = 1, per_page: int = 50):
     """Persons the actor may see, by name."""
     from ..models import Unit

@@ -57,8 +57,8 @@ def _security_headers(response):
 
 
 def init_app(app: Flask) -> None:
-    from . import (account, admin, auth, district, errors, evidence, filters, household, progress,
-                   public, review, rules)
+    from . import (account, admin, auth, district, errors, evidence, filters, household, members,
+                   progress, public, review, rules)
     from ..extensions import login_manager
 
     get_babel(app).locale_selector = select_locale
@@ -70,5 +70,5 @@ def init_app(app: Flask) -> None:
     filters.register(app)
     errors.register(app)
     for module in (auth, household, evidence, review, district, public, progress, admin, rules,
-                   account):
+                   account, members):
         app.register_blueprint(module.bp)

@@ -15,7 +15,7 @@ from .. import clock
 from ..errors import Invalid
 from ..messages import reasons
 from ..models import LEVELS, ROLES, User
-from ..services import accounts, directory, people, signin_guard
+from ..services import accounts, directory, members, people, signin_guard
 from ..services import units as unit_service
 from ..services.validate import MAX_INT
 from ..workflow import workflows
@@ -246,4 +246,5 @@ def organizations():
                 flash(_("Đã thêm %(name)s.", name=org.name), "success")
                 return redirect(url_for("admin.organizations"))
     return render_template("admin/organizations.html", form=form, lines=lines,
-                           organizations=directory.organizations()), status
+                           organizations=directory.organizations(),
+                           member_counts=members.counts_on()), status

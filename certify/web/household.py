@@ -172,9 +172,11 @@ def nominate():
     return redirect(url_for("household.nomination", nomination_id=n.id))
 
 
-def _load(nomination_id: int) -> Nomination:
+def _load(nomination_id: int, *, reading: bool = False) -> Nomination:
+    """The applicant's nomination; `reading`: also one the household reads without filing it (an
+    organization filed it for its member)."""
     n = nominations.get(current_user, nomination_id)
-    if not scope.owns(current_user, n):
+    if not (scope.owns(current_user, n) or reading):
         abort(404)
     return n
 
@@ -190,13 +192,14 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
         lines=lines or [], sheet=assessment.sheet(wf, scores), groups=assessment.groups(wf),
         review_sheet=assessment.sheet(wf, n.review_assessment) if n.review_assessment else None,
         editable=editable, allowed=allowed, form=form, input_name=assessment.input_name,
-        files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576), status
+        files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576,
+        filer=people.filing_organization(n)), status
 
 
 @bp.route("/nominations/<id:nomination_id>")
 @roles(*APPLICANTS)
 def nomination(nomination_id: int):
-    return _render(_load(nomination_id))
+    return _render(_load(nomination_id, reading=True))
 
 
 @bp.route("/nominations/<id:nomination_id>", methods=["POST"])
@@ -271,5 +274,5 @@ def withdraw(nomination_id: int):
 @bp.route("/nominations/<id:nomination_id>/receipt")
 @roles(*APPLICANTS)
 def receipt(nomination_id: int):
-    n = _load(nomination_id)
+    n = _load(nomination_id, reading=True)
     return render_template("household/receipt.html", n=n)
