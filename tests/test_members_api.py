@@ -42,6 +42,15 @@ def reasons(r) -> set[tuple[str, str]]:
     return {(d["field"], d["code"]) for d in r.get_json()["error"]["details"]}
 
 
+def test_the_document_describes_the_members_operations(api):
+    paths = api.spec["paths"]
+    members_path = "/api/v1/organizations/{org_id}/members"
+    assert set(paths[members_path]) >= {"get", "post"}
+    assert "patch" in paths[members_path + "/{member_id}"]
+    shape = api.spec["components"]["schemas"]["MemberOut"]
+    assert {"from", "until", "role", "person", "current"} <= set(shape["properties"])
+
+
 def test_the_organization_registers_a_new_person_who_lives_in_a_commune(world, api):
     org = world.organization.id
     r = api.post(f"/organizations/{org}/members", "truong", json=NEW)
