@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import MEMBER_ROLES, Membership, Nomination, Organization, Person, Recognition, User
 from . import scope
 from . import units as unit_service
+from .decisions import _date as read_date
 from .nominations import Page, paginate
 from .people import _person_fields
 from .validate import NATIONAL_ID, Longest, Reasons, fold, row, too_long
@@ -120,15 +121,10 @@ def _day(r: Reasons, field_name: str, value, *, required: bool) -> date | None:
         if required:
             r.add(field_name, "required", f"{field_name} is required.")
         return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    r.add(field_name, "format", f"{field_name} must be a date YYYY-MM-DD.")
-    return None
+    day = read_date(value)
+    if day is None:
+        r.add(field_name, "format", f"{field_name} must be a date YYYY-MM-DD.")
+    return day
 
 
 def _person_for(r: Reasons, actor: User, org: Organization, data: dict):
