@@ -88,6 +88,9 @@ def test_a_known_number_links_the_same_person_in_two_organizations_and_their_hou
     # Its household still sees the whole number; the organizations see it masked.
     assert api.get(f"/persons/{a.id}", "ho-a").get_json()["national_id"] == a.national_id
     assert api.get(f"/persons/{a.id}", "truong").get_json()["national_id"].startswith("****")
+    # An organization lists the persons it knows: its members.
+    listed = api.get("/persons", "truong").get_json()
+    assert [p["id"] for p in listed["items"]] == [a.id]
 
 
 @pytest.mark.parametrize("change, expected", [

@@ -8,7 +8,7 @@ from .. import clock
 from ..errors import Forbidden, NotFound
 from ..database import writes
 from ..extensions import db
-from ..models import GENDERS, TARGET_GROUPS, Organization, Person, User
+from ..models import GENDERS, TARGET_GROUPS, Membership, Organization, Person, User
 from . import scope
 from . import units as unit_service
 from .validate import NATIONAL_ID, Longest, Reasons, fold, row
@@ -121,6 +121,9 @@ def search_persons(actor: User, *, page: int = 1, per_page: int = 50):
     query = select(Person)
     if actor.role == "household":
         query = query.where(Person.household_id == actor.household_id)
+    elif actor.role == "organization":  # its members, current or former
+        query = query.where(Person.id.in_(select(Membership.person_id).where(
+            Membership.organization_id == actor.organization_id)))
     elif actor.role in ("reviewer", "approver") and actor.unit is not None:
         query = query.where(Person.unit_id.in_(
             select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
