@@ -273,9 +273,3 @@ def counts_on(day: date | None = None) -> dict[int, int]:
                or_(Membership.ends_on.is_(None), Membership.ends_on >= day))
         .group_by(Membership.organization_id)).all())
 
-
-def share_for(actor: User, organization_id, title_code: str, year: int,
-              role: str | None = None) -> Share:
-    """`share` for someone who may read the organization's members (404 otherwise)."""
-    org = readable(actor, organization_id)
-    return share(org.id, title_code, year, role)
