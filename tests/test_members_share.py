@@ -138,3 +138,19 @@ def test_share_agrees_with_an_independent_recount(world, memberships, recognitio
     assert s.as_of == day
     assert sorted((m.person.id, m.holds) for m in s.members) == sorted(
         (w.crowd[who].id, who in holding) for who in counted)
+
+
+def test_the_demo_enters_members_through_the_organizations_accounts(ctx):
+    from sqlalchemy import select
+
+    from certify.models import Organization, Person, User
+    from certify.services import demo
+
+    demo.load(password=f.PASSWORD)
+    admin = db.session.scalars(select(User).where(User.role == "admin")).first()
+    for org in db.session.scalars(select(Organization)):
+        listed = members.search(admin, org.id)
+        assert listed.total > 0, org.name
+        # Registered by their households: one person, in a household and an organization.
+        assert all(m.person.household_id is not None for m in listed.items)
+    assert db.session.scalar(select(Person).where(Person.household_id.is_(None))) is None

@@ -23,7 +23,7 @@ from ..errors import CertifyError, Invalid
 from ..extensions import db
 from ..models import Nomination, Unit, User
 from ..workflow import workflows
-from . import accounts, deadlines, nominations, people, units
+from . import accounts, deadlines, members, nominations, people, units
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "bim-son.yaml"
 # The day of the year the district signs its recognition decision for the year before
@@ -136,6 +136,7 @@ class _Loader:
         self.make_officials()
         households = self.make_households()
         organizations = self.make_organizations()
+        self.make_members(households, organizations)
         for wf in workflows().values():
             if wf.spec.subject == "person":
                 subjects = [(p, h) for h, members in households for p in members]
@@ -222,6 +223,21 @@ class _Loader:
                                 organization_id=org.id)
             result.append((org, user))
         return result
+
+    def make_members(self, households, organizations) -> None:
+        """Household members who work or study at the organizations (staff, learners), entered by
+        each organization's own account: every organization gets some."""
+        if not organizations:
+            return
+        since = date(self.today.year - 3, 9, 1)
+        joining = [(person, role) for _household, persons in households
+                   for person, role in ((persons[0], "staff"), (persons[2], "learner"),
+                                        (persons[3], "staff"))]
+        for k, (person, role) in enumerate(joining):
+            org, user = organizations[k % len(organizations)]
+            members.add(user, org.id, {"national_id": person.national_id,
+                                       "full_name": person.full_name, "role": role,
+                                       "from": since})
 
     # -- nominations ------------------------------------------------------------------------------
 
