@@ -7,9 +7,11 @@ is the one way a code becomes a unit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..database import writes
@@ -66,7 +68,7 @@ def _period(unit: Unit) -> str:
     return f"{unit.valid_from.isoformat()} to {until}"
 
 
-def _day(r: Reasons, field: str, value) -> date | None:
+def _day(r: Reasons, name: str, value) -> date | None:
     """A day given as a date or as YYYY-MM-DD text, or None when not given."""
     if value is None or isinstance(value, date):
         return value
@@ -75,7 +77,7 @@ def _day(r: Reasons, field: str, value) -> date | None:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    r.add(field, "date_parsing", f"{field} must be a date YYYY-MM-DD.")
+    r.add(name, "date_parsing", f"{name} must be a date YYYY-MM-DD.")
     return None
 
 
@@ -94,10 +96,14 @@ def create(*, code, name, level, parent_code=None, valid_from=None, valid_until=
         r.add("valid_until", "before_start", "valid_until cannot come before valid_from.")
         end = start
     if code and (other := _overlapping(code, start, end)) is not None:
-        r.add("code", "taken",
-              f"Unit {code} ({other.name}) is valid from {_period(other)}; a code names one unit "
-              f"on any day, so a new {code} can start on the day after that unit ends at the "
-              f"earliest.")
+        r.items.append({
+            "field": "code", "code": "taken",
+            "message": f"Unit {code} ({other.name}) is valid from {_period(other)}; a code names "
+                       f"one unit on any day, so a new {code} can start on the day after that "
+                       f"unit ends at the earliest.",
+            "unit": {"code": other.code, "name": other.name,
+                     "valid_from": other.valid_from.isoformat(),
+                     "valid_until": other.valid_until.isoformat() if other.valid_until else None}})
     parent = None
     if parent_code is not None:
         parent = find(parent_code, start)
@@ -107,9 +113,11 @@ def create(*, code, name, level, parent_code=None, valid_from=None, valid_until=
             r.add("level", "not_below_parent",
                   f"A {level} cannot stand below a {parent.level}.")
         elif parent.valid_until is not None and (end is None or end > parent.valid_until):
-            r.add("parent_code", "ends_before",
-                  f"Unit {parent_code} ends on {parent.valid_until.isoformat()}; a unit below it "
-                  f"must end by then.")
+            r.items.append({
+                "field": "parent_code", "code": "ends_before",
+                "message": f"Unit {parent_code} ends on {parent.valid_until.isoformat()}; a unit "
+                           f"below it must end by then.",
+                "valid_until": parent.valid_until.isoformat()})
     r.raise_if_any()
     unit = Unit(code=code, name=name, level=level, parent=parent, valid_from=start,
                 valid_until=end)
@@ -177,16 +185,30 @@ def record_succession(predecessor: Unit, successor: Unit, *, effective, kind, so
     return link
 
 
-def predecessors(unit: Unit) -> list[Succession]:
-    """The links to the units `unit` took over, earliest first."""
-    return list(db.session.scalars(select(Succession).where(Succession.successor_id == unit.id)
-                                   .order_by(Succession.effective, Succession.id)))
+@dataclass(frozen=True)
+class Lineage:
+    """A unit's links: to the units it took over, and to those that took it over, earliest first."""
+
+    predecessors: list[Succession] = field(default_factory=list)
+    successors: list[Succession] = field(default_factory=list)
 
 
-def successors(unit: Unit) -> list[Succession]:
-    """The links to the units that took `unit` over, earliest first."""
-    return list(db.session.scalars(select(Succession).where(Succession.predecessor_id == unit.id)
-                                   .order_by(Succession.effective, Succession.id)))
+def lineage(units: list[Unit]) -> dict[int, Lineage]:
+    """Unit id → its Lineage, for every unit in `units` (two queries, whatever their number)."""
+    found = {u.id: Lineage() for u in units}
+    if not found:
+        return found
+    ids = list(found)
+    for link in db.session.scalars(
+            select(Succession).where(or_(Succession.successor_id.in_(ids),
+                                         Succession.predecessor_id.in_(ids)))
+            .options(joinedload(Succession.predecessor), joinedload(Succession.successor))
+            .order_by(Succession.effective, Succession.id)):
+        if link.successor_id in found:
+            found[link.successor_id].predecessors.append(link)
+        if link.predecessor_id in found:
+            found[link.predecessor_id].successors.append(link)
+    return found
 
 
 @writes

@@ -1,5 +1,7 @@
-"""units with validity (valid_from, valid_until) and lineage (unit_successions); a code is unique
-among the units valid on the same day, no longer forever
+"""units with validity and lineage; a code unique among the units valid on the same day
+
+valid_from, valid_until and the table unit_successions; the plain unique constraint on code gives
+way to a partial unique index over the current units (valid_until IS NULL).
 
 Existing units are back-filled with valid_from = 1900-01-01 (certify.models.units.EARLIEST: a unit
 whose start the product never recorded) and stay current (valid_until NULL).
