@@ -16,7 +16,7 @@ from certify.services import accounts, directory, progress, units
 from tests.api_client import Api
 from tests.factories import CITIZEN, PASSWORD
 
-from .web_support import Site, sign_in
+from .test_web_admin import admin, site  # noqa: F401 (fixtures: the test world, signed in as admin)
 
 # The day the 2025 reorganisation took effect, and the last day of the units it replaced.
 EFFECTIVE = date(2025, 7, 1)
@@ -162,6 +162,12 @@ def test_api_shows_a_unit_as_it_was_on_a_day(world, api):
     assert api.get("/units/381?on=1899-12-31", "admin").status_code == 404
     bad = api.get("/units/381?on=30/06/2025", "admin")
     assert bad.status_code == 400 and bad.get_json()["error"]["details"][0]["field"] == "on"
+    # Denominators of a unit that has ended are entered for the day it existed.
+    r = api.call("PUT", f"/units/381/denominators/2024?on={LAST_DAY}", "admin", json={CITIZEN: 9})
+    assert r.status_code == 200 and r.get_json()["denominators"] == {CITIZEN: 9}
+    assert units.denominators_of(world.district, 2024) == {CITIZEN: 9}
+    assert api.call("PUT", "/units/381/denominators/2024", "admin",
+                    json={CITIZEN: 9}).status_code == 404
 
 
 def test_api_creates_a_unit_with_its_dates_and_refuses_an_overlap(world, api):
@@ -195,17 +201,6 @@ def test_api_documents_the_unit_history_fields(api):
 
 # -- the admin page ---------------------------------------------------------------------------
 
-@pytest.fixture
-def site(app):
-    return Site(app)
-
-
-@pytest.fixture
-def admin(client, site):
-    sign_in(client, "admin")
-    return client
-
-
 def page(response) -> str:
     return response.get_data(as_text=True)
 
@@ -226,6 +221,14 @@ def test_admin_page_shows_validity_lineage_and_the_tree_on_a_date(admin, site):
     bad = admin.get("/admin/?ngay=hôm-qua")
     assert bad.status_code == 200 and "Ngày xem không hợp lệ" in page(bad)
     assert "Phường Bỉm Sơn" in page(bad)
+
+
+def test_progress_dashboard_resolves_the_unit_on_the_day_counted(admin, site):
+    site.run(reorganise)
+    before = page(admin.get(f"/progress/?title={CITIZEN}&unit=16729&as_of={LAST_DAY}"))
+    after = page(admin.get(f"/progress/?title={CITIZEN}&unit=16729&as_of={EFFECTIVE}"))
+    assert "Phường Ba Đình" in before and "Phường Bỉm Sơn" not in before
+    assert "Phường Bỉm Sơn" in after and "Phường Ba Đình" not in after
 
 
 def test_admin_creates_a_unit_from_a_date_and_refuses_an_overlap(admin, site):
