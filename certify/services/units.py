@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..database import writes
-from ..errors import NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import EARLIEST, LEVELS, SUCCESSION_KINDS, Denominator, Succession, Unit, User
 from ..workflow import workflows
@@ -52,14 +53,12 @@ def children_on(unit: Unit, day: date | None = None) -> list[Unit]:
     return [child for child in unit.children if child.valid_on(day)]
 
 
-def _overlapping(code: str, start: date, end: date | None, *, but: Unit | None = None) -> Unit | None:
-    """A unit other than `but` bearing `code` on some day from `start` to `end` (None: open)."""
+def _overlapping(code: str, start: date, end: date | None) -> Unit | None:
+    """A unit bearing `code` on some day from `start` to `end` (None: open)."""
     query = select(Unit).where(Unit.code == code,
                                or_(Unit.valid_until.is_(None), Unit.valid_until >= start))
     if end is not None:
         query = query.where(Unit.valid_from <= end)
-    if but is not None:
-        query = query.where(Unit.id != but.id)
     return db.session.scalars(query.order_by(Unit.valid_from)).first()
 
 
@@ -122,7 +121,15 @@ def create(*, code, name, level, parent_code=None, valid_from=None, valid_until=
     unit = Unit(code=code, name=name, level=level, parent=parent, valid_from=start,
                 valid_until=end)
     db.session.add(unit)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request made a current unit of this code in the meantime (the partial unique
+        # index): the same refusal as above, nothing written.
+        db.session.rollback()
+        raise Invalid("Some fields are missing or invalid.", [{
+            "field": "code", "code": "taken",
+            "message": f"Unit {code} was created by another request meanwhile."}]) from None
     unit.path = (parent.path if parent else "/") + f"{unit.id}/"
     db.session.commit()
     return unit
