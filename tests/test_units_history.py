@@ -251,26 +251,35 @@ def test_admin_creates_a_unit_from_a_date_and_refuses_an_overlap(admin, site):
 # -- the migration ----------------------------------------------------------------------------
 
 def test_the_migration_back_fills_existing_units_and_frees_a_code_after_its_unit_ends(app):
-    """Units recorded before validity existed become valid from EARLIEST and current."""
+    """Units recorded before validity existed become valid from EARLIEST and current; rows that
+    point at them (a denominator here) keep pointing at them."""
     from flask_migrate import downgrade, upgrade
 
     before_units = "3f8b6d2a1c47"
+    insert_unit = ("INSERT INTO units (code, name, level, path, created_at) VALUES "
+                   "('38', :name, 'province', '/', CURRENT_TIMESTAMP)")
     with app.app_context():
         db.session.remove()
         downgrade(revision=before_units)
         try:
             with db.engine.begin() as conn:
-                conn.execute(text("INSERT INTO units (code, name, level, path, created_at) VALUES "
-                                  "('38', 'Thanh Hóa', 'province', '/1/', CURRENT_TIMESTAMP)"))
-                with pytest.raises(IntegrityError), conn.begin_nested():
-                    conn.execute(text(
-                        "INSERT INTO units (code, name, level, path, created_at) VALUES "
-                        "('38', 'Again', 'province', '/2/', CURRENT_TIMESTAMP)"))
+                conn.execute(text(insert_unit), {"name": "Thanh Hóa"})
+                unit_id = conn.execute(text("SELECT id FROM units")).scalar_one()
+                conn.execute(text("INSERT INTO denominators (unit_id, title_code, year, value, "
+                                  "updated_at) VALUES (:u, :t, 2024, 7, CURRENT_TIMESTAMP)"),
+                             {"u": unit_id, "t": CITIZEN})
+                with pytest.raises(IntegrityError), conn.begin_nested():  # unique forever, then
+                    conn.execute(text(insert_unit), {"name": "Again"})
         finally:
             upgrade()
-        province = units.find("38")
+        province = db.session.get(Unit, unit_id)
         assert (province.valid_from, province.valid_until) == (EARLIEST, None)
-        assert units.find("38", date(1950, 1, 1)) == province
+        assert units.find("38") == province and units.find("38", date(1950, 1, 1)) == province
+        assert units.denominators_of(province, 2024) == {CITIZEN: 7}
+        with pytest.raises(IntegrityError):  # foreign keys are enforced again
+            db.session.add(Unit(code="99", name="X", level="commune", path="/", parent_id=10**6))
+            db.session.flush()
+        db.session.rollback()
         units.end(province, LAST_DAY)
         units.create(code="38", name="Tỉnh Thanh Hóa", level="province",
                      valid_from=EFFECTIVE.isoformat())
