@@ -40,6 +40,8 @@ FIELDS = {
     "name": _l("Tên"),
     "level": _l("Cấp"),
     "parent_code": _l("Đơn vị cấp trên"),
+    "valid_from": _l("Ngày bắt đầu"),
+    "valid_until": _l("Ngày kết thúc"),
     "members_count": _l("Số thành viên"),
     "self_assessment": _l("Bản tự đánh giá"),
     "assessment": _l("Điểm thẩm định"),
@@ -117,6 +119,8 @@ def reason(item: dict) -> str:
         return _("Số định danh cá nhân phải gồm đúng 12 chữ số.")
     if code == "taken" and field == "national_id":
         return _("Đã có người đăng ký với số định danh cá nhân này.")
+    if code == "taken" and field == "code" and isinstance(item.get("unit"), dict):
+        return _unit_code_taken(item["unit"])
     if code == "taken":
         return _("%(field)s: đã được dùng.", field=label)
     if code == "too_short":
@@ -140,10 +144,15 @@ def reason(item: dict) -> str:
         return _("Đơn vị hành chính phải là đơn vị của cơ quan.")
     if code == "not_below_parent":
         return _("Cấp của đơn vị phải thấp hơn cấp của đơn vị cấp trên.")
+    if code == "date_parsing":
+        return _("%(field)s: ngày không hợp lệ.", field=label)
+    if code == "before_start":
+        return _("Ngày kết thúc không được trước ngày bắt đầu.")
+    if code == "ends_before" and item.get("valid_until"):
+        return _("Đơn vị cấp trên kết thúc ngày %(day)s; đơn vị cấp dưới phải kết thúc cùng ngày "
+                 "hoặc trước đó.", day=_day(item["valid_until"]))
     if code == "not_open" and field == "year":
-        from datetime import date
-
-        first = date.fromisoformat(item["submit_from"]).strftime("%d/%m/%Y")
+        first = _day(item["submit_from"])
         return _("Hồ sơ năm %(year)s chỉ nộp được từ ngày %(day)s, khi năm đánh giá đã kết thúc.",
                  year=item.get("year"), day=first)
     if code == "one_of":
@@ -154,11 +163,9 @@ def reason(item: dict) -> str:
     if code == "not_commune":
         return _("Nơi cư trú phải là một xã, phường: hồ sơ của người này do xã, phường đó thẩm "
                  "định.")
-    if code == "before_start":
-        return _("Ngày kết thúc trước ngày bắt đầu.")
     if code == "overlap":
         return _("Người này đã là thành viên với vai trò này trong một phần khoảng thời gian đó "
-                 "(từ %(start)s).", start=_dmy(item.get("starts_on")))
+                 "(từ %(start)s).", start=_day(item.get("starts_on")))
     if code == "format" and field in ("from", "until"):
         return _("%(field)s: phải là ngày hợp lệ.", field=label)
     if code == "repeated":
@@ -166,13 +173,25 @@ def reason(item: dict) -> str:
     return _("%(field)s: không hợp lệ.", field=label)
 
 
-def _dmy(value) -> str:
+def _day(iso) -> str:
+    """An ISO date as officials write it (dd/mm/yyyy); empty when there is none."""
     from datetime import date
 
     try:
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
+        return date.fromisoformat(iso).strftime("%d/%m/%Y")
     except (TypeError, ValueError):
         return ""
+
+
+def _unit_code_taken(unit: dict) -> str:
+    """A code already names another unit on some of the days asked for."""
+    if unit.get("valid_until"):
+        return _("Mã %(code)s là mã của %(name)s đến hết ngày %(end)s: mỗi ngày một mã chỉ thuộc "
+                 "một đơn vị, nên mã này chỉ dùng lại được từ ngày hôm sau.",
+                 code=unit["code"], name=unit["name"], end=_day(unit["valid_until"]))
+    return _("Mã %(code)s đang là mã của %(name)s: mỗi ngày một mã chỉ thuộc một đơn vị, nên mã "
+             "này chỉ dùng lại được sau khi đơn vị đó kết thúc.",
+             code=unit["code"], name=unit["name"])
 
 
 def reasons(error: Invalid) -> list[str]:

@@ -52,7 +52,9 @@ def test_a_client_builds_a_jurisdiction_and_takes_a_citizen_and_a_unit_through_t
         assert r.status_code == 201, r.get_json()
     r = api.get("/units/381", admin)
     assert r.get_json() == {"code": "381", "name": "Thị xã Bỉm Sơn", "level": "district",
-                            "parent_code": "38", "children": ["16729"]}
+                            "parent_code": "38", "children": ["16729"],
+                            "valid_from": "1900-01-01", "valid_until": None,
+                            "predecessors": [], "successors": []}
     year = clock_year(app)
     r = api.call("PUT", f"/units/16729/denominators/{year}", admin, json={CITIZEN: 10})
     assert r.status_code == 200 and r.get_json()["denominators"] == {CITIZEN: 10}

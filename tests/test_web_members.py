@@ -49,7 +49,7 @@ def test_the_organization_adds_searches_and_ends_members(client, site):
     mid = site.run(lambda w: members.search(w.admin, w.organization.id, q="hoang").items[0].id)
     r = client.post(_path(site, f"/{mid}/ket-thuc"), data={"until": "2025-01-01"},
                     follow_redirects=True)
-    assert "Ngày kết thúc trước ngày bắt đầu." in text(r)
+    assert "Ngày kết thúc không được trước ngày bắt đầu." in text(r)
     assert site.get(Membership, mid).ends_on is None
     r = client.post(_path(site, f"/{mid}/ket-thuc"), data={"until": "2025-12-31"},
                     follow_redirects=True)
@@ -65,7 +65,7 @@ def test_bad_input_shows_its_reason_under_the_field_and_saves_nothing(client, si
     assert r.status_code == 422
     page = text(r)
     assert "Nơi cư trú phải là một xã, phường" in page
-    assert "Ngày kết thúc trước ngày bắt đầu." in page
+    assert "Ngày kết thúc không được trước ngày bắt đầu." in page
     r = client.post(_path(site), data={**NEW, "national_id": "12345"})
     assert r.status_code == 422 and "Số định danh cá nhân phải gồm đúng 12 chữ số." in text(r)
     assert site.count(Membership) == 0 and site.count(Person) == 2

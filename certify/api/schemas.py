@@ -70,7 +70,17 @@ class UnitCreate(Request):
     code: UnitCode
     name: text(Longest.UNIT_NAME)
     level: Code = Field(description="province, district or commune")
-    parent_code: UnitCode | None = None
+    parent_code: UnitCode | None = Field(
+        default=None, description="The unit it stands below, the one bearing that code on "
+                                  "valid_from.")
+    valid_from: Text | None = Field(
+        default=None, description="YYYY-MM-DD, the first day the unit exists; default "
+                                  "1900-01-01 (a unit whose start is not recorded).")
+    valid_until: Text | None = Field(
+        default=None, description="YYYY-MM-DD, the last day the unit exists (included); "
+                                  "default null: current. A code names one unit on any day: "
+                                  "a period overlapping another unit of the same code is 422 "
+                                  "`taken`.")
 
 
 class UserCreate(Request):
@@ -220,12 +230,29 @@ class TokenOut(Response):
     user: UserOut
 
 
+class UnitLink(Response):
+    """A unit on the other side of a succession: `effective` is the first day of the successor."""
+    code: str
+    name: str
+    valid_from: date
+    valid_until: date | None
+    effective: date
+    kind: Literal["merge", "split", "rename"]
+
+
 class UnitOut(Response):
     code: str
     name: str
     level: Level
     parent_code: str | None
-    children: list[str]
+    children: list[str] = Field(description="Codes of the units directly below it on the day "
+                                            "asked (`on`; default today, or the unit's last day "
+                                            "when it has ended).")
+    valid_from: date = Field(description="The first day the unit exists.")
+    valid_until: date | None = Field(description="The last day the unit exists (included); null "
+                                                 "while current. Its code is free the day after.")
+    predecessors: list[UnitLink] = Field(description="The units it took over, earliest first.")
+    successors: list[UnitLink] = Field(description="The units that took it over, earliest first.")
 
 
 class DenominatorsOut(Response):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from .. import clock, rubric
 from ..models import Decision, Membership, Nomination, Organization, Person, Recognition, Unit, User
-from ..services import scope
+from ..services import scope, units
 from ..workflow import engine
 
 
@@ -15,10 +17,24 @@ def user(u: User) -> dict:
             "active": u.active}
 
 
-def unit(u: Unit) -> dict:
+def unit(u: Unit, on: date | None = None) -> dict:
+    """A unit as it was on `on` (default: today, or its last day when it has ended, or its first
+    when it starts later)."""
+    day = on or min(max(clock.today(), u.valid_from), u.valid_until or date.max)
+    links = units.lineage([u])[u.id]
     return {"code": u.code, "name": u.name, "level": u.level,
             "parent_code": u.parent.code if u.parent else None,
-            "children": [c.code for c in u.children]}
+            "children": [c.code for c in units.children_on(u, day)],
+            "valid_from": u.valid_from.isoformat(),
+            "valid_until": u.valid_until.isoformat() if u.valid_until else None,
+            "predecessors": [_link(s.predecessor, s) for s in links.predecessors],
+            "successors": [_link(s.successor, s) for s in links.successors]}
+
+
+def _link(u: Unit, succession) -> dict:
+    return {"code": u.code, "name": u.name, "valid_from": u.valid_from.isoformat(),
+            "valid_until": u.valid_until.isoformat() if u.valid_until else None,
+            "effective": succession.effective.isoformat(), "kind": succession.kind}
 
 
 def organization(o: Organization) -> dict:

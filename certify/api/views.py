@@ -73,23 +73,30 @@ def change_password():
            body=s.UnitCreate, response=s.UnitOut, errors=(400, 401, 403, 422), roles=("admin",))
 def create_unit():
     data = parse(s.UnitCreate)
-    unit = units.create(code=data.code, name=data.name, level=data.level,
-                        parent_code=data.parent_code)
+    unit = units.create(**data.model_dump())
     return _json(serialize.unit(unit), 201)
 
 
-@operation("/units/<code>", "GET", summary="A unit and its children's codes", tag="units",
-           response=s.UnitOut, errors=(401, 404))
+UNIT_ON_QUERY = {"on": {"type": "string", "format": "date",
+                        "description": "YYYY-MM-DD: the unit bearing the code on that day "
+                                       "(codes are reused after a reorganisation); default today"}}
+
+
+@operation("/units/<code>", "GET", summary="A unit as it was on a day: validity, lineage, children",
+           tag="units", response=s.UnitOut, errors=(400, 401, 404), query=UNIT_ON_QUERY,
+           description="`on` not a date: 400. No unit bears the code on that day (or it lies "
+                       "outside the caller's units): 404.")
 def get_unit(code: str):
-    return _json(serialize.unit(units.get_visible(actor(), code)))
+    on = query_date("on")
+    return _json(serialize.unit(units.get_visible(actor(), code, on), on))
 
 
 @operation("/units/<code>/denominators/<int:year>", "PUT",
            summary="Set a unit's denominators for a year, per title code", tag="units",
            body=None, response=s.DenominatorsOut, errors=(400, 401, 403, 404, 422),
-           roles=("admin",))
+           roles=("admin",), query=UNIT_ON_QUERY)
 def put_denominators(code: str, year: int):
-    unit = units.get_visible(actor(), code)
+    unit = units.get_visible(actor(), code, query_date("on"))
     figures = parse_figures()
     units.set_denominators(unit, year, figures)
     return _json({"unit_code": unit.code, "year": year,

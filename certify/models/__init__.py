@@ -9,10 +9,10 @@ from .people import (GENDERS, MEMBER_ROLES, TARGET_GROUPS, Household, Membership
 from .progress import ProgressDelta
 from .recognitions import Decision, Recognition
 from .sessions import BrowserSession
-from .units import LEVELS, Denominator, Unit
+from .units import EARLIEST, LEVELS, SUCCESSION_KINDS, Denominator, Succession, Unit
 
 __all__ = [
     "APPLICANT_ROLES", "ROLES", "AuditEntry", "EvidenceFile", "ApiToken", "User", "CLOSED_STATES", "HistoryEntry", "Nomination",
     "GENDERS", "MEMBER_ROLES", "TARGET_GROUPS", "Household", "Membership", "Organization", "Person", "ProgressDelta", "Decision",
-    "Recognition", "LEVELS", "Denominator", "Unit", "BrowserSession",
+    "Recognition", "EARLIEST", "LEVELS", "SUCCESSION_KINDS", "Denominator", "Succession", "Unit", "BrowserSession",
 ]

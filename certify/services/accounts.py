@@ -18,7 +18,8 @@ from ..config import Defaults
 from ..errors import Forbidden, Invalid, NotFound, Unauthorized
 from ..database import writes
 from ..extensions import db
-from ..models import ROLES, ApiToken, Household, Organization, Unit, User
+from ..models import ROLES, ApiToken, Household, Organization, User
+from . import units
 from .validate import Longest, Reasons, row
 
 
@@ -62,7 +63,7 @@ def create_user(*, username, password, role, unit_code=None, display_name=None,
     role = r.choice("role", role, ROLES)
     unit = None
     if unit_code is not None:
-        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        unit = units.find(unit_code)
         if unit is None:
             r.add("unit_code", "unknown", f"There is no unit {unit_code}.")
     elif role and role != "admin":

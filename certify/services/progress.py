@@ -157,7 +157,7 @@ class Progress:
 
 
 def progress(unit: Unit, workflow, as_of: date) -> Progress:
-    kids = sorted(unit.children, key=lambda u: u.code)
+    kids = sorted((k for k in unit.children if k.valid_on(as_of)), key=lambda u: u.code)
     counted = holders([unit.id] + [k.id for k in kids], workflow.code, as_of)
     denominator = denominators(unit, workflow.code, as_of.year)
     target, target_year = workflow.spec.target_for(as_of.year)
@@ -210,13 +210,15 @@ def for_viewer(viewer, title_code, unit_code, as_of: date | None) -> Progress:
     if wf is None:
         raise invalid("title", "unknown", f"There is no title {title_code}.")
     if unit_code:
-        unit = unit_service.find(unit_code)
+        unit = unit_service.find(unit_code, as_of)
         if unit is None or (viewer is not None and not scope.in_unit_scope(viewer, unit)):
             raise NotFound(f"No unit {unit_code}.")
     elif viewer is not None and viewer.unit is not None:
         unit = viewer.unit
     else:
-        unit = db.session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code))
+        from .directory import top_unit
+
+        unit = top_unit(as_of)
         if unit is None:
             raise NotFound("No units have been set up yet.")
     from .. import clock

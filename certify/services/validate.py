@@ -27,6 +27,8 @@ class Longest:
     UNIT_CODE = 20
     UNIT_NAME = 200
     ORGANIZATION_NAME = 300
+    # The text that decided a change of units ("NQ 1686/NQ-UBTVQH15 ngày 16/6/2025").
+    SUCCESSION_SOURCE = 300
     DECISION_NUMBER = 64
     SIGNER = 200
     # Where a decision is signed ("Hà Nội", "Đông Anh"), printed before its date.

@@ -3,6 +3,8 @@ sign-in), organizations. Every change goes through the services; bad input chang
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,13 +16,14 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from .. import clock
 from ..errors import Invalid
 from ..messages import reasons
-from ..models import LEVELS, ROLES, User
+from ..models import EARLIEST, LEVELS, ROLES, User
 from ..services import accounts, directory, members, people, signin_guard
 from ..services import units as unit_service
 from ..services.validate import MAX_INT
 from ..workflow import workflows
 from .filters import LEVELS as LEVEL_NAMES
 from .filters import ROLES as ROLE_NAMES
+from .district import VietnameseDateField
 from .filters import loc
 from ..services.validate import Longest
 from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, int_arg,
@@ -37,6 +40,7 @@ class UnitForm(FlaskForm):
     level = SelectField(_l("Cấp"), invalid_choice_message=INVALID_CHOICE)
     parent_code = SelectField(_l("Đơn vị cấp trên"), invalid_choice_message=INVALID_CHOICE,
                               validators=[Optional()])
+    valid_from = VietnameseDateField(_l("Có từ ngày"), validators=[Optional()])
 
 
 class AccountForm(FlaskForm):
@@ -80,31 +84,56 @@ def _unit_form(formdata=None):
     return form
 
 
+# How a succession changed the units (models.SUCCESSION_KINDS).
+KIND_NAMES = {"merge": _l("sáp nhập"), "split": _l("chia tách"), "rename": _l("đổi tên")}
+
+
+def _day_arg() -> tuple[date | None, list[str]]:
+    """The day asked for in `?ngay=` (None: today), or a message when it is not a date."""
+    raw = (request.args.get("ngay") or "").strip()
+    if not raw:
+        return None, []
+    try:
+        return date.fromisoformat(raw), []
+    except ValueError:
+        return None, [_("Ngày xem không hợp lệ; đang hiện các đơn vị hôm nay.")]
+
+
+def _units_page(form, lines: list[str], status: int = 200):
+    day, problems = _day_arg()
+    units = directory.all_units(day)
+    return render_template("admin/index.html", form=form, units=units, lines=lines,
+                           day=day, day_lines=problems, lineage=unit_service.lineage(units),
+                           earliest=EARLIEST, kind_names=KIND_NAMES), status
+
+
 @bp.route("/", methods=["GET", "POST"])
 @roles("admin")
 def index():
+    """The units as they are today, or as they were on `?ngay=YYYY-MM-DD`: validity and lineage."""
     form = _unit_form()
-    lines: list[str] = []
     if request.method == "POST":
+        lines: list[str] = []
         if form.validate_on_submit():
             try:
                 unit = unit_service.create(code=form.code.data.strip(), name=form.name.data.strip(),
                                            level=form.level.data,
-                                           parent_code=form.parent_code.data or None)
+                                           parent_code=form.parent_code.data or None,
+                                           valid_from=form.valid_from.data)
             except Invalid as error:
                 lines = reasons(error)
             else:
                 flash(_("Đã thêm đơn vị %(name)s.", name=unit.name), "success")
                 return redirect(url_for("admin.index"))
-        return render_template("admin/index.html", form=form, units=directory.all_units(),
-                               lines=lines), 422
-    return render_template("admin/index.html", form=form, units=directory.all_units(), lines=lines)
+        return _units_page(form, lines, 422)
+    return _units_page(form, [])
 
 
 @bp.route("/units/<code>/denominators", methods=["GET", "POST"])
 @roles("admin")
 def denominators(code: str):
-    unit = unit_service.find(code)
+    day, _problems = _day_arg()
+    unit = unit_service.find(code, day)
     if unit is None:
         abort(404)
     year = int_arg(request.values.get("year"), 2000, 2100) or clock.today().year
@@ -133,12 +162,13 @@ def denominators(code: str):
             else:
                 flash(_("Đã lưu mẫu số năm %(year)s của %(name)s.", year=year, name=unit.name),
                       "success")
-                return redirect(url_for("admin.denominators", code=code, year=year))
+                return redirect(url_for("admin.denominators", code=code, year=year,
+                                        ngay=day.isoformat() if day else None))
         values = {wf.code: request.form.get(wf.code, "") for wf in titles}
         return render_template("admin/denominators.html", unit=unit, year=year, titles=titles,
-                               values=values, form=form, lines=lines), 422
+                               values=values, form=form, lines=lines, day=day), 422
     return render_template("admin/denominators.html", unit=unit, year=year, titles=titles,
-                           values=values, form=form, lines=lines)
+                           values=values, form=form, lines=lines, day=day)
 
 
 def _account_form():

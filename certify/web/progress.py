@@ -37,16 +37,17 @@ def _title():
 def _result():
     wf, titles = _title()
     code = request.args.get("unit") or ""
+    as_of = _as_of()
     if code:
-        try:
-            unit = unit_service.get_visible(current_user, code)
+        try:  # the unit bearing the code on the day counted
+            unit = unit_service.get_visible(current_user, code, as_of)
         except NotFound:
             abort(404)
     else:
-        unit = current_user.unit or directory.top_unit()
+        unit = current_user.unit or directory.top_unit(as_of)
     if unit is None:
         abort(404)
-    return progress_service.progress(unit, wf, _as_of()), wf, titles
+    return progress_service.progress(unit, wf, as_of), wf, titles
 
 
 @bp.route("/")
@@ -56,7 +57,7 @@ def dashboard():
     args = {"title": wf.code, "as_of": result.as_of.isoformat()}
     return render_template(
         "progress/dashboard.html", result=result, wf=wf, titles=titles,
-        units=directory.visible_units(current_user), geometry=bars(result, percent),
+        units=directory.visible_units(current_user, result.as_of), geometry=bars(result, percent),
         denominator_label=exports.denominator_label(result),
         link=lambda u: url_for("progress.dashboard", unit=u.code, **args), args=args)
 
