@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import rubric
 from ..models import Decision, Nomination, Organization, Person, Recognition, Unit, User
 from ..services import scope
-from ..workflow import engine
+from .. import policy
 
 
 def user(u: User) -> dict:
@@ -54,7 +54,7 @@ def nomination(n: Nomination, viewer: User) -> dict:
         "year": n.year, "state": n.state, "version": n.version,
         "self_assessment": n.self_assessment or {}, "review_assessment": n.review_assessment or {},
         "self_total": rubric.total(n.self_assessment), "review_total": rubric.total(n.review_assessment),
-        "allowed_events": engine.allowed_events(viewer, n),
+        "allowed_events": policy.allowed_events(viewer, n),
         "history": [{"event": h.event, "from": h.from_state, "to": h.to_state,
                      "actor": h.actor.display_name if h.actor else None,
                      "at": h.at.isoformat(), "comment": h.comment} for h in n.history],
