@@ -77,8 +77,9 @@ def register(app: Flask) -> None:
         click.echo("")
         from .web.filters import role_name
 
-        rows = [(a.username, role_name(a.role), a.unit_code or "—", a.password)
-                for a in summary.accounts]
+        with app.test_request_context():  # labels in Vietnamese, the tiers in force named
+            rows = [(a.username, role_name(a.role), a.unit_code or "—", a.password)
+                    for a in summary.accounts]
         _table(("Tài khoản", "Vai trò", "Đơn vị", "Mật khẩu"), rows)
 
     @app.cli.command("check")

@@ -151,3 +151,34 @@ def state_tone(spec: TitleSpec, state: str) -> str:
             for e in spec.events.values() for t in e.transitions):
         return "ended"
     return "plain"
+
+
+# -- the procedure as a whole ---------------------------------------------------------------------
+
+def _reviewer_events_from_queue(spec: TitleSpec, into: list[str]) -> list[str]:
+    queue, into = set(queue_states(spec)), set(into)
+    return [name for name, e in spec.events.items()
+            if any(t.role == "reviewer" and t.to in into and queue & set(t.from_)
+                   for t in e.transitions)]
+
+
+def send_back_events(spec: TitleSpec) -> list[str]:
+    """The reviewer's events that return a dossier in the queue to its applicant for changes."""
+    return _reviewer_events_from_queue(spec, returned_states(spec))
+
+
+def refuse_events(spec: TitleSpec) -> list[str]:
+    """The reviewer's events that refuse a dossier in the queue (its subject is free again)."""
+    return _reviewer_events_from_queue(spec, freeing_states(spec))
+
+
+def procedure(spec: TitleSpec) -> dict[str, str | None]:
+    """The title's event for each step of the shared procedure, by meaning: "submit", "withdraw",
+    "send_back", "score" (verify with the reviewer's scores), "refuse", "grant", "end" (revoke)."""
+    def first(events):
+        return next(iter(events), None)
+
+    return {"submit": submit_event(spec), "withdraw": first(withdraw_events(spec)),
+            "send_back": first(send_back_events(spec)), "score": first(assessment_events(spec)),
+            "refuse": first(refuse_events(spec)), "grant": grant_event(spec),
+            "end": first(events_with_effect(spec, "end_recognition"))}
