@@ -4,7 +4,8 @@ Every question is a `can_*` function of an account and the thing it would act on
 the scope of api.md ("Roles and scope", certify.services.scope, which also builds the matching SQL
 filters); acting on a dossier is its workflow file's transitions (role) with the tier in force
 (unit level). Templates reach these through a context processor bound to the signed-in account:
-`can_edit(n)`, `can_fire(n, event)`, `can_score(n)`, `withdraw_event(n)`, `allowed_events(n)`.
+`can_edit(n)`, `can_fire(n, event)`, `can_score(n)`, `withdraw_event(n)`, `allowed_events(n)`,
+`can_decide()`, `can_see_full_national_id(person)`.
 """
 
 from __future__ import annotations
@@ -106,4 +107,6 @@ def register(app) -> None:
             "can_score": lambda n: can_score(current_user, n),
             "withdraw_event": lambda n: withdraw_event(current_user, n),
             "allowed_events": lambda n: allowed_events(current_user, n),
+            "can_decide": lambda: can_decide(current_user),
+            "can_see_full_national_id": lambda p: can_see_full_national_id(current_user, p),
         }

@@ -358,3 +358,39 @@ def test_the_same_journey_through_the_api(renamed, site):
     assert c["state"] in meaning.freeing_states(spec_of(renamed, CITIZEN))
     assert api.post("/nominations", "ho-a", json={"title": CITIZEN, "subject_id": site.person_a,
                                                   "year": year}).status_code == 201
+
+
+# -- role labels follow the tier in force ---------------------------------------------------------
+
+TIER = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"}
+
+
+@pytest.mark.parametrize("profile", ["three-tier", "two-tier"])
+def test_role_labels_and_the_home_page_name_the_tiers_in_force(app, database_url, profile):
+    other = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "PROFILE": profile})
+    other.test_client_class = Client
+    try:
+        with other.app_context():
+            from .factories import build_world
+
+            build_world()
+            db.session.commit()
+            titles = list(workflows().values())
+            levels = {role: {wf.tier(role) for wf in titles} for role in ("reviewer", "approver")}
+            citizen = workflow(CITIZEN)
+            db.session.remove()
+        home = text(other.test_client().get("/"))
+        assert (f"{TIER[citizen.tier('reviewer')]} thẩm định; {TIER[citizen.tier('approver')]} "
+                "ra quyết định công nhận") in home
+        admin = other.test_client()
+        sign_in(admin, "admin")
+        page = text(admin.get("/admin/accounts"))
+        for role, word in (("reviewer", "Thẩm định"), ("approver", "Phê duyệt")):
+            label = f"{word} ({', '.join(TIER[lv] for lv in TIER if lv in levels[role])})"
+            assert label in page, label
+            for level in set(TIER) - levels[role]:
+                assert f"{word} ({TIER[level]})" not in page
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()

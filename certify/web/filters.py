@@ -101,11 +101,14 @@ def tier_words(role: str, titles=None) -> str:
     return ", ".join(str(TIER_WORDS[level]) for level in tier_levels(role, titles))
 
 
-def role_name(role: str | None) -> str:
-    """An account role's label; a reviewer's or approver's names the tier in force:
-    "Phê duyệt (cấp huyện)" under the three-tier profile, "Phê duyệt (cấp xã)" under two tiers."""
+def role_name(role: str | None, level: str | None = None) -> str:
+    """An account role's label; a reviewer's or approver's names the tiers the profile in force
+    gives that role ("Phê duyệt (cấp huyện)" under three tiers, "Phê duyệt (cấp xã, cấp tỉnh)"
+    under two, where units go to the province), or the one tier of an account's `level`."""
     label = str(ROLES.get(role, role or ""))
-    words = tier_words(role) if role in ("reviewer", "approver") else ""
+    words = ""
+    if role in ("reviewer", "approver"):
+        words = str(TIER_WORDS.get(level, "")) if level else tier_words(role)
     return _("%(role)s (%(tiers)s)", role=label, tiers=words) if words else label
 
 

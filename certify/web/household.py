@@ -198,7 +198,7 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
         lines=lines or [], sheet=assessment.sheet(wf, scores), groups=assessment.groups(wf),
         review_sheet=assessment.sheet(wf, n.review_assessment) if n.review_assessment else None,
         returned=n.state in meaning.returned_states(wf.spec),
-        editable=editable, withdraw=policy.withdraw_event(current_user, n), form=form,
+        editable=editable, form=form,
         input_name=assessment.input_name,
         files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576), status
 

@@ -92,7 +92,6 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, comment="", 
         input_name=assessment.input_name, form=ActionForm(formdata=None, version=n.version),
         comment_max=Longest.COMMENT,
         comment_events=[e for e in allowed if e in meaning.comment_events(wf.spec)],
-        scoring=policy.can_score(current_user, n),
         tones={e: meaning.event_tone(wf.spec, e) for e in allowed},
         files=evidence.list_files(current_user, n.id)), status
 
