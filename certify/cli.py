@@ -11,10 +11,6 @@ from datetime import date
 import click
 from flask import Flask
 
-ROLE_NAMES = {"admin": "Quản trị", "household": "Hộ gia đình", "organization": "Cơ quan, đơn vị",
-              "reviewer": "Thẩm định", "approver": "Phê duyệt"}
-
-
 def register(app: Flask) -> None:
     policy = (f"{app.config['PASSWORD_MIN_LENGTH']} to {app.config['PASSWORD_MAX_LENGTH']} "
               "characters, not a common password nor the username")
@@ -79,8 +75,11 @@ def register(app: Flask) -> None:
         for title, parts in states.items():
             click.echo(f"Hồ sơ {title}: " + ", ".join(parts))
         click.echo("")
-        rows = [(a.username, ROLE_NAMES.get(a.role, a.role), a.unit_code or "—", a.password)
-                for a in summary.accounts]
+        from .web.filters import role_name
+
+        with app.test_request_context():  # labels in Vietnamese, the tiers in force named
+            rows = [(a.username, role_name(a.role), a.unit_code or "—", a.password)
+                    for a in summary.accounts]
         _table(("Tài khoản", "Vai trò", "Đơn vị", "Mật khẩu"), rows)
 
     @app.cli.command("check")

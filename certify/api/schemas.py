@@ -176,7 +176,9 @@ class EventDecision(Request):
 
 
 class EventRequest(Request):
-    event: Code = Field(description="submit, withdraw, return, verify, reject, approve or revoke")
+    event: Code = Field(description="an event of the nomination's title, as its workflow file names "
+                                    "it (shipped: submit, withdraw, return, verify, reject, approve, "
+                                    "revoke); `allowed_events` lists those the caller may fire now")
     version: int
     comment: text(Longest.COMMENT) | None = None
     assessment: Assessment | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import clock, rubric
+from .. import clock, policy, rubric
 from ..models import Decision, Membership, Nomination, Organization, Person, Recognition, Unit, User
 from ..services import scope, units
 from ..workflow import engine
@@ -77,7 +77,7 @@ def nomination(n: Nomination, viewer: User) -> dict:
         "year": n.year, "state": n.state, "version": n.version,
         "self_assessment": n.self_assessment or {}, "review_assessment": n.review_assessment or {},
         "self_total": rubric.total(n.self_assessment), "review_total": rubric.total(n.review_assessment),
-        "allowed_events": engine.allowed_events(viewer, n),
+        "allowed_events": policy.allowed_events(viewer, n),
         "history": [{"event": h.event, "from": h.from_state, "to": h.to_state,
                      "actor": h.actor.display_name if h.actor else None,
                      "at": h.at.isoformat(), "comment": h.comment} for h in n.history],

@@ -225,7 +225,7 @@ def list_titles():
 
 # -- nominations ----------------------------------------------------------------------------------
 
-@operation("/nominations", "POST", summary="Start a nomination (state draft)", tag="nominations",
+@operation("/nominations", "POST", summary="Start a nomination (in its title's initial state)", tag="nominations",
            status=201, body=s.NominationCreate, response=s.NominationOut,
            errors=(400, 401, 403, 404, 409, 422))
 def create_nomination():
@@ -270,7 +270,7 @@ def list_nominations():
 
 
 @operation("/nominations/<id:nomination_id>/events", "POST",
-           summary="Fire a workflow event (submit, withdraw, return, verify, reject, approve, revoke)",
+           summary="Fire an event of the title's workflow (one of the nomination's allowed_events)",
            tag="nominations", body=s.EventRequest, response=s.NominationOut,
            errors=(400, 401, 403, 404, 409, 422))
 def fire_event(nomination_id: int):

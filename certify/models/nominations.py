@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text,
+                        true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,9 +14,9 @@ from .people import Organization, Person
 from .types import JSONType, UTCDateTime, utcnow
 from .units import Unit
 
-# States in which a nomination no longer blocks a new one for the same subject, title and year.
-CLOSED_STATES = ("rejected", "withdrawn")
-_OPEN = "state NOT IN ('rejected', 'withdrawn')"
+# A nomination blocks a new one for the same subject, title and year while `is_open`: the engine
+# keeps the flag in step with the state's meaning (`frees_subject` in the workflow file).
+_OPEN = "is_open"
 
 
 class Nomination(db.Model):
@@ -48,6 +49,8 @@ class Nomination(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     year: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(32))
+    # False once the state frees the subject (workflow file: `frees_subject`); set by the engine.
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     version: Mapped[int] = mapped_column(Integer, default=1)
     self_assessment: Mapped[dict] = mapped_column(JSONType, default=dict)
     review_assessment: Mapped[dict] = mapped_column(JSONType, default=dict)

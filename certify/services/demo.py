@@ -22,7 +22,7 @@ from .. import clock, rubric
 from ..errors import CertifyError, Invalid
 from ..extensions import db
 from ..models import Nomination, Unit, User
-from ..workflow import workflows
+from ..workflow import meaning, workflows
 from . import accounts, deadlines, members, nominations, people, units
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "bim-son.yaml"
@@ -260,23 +260,23 @@ class _Loader:
                                    self_assessment=partial if plan == "draft" else scores)
             reviewer = self.official(wf, "reviewer", n.unit)
             approver = self.official(wf, "approver", n.unit)
+            step = meaning.procedure(wf.spec)  # the file's event for each step, by meaning
+            submitted = [(step["submit"], applicant, {})]
+            verified = submitted + [(step["score"], reviewer, {"assessment": scores})]
             steps = {
                 "draft": [],
-                "submitted": [("submit", applicant, {})],
-                "returned": [("submit", applicant, {}),
-                             ("return", reviewer, {"comment": "Đề nghị bổ sung minh chứng cho "
+                "submitted": submitted,
+                "returned": submitted + [
+                    (step["send_back"], reviewer, {"comment": "Đề nghị bổ sung minh chứng cho "
                                                               "các chỉ số 1.2 và 1.3."})],
-                "withdrawn": [("submit", applicant, {}), ("withdraw", applicant, {})],
-                "verified": [("submit", applicant, {}),
-                             ("verify", reviewer, {"assessment": scores})],
-                "rejected": [("submit", applicant, {}),
-                             ("reject", reviewer, {"comment": "Minh chứng không đủ để xác nhận "
-                                                              "các chỉ số đã tự đánh giá."})],
-                "approved_event": [("submit", applicant, {}),
-                                   ("verify", reviewer, {"assessment": scores}),
-                                   ("approve", approver, {"decision": self.one_item_decision(
-                                       approver)})],
-            }.get(plan, [("submit", applicant, {}), ("verify", reviewer, {"assessment": scores})])
+                "withdrawn": submitted + [(step["withdraw"], applicant, {})],
+                "verified": verified,
+                "rejected": submitted + [
+                    (step["refuse"], reviewer, {"comment": "Minh chứng không đủ để xác nhận "
+                                                           "các chỉ số đã tự đánh giá."})],
+                "approved_event": verified + [
+                    (step["grant"], approver, {"decision": self.one_item_decision(approver)})],
+            }.get(plan, verified)
             for event, actor, payload in steps:
                 n = nominations.fire(actor, n.id, event, version=n.version, **payload)
             if plan in ("approved_decision", "revoked", "expired"):
@@ -294,7 +294,7 @@ class _Loader:
         for nid in to_revoke:
             n = db.session.get(Nomination, nid)
             approver = self.official(wf, "approver", n.unit)
-            nominations.fire(approver, nid, "revoke", version=n.version,
+            nominations.fire(approver, nid, meaning.procedure(wf.spec)["end"], version=n.version,
                              comment="Thu hồi do phát hiện kê khai không trung thực.")
         for state, count in Counter(
                 db.session.scalars(select(Nomination.state)

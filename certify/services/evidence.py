@@ -18,14 +18,14 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import func, select
 
-from .. import clock
+from .. import clock, policy
 from ..database import writes
 from ..errors import Forbidden, NotFound, TransitionNotAllowed, invalid
 from ..extensions import db
 from ..filenames import safe_filename
 from ..models import EvidenceFile, User
-from ..workflow import engine, workflow
-from . import nominations, scope
+from ..workflow import engine, meaning, workflow
+from . import nominations
 
 # What a phone camera or a scanner produces; recognised by their first bytes, not their names.
 SIGNATURES = {"pdf": b"%PDF-", "jpg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n"}
@@ -59,12 +59,12 @@ def list_files(actor: User, nomination_id: int) -> list[EvidenceFile]:
 def _lock_editable(actor: User, nomination_id: int):
     """The nomination, row-locked, if the actor may change its evidence now."""
     n = engine.lock(nomination_id)
-    if n is None or not scope.can_see_nomination(actor, n):
+    if n is None or not policy.can_view(actor, n):
         raise NotFound("No such nomination.")
-    if n.state not in nominations.EDITABLE_STATES:
+    if n.state not in meaning.editable_states(workflow(n.title_code).spec):
         raise TransitionNotAllowed(f"Evidence cannot change while the nomination is {n.state}.",
                                    {"state": n.state})
-    if not scope.owns(actor, n):
+    if not policy.is_applicant(actor, n):
         raise Forbidden("Only the applicant adds or removes evidence.")
     return n
 

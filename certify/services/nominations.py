@@ -12,14 +12,13 @@ from ..database import writes
 from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale,
                       TransitionNotAllowed, invalid)
 from ..extensions import db
-from ..models import (CLOSED_STATES, Decision, Nomination, Organization, Person, Recognition, Unit,
-                      User)
-from ..workflow import engine, workflow
+from .. import policy
+from ..models import Decision, Nomination, Organization, Person, Recognition, Unit, User
+from ..workflow import engine, meaning, workflow, workflows
 from . import decisions, progress, scope
 from . import units as unit_service
 from .validate import MAX_INT, Longest, Reasons, fold, row, too_long
 
-EDITABLE_STATES = ("draft", "returned")
 APPLICANT_ROLE = {"person": "household", "organization": "organization"}
 
 
@@ -44,10 +43,10 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
     if subject is None:
         raise NotFound(f"No such {wf.spec.subject}.")
     if wf.spec.subject == "person":
-        visible = scope.can_see_person(actor, subject)
+        visible = policy.can_view_person(actor, subject)
     else:
-        visible = scope.can_see_organization(actor, subject)
-    owner = scope.owns_subject(actor, subject)
+        visible = policy.can_view_organization(actor, subject)
+    owner = policy.can_apply_for(actor, subject)
     if not visible:
         raise NotFound(f"No such {wf.spec.subject}.")
     if not owner:
@@ -63,7 +62,7 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
         # per số định danh) their household or an organization they are a member of.
         clash = db.session.scalar(select(Nomination).where(
             Nomination.title_code == wf.code, key == subject.id, Nomination.year == year,
-            Nomination.state.not_in(CLOSED_STATES)))
+            Nomination.is_open.is_(True)))
         if clash is not None:
             filer = "organization" if scope.filing_organization_id(clash) else APPLICANT_ROLE[
                 wf.spec.subject]
@@ -75,6 +74,7 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
     nomination = Nomination(
         receipt_code=_receipt_code(wf.code, year), title_code=wf.code, year=year,
         unit_id=subject.unit_id, state=wf.spec.initial_state, version=1,
+        is_open=meaning.is_open(wf.spec, wf.spec.initial_state),
         self_assessment=dict(assessment), review_assessment={}, created_by_id=actor.id,
         created_at=now, updated_at=now)
     if wf.spec.subject == "person":
@@ -97,27 +97,50 @@ def _receipt_code(title_code: str, year: int) -> str:
 
 def get(actor: User, nomination_id) -> Nomination:
     nomination = row(Nomination, nomination_id)
-    if nomination is None or not scope.can_see_nomination(actor, nomination):
+    if nomination is None or not policy.can_view(actor, nomination):
         raise NotFound("No such nomination.")
     return nomination
 
 
 @writes
 def update_self_assessment(actor: User, nomination_id: int, *, version, self_assessment) -> Nomination:
-    """Replace the self-assessment of a draft or returned nomination."""
+    """Replace the self-assessment of a nomination the applicant may still edit."""
     nomination = engine.lock(nomination_id)
-    if nomination is None or not scope.can_see_nomination(actor, nomination):
+    _save_self_assessment(actor, nomination, version, self_assessment)
+    db.session.commit()
+    return nomination
+
+
+@writes
+def save_and_submit(actor: User, nomination_id: int, *, version, self_assessment) -> Nomination:
+    """Save the self-assessment and submit the dossier in one transaction: if the submission is
+    refused (a missing score, the year not open yet), nothing of the request is kept."""
+    nomination = engine.lock(nomination_id)
+    _save_self_assessment(actor, nomination, version, self_assessment)
+    event = meaning.submit_event(workflow(nomination.title_code).spec)
+    if event is None:
+        raise TransitionNotAllowed("This title has no event that submits a dossier.",
+                                   {"state": nomination.state})
+    engine.fire(nomination, event, actor, engine.Payload(), nomination.version)
+    db.session.commit()
+    return nomination
+
+
+def _save_self_assessment(actor: User, nomination: Nomination | None, version,
+                          self_assessment) -> None:
+    """Check and write a self-assessment inside the caller's transaction (the row locked)."""
+    if nomination is None or not policy.can_view(actor, nomination):
         raise NotFound("No such nomination.")
     if version != nomination.version:
         raise Stale(
             f"The nomination has changed (version {nomination.version}, not {version}).",
             {"current_version": nomination.version, "state": nomination.state})
-    if nomination.state not in EDITABLE_STATES:
+    if not policy.is_applicant(actor, nomination):
+        raise Forbidden("Only the applicant edits the self-assessment.")
+    if not policy.can_edit(actor, nomination):
         raise TransitionNotAllowed(
             f"The self-assessment cannot change while the nomination is {nomination.state}.",
             {"state": nomination.state})
-    if not scope.owns(actor, nomination):
-        raise Forbidden("Only the applicant edits the self-assessment.")
     wf = workflow(nomination.title_code)
     errors = _assessment_errors(wf, self_assessment, "self_assessment")
     if errors:
@@ -125,8 +148,6 @@ def update_self_assessment(actor: User, nomination_id: int, *, version, self_ass
     nomination.self_assessment = dict(self_assessment)
     nomination.version += 1
     nomination.updated_at = clock.now()
-    db.session.commit()
-    return nomination
 
 
 @writes
@@ -143,8 +164,7 @@ def fire(actor: User, nomination_id, event, *, version, comment=None, assessment
     if nomination is None:
         raise NotFound("No such nomination.")
     chosen, reasons = None, None
-    wf_event = workflow(nomination.title_code).spec.events.get(event)
-    if wf_event is not None and "grant_recognition" in wf_event.effects and decision is not None:
+    if event in meaning.grant_events(workflow(nomination.title_code).spec) and decision is not None:
         chosen, reasons = _decision_for(actor, nomination, decision)
     payload = engine.Payload(comment=comment, assessment=assessment, decision=chosen,
                              reasons=reasons)
@@ -155,6 +175,14 @@ def fire(actor: User, nomination_id, event, *, version, comment=None, assessment
         raise invalid("decision.number", "taken", "This decision number already exists.") from exc
     db.session.commit()
     return nomination
+
+
+def approve(actor: User, nomination_id, *, version, decision) -> Nomination:
+    """Recognise one dossier by its title's granting event, in `decision` (see `fire`)."""
+    event = meaning.grant_event(workflow(get(actor, nomination_id).title_code).spec)
+    if event is None:
+        raise TransitionNotAllowed("This title has no event that recognises a dossier.", {})
+    return fire(actor, nomination_id, event, version=version, decision=decision)
 
 
 def _decision_for(actor: User, nomination: Nomination, value):
@@ -196,14 +224,30 @@ def paginate(query, page: int, per_page: int) -> Page:
     return Page(list(items), total, page, per_page)
 
 
-def search(actor: User, *, state=None, title=None, year=None, unit=None, q=None,
+# Stages of the procedure a list can ask for, whatever each title calls their states.
+STAGES = {"review": meaning.queue_states, "decision": meaning.awaiting_decision_states}
+
+
+def in_stage(stage: str):
+    """A WHERE clause: nominations in the states that make up `stage` (see STAGES) in their title."""
+    from sqlalchemy import and_, false, or_
+
+    clauses = [and_(Nomination.title_code == wf.code, Nomination.state.in_(STAGES[stage](wf.spec)))
+               for wf in workflows().values() if STAGES[stage](wf.spec)]
+    return or_(*clauses) if clauses else false()
+
+
+def search(actor: User, *, state=None, stage=None, title=None, year=None, unit=None, q=None,
            target_group=None, page=1, per_page=50) -> Page:
-    """Nominations the actor may see; reviewers get the longest-waiting first."""
+    """Nominations the actor may see; reviewers get the longest-waiting first. `stage` ("review",
+    "decision") selects the states that stage means in each title."""
     if q is not None and len(q) > Longest.QUERY:
         raise too_long("q", Longest.QUERY)
     query = select(Nomination).where(scope.nomination_filter(actor))
     if state:
         query = query.where(Nomination.state == state)
+    if stage in STAGES:
+        query = query.where(in_stage(stage))
     if title:
         query = query.where(Nomination.title_code == title)
     if year is not None:
@@ -255,17 +299,20 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids, signer
         nomination_ids = []
     elif len(set(nomination_ids)) != len(nomination_ids):
         r.add("nomination_ids", "repeated", "A nomination is listed twice.")
-    if actor.role != "approver" or actor.unit is None:
+    if not policy.can_decide(actor):
         raise Forbidden("Only an approver issues recognition decisions.")
     rows = engine.lock_all(nomination_ids)
     for nid in nomination_ids:
-        if nid not in rows or not scope.can_see_nomination(actor, rows[nid]):
+        if nid not in rows or not policy.can_view(actor, rows[nid]):
             raise NotFound(f"No such nomination: {nid}.", {"nomination_id": nid})
+    events = {}  # each nomination's title's event that recognises it
     for nid in nomination_ids:
-        wf = workflow(rows[nid].title_code)
-        if not wf.spec.transition("approve", rows[nid].state):
+        spec = workflow(rows[nid].title_code).spec
+        events[nid] = next((e for e in meaning.grant_events(spec)
+                            if spec.transition(e, rows[nid].state)), None)
+        if events[nid] is None:
             raise TransitionNotAllowed(
-                f"Nomination {nid} is {rows[nid].state}, not verified.",
+                f"Nomination {nid} is {rows[nid].state}, not awaiting a decision.",
                 {"nomination_id": nid, "state": rows[nid].state})
     decisions.check_number_free(r, actor, fields["number"])
     decisions.check_dates(r, fields["date"], [rows[nid] for nid in nomination_ids])
@@ -282,7 +329,7 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids, signer
     # two decisions taking them in different orders would deadlock.
     progress.lock_subjects(rows.values())
     for nid in nomination_ids:
-        engine.fire(rows[nid], "approve", actor, engine.Payload(decision=decision))
+        engine.fire(rows[nid], events[nid], actor, engine.Payload(decision=decision))
     db.session.commit()
     return decision
 
@@ -295,8 +342,7 @@ def decision_items(decision: Decision, page=1, per_page=50) -> Page:
 
 def get_decision(actor: User, decision_id) -> Decision:
     decision = row(Decision, decision_id)
-    if decision is None or actor.role not in ("admin", "approver", "reviewer") \
-            or not scope.in_unit_scope(actor, decision.unit):
+    if decision is None or not policy.can_view_decision(actor, decision):
         raise NotFound("No such decision.")
     return decision
 

@@ -59,6 +59,7 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     from . import (account, admin, auth, district, errors, evidence, filters, household, members,
                    progress, public, review, rules)
+    from .. import policy
     from ..extensions import login_manager
 
     get_babel(app).locale_selector = select_locale
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(public_url, "public_url")
     app.before_request(_refuse_nul_bytes)
     filters.register(app)
+    policy.register(app)
     errors.register(app)
     for module in (auth, household, evidence, review, district, public, progress, admin, rules,
                    account, members):

@@ -22,7 +22,7 @@ from ..services import units as unit_service
 from ..services.validate import MAX_INT
 from ..workflow import workflows
 from .filters import LEVELS as LEVEL_NAMES
-from .filters import ROLES as ROLE_NAMES
+from .filters import role_name
 from .district import VietnameseDateField
 from .filters import loc
 from ..services.validate import Longest
@@ -173,7 +173,7 @@ def denominators(code: str):
 
 def _account_form():
     form = AccountForm()
-    form.role.choices = choices((r, ROLE_NAMES[r]) for r in ROLES)
+    form.role.choices = choices((r, role_name(r)) for r in ROLES)
     form.unit_code.choices = _unit_choices(blank=True)
     form.organization_id.choices = choices(
         [("", _("(không có)"))] + [(o.id, o.name) for o in directory.organizations()])

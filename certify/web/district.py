@@ -76,7 +76,7 @@ def _selected() -> list[int]:
 
 
 def _verified():
-    return nominations.search(current_user, state="verified", page=1, per_page=PER_PAGE)
+    return nominations.search(current_user, stage="decision", page=1, per_page=PER_PAGE)
 
 
 @bp.route("/district/")
@@ -165,8 +165,7 @@ def approve(nomination_id: int):
     except (TypeError, ValueError):
         version = None
     try:
-        n = nominations.fire(current_user, nomination_id, "approve", version=version,
-                             decision=fields)
+        n = nominations.approve(current_user, nomination_id, version=version, decision=fields)
     except (Stale, TransitionNotAllowed):
         return conflict(nomination_id, back)
     except Forbidden as error:

@@ -7,9 +7,10 @@ from datetime import date, datetime
 from babel.numbers import format_decimal, format_percent
 from flask import Flask
 from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..workflow import workflow, workflows
+from ..workflow import meaning, workflow, workflows
 
 TARGET_GROUPS = {
     "commune_resident": _l("Người dân trong xã, phường"),
@@ -22,9 +23,11 @@ ROLES = {
     "admin": _l("Quản trị"),
     "household": _l("Hộ gia đình"),
     "organization": _l("Cơ quan, đơn vị"),
-    "reviewer": _l("Thẩm định (phường, xã)"),
-    "approver": _l("Phê duyệt (cấp huyện)"),
+    "reviewer": _l("Thẩm định"),
+    "approver": _l("Phê duyệt"),
 }
+# The tier a reviewer or approver acts at, in the words of role labels, from the lowest up.
+TIER_WORDS = {"commune": _l("cấp xã"), "district": _l("cấp huyện"), "province": _l("cấp tỉnh")}
 LEVELS = {"province": _l("Tỉnh"), "district": _l("Huyện, thị xã"), "commune": _l("Xã, phường")}
 GRADES_FALLBACK = {"tot": _l("Tốt"), "kha": _l("Khá"), "trung_binh": _l("Trung bình")}
 
@@ -86,6 +89,44 @@ def event_name(event: str, title_code: str | None = None) -> str:
     return event
 
 
+def tier_levels(role: str, titles=None) -> list[str]:
+    """The unit levels the tier profiles in force give `role`, over the titles (default: all),
+    lowest first."""
+    found = {wf.tier(role) for wf in (workflows().values() if titles is None else titles)}
+    return [level for level in TIER_WORDS if level in found]
+
+
+def tier_words(role: str, titles=None) -> str:
+    """"cấp huyện", or "cấp xã, cấp tỉnh" when titles differ: who acts as `role` now."""
+    return ", ".join(str(TIER_WORDS[level]) for level in tier_levels(role, titles))
+
+
+def role_name(role: str | None, level: str | None = None) -> str:
+    """An account role's label; a reviewer's or approver's names the tiers the profile in force
+    gives that role ("Phê duyệt (cấp huyện)" under three tiers, "Phê duyệt (cấp xã, cấp tỉnh)"
+    under two, where units go to the province), or the one tier of an account's `level`."""
+    label = str(ROLES.get(role, role or ""))
+    words = ""
+    if role in ("reviewer", "approver"):
+        words = str(TIER_WORDS.get(level, "")) if level else tier_words(role)
+    return _("%(role)s (%(tiers)s)", role=label, tiers=words) if words else label
+
+
+def procedure_lines() -> list[str]:
+    """One sentence per title a household files for: who self-assesses, who reviews, who decides,
+    at the tiers in force."""
+    return [_("Hộ gia đình đăng ký thành viên và tự đánh giá danh hiệu “%(title)s”; %(reviewer)s "
+              "thẩm định; %(approver)s ra quyết định công nhận.", title=loc(wf.spec.name),
+              reviewer=tier_words("reviewer", [wf]), approver=tier_words("approver", [wf]))
+            for wf in workflows().values() if wf.spec.subject == "person"]
+
+
+def state_tone(state: str, title_code: str | None = None) -> str:
+    """The badge colour of a state (CSS `state-<tone>`), from what the state means in its title."""
+    wf = workflow(title_code) if title_code else None
+    return meaning.state_tone(wf.spec, state) if wf is not None else "plain"
+
+
 def grade_name(code: str | None, title_code: str | None = None) -> str:
     if not code:
         return ""
@@ -124,7 +165,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(grade_name, "grade_name")
     app.add_template_filter(lambda v: str(TARGET_GROUPS.get(v, v or "")), "target_group")
     app.add_template_filter(lambda v: str(GENDERS.get(v, v or "")), "gender")
-    app.add_template_filter(lambda v: str(ROLES.get(v, v or "")), "role_name")
+    app.add_template_filter(role_name, "role_name")
+    app.add_template_filter(state_tone, "state_tone")
     app.add_template_filter(lambda v: str(LEVELS.get(v, v or "")), "level_name")
 
     from ..services import deadlines
@@ -132,4 +174,5 @@ def register(app: Flask) -> None:
     @app.context_processor
     def _globals():
         return {"lang": lang(), "all_titles": lambda: list(workflows().values()),
+                "procedure_lines": procedure_lines,
                 "deadlines": deadlines.for_year, "submitted_late": deadlines.submitted_late}

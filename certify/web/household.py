@@ -11,11 +11,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from .. import rubric
+from .. import policy
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
-from ..models import CLOSED_STATES, Nomination
-from ..services import deadlines, evidence, nominations, people, scope
-from ..workflow import engine, workflow, workflows
+from ..models import Nomination
+from ..services import deadlines, evidence, nominations, people
+from ..workflow import meaning, workflow, workflows
 from . import assessment
 from .conflict import conflict
 from .filters import GENDERS, TARGET_GROUPS
@@ -74,36 +74,39 @@ def _years(wf) -> list[tuple[int, str]]:
     return [(y, str(y)) for y in deadlines.fileable_years(wf.code)] if wf is not None else []
 
 
-def _citizen_title():
-    return next((wf for wf in workflows().values() if wf.spec.subject == "person"), None)
+SUBJECT = {"household": "person", "organization": "organization"}
 
 
-def _org_title():
-    return next((wf for wf in workflows().values() if wf.spec.subject == "organization"), None)
+def _titles() -> list:
+    """Every title the signed-in applicant files for: its subject's titles, in file order."""
+    return [wf for wf in workflows().values() if wf.spec.subject == SUBJECT[current_user.role]]
+
+
+def _offers(items: list[Nomination]) -> list[tuple]:
+    """(title, years still free) for each title: the years without an open dossier."""
+    out = []
+    for wf in _titles():
+        taken = {n.year for n in items if n.title_code == wf.code and n.is_open}
+        out.append((wf, [(y, text) for y, text in _years(wf) if y not in taken]))
+    return out
 
 
 @bp.route("/")
 @roles(*APPLICANTS)
 def index():
+    form = NominateForm()
+    rows = nominations.of_applicant(current_user)
     if current_user.role == "organization":
         org = current_user.organization
-        rows = nominations.of_applicant(current_user)
-        form = NominateForm()
-        years = _years(_org_title())
-        form.year.choices = choices(years)
         return render_template("household/organization.html", org=org, nominations=rows,
-                               title=_org_title(), form=form, years=years)
+                               offers=_offers(rows), form=form)
     members = people.household_members(current_user)
-    rows = nominations.of_applicant(current_user)
     by_person: dict[int, list[Nomination]] = {}
     for n in rows:
         by_person.setdefault(n.person_id, []).append(n)
-    form = NominateForm()
-    years = _years(_citizen_title())
-    form.year.choices = choices(years)
+    offers = {m.id: _offers(by_person.get(m.id, [])) for m in members}
     return render_template("household/index.html", members=members, by_person=by_person,
-                           title=_citizen_title(), form=form, years=years,
-                           closed=CLOSED_STATES)
+                           offers=offers, form=form)
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -145,7 +148,11 @@ def edit_member(person_id: int):
 @roles(*APPLICANTS)
 def nominate():
     form = NominateForm()
-    wf = _citizen_title() if current_user.role == "household" else _org_title()
+    titles = _titles()
+    code = request.form.get("title")
+    if code is None and len(titles) == 1:  # one title to file for: the form may leave it out
+        code = titles[0].code
+    wf = next((t for t in titles if t.code == code), None)
     form.year.choices = choices(_years(wf))
     if current_user.role == "household":
         subject_id = int_arg(request.form.get("person_id"))
@@ -176,7 +183,7 @@ def _load(nomination_id: int, *, reading: bool = False) -> Nomination:
     """The applicant's nomination; `reading`: also one the household reads without filing it (an
     organization filed it for its member)."""
     n = nominations.get(current_user, nomination_id)
-    if not (scope.owns(current_user, n) or reading):
+    if not (reading or policy.is_applicant(current_user, n)):
         abort(404)
     return n
 
@@ -184,14 +191,17 @@ def _load(nomination_id: int, *, reading: bool = False) -> Nomination:
 def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
     wf = workflow(n.title_code)
     scores = n.self_assessment if scores is None else scores
-    editable = n.state in nominations.EDITABLE_STATES
-    allowed = engine.allowed_events(current_user, n)
+    # Editable while the applicant may change it and submit it from here.
+    editable = policy.can_edit(current_user, n) and any(
+        policy.can_fire(current_user, n, e) for e in meaning.submit_events(wf.spec))
     form = ActionForm(formdata=None, version=n.version)
     return render_template(
         "household/nomination.html", n=n, wf=wf, scores=scores, errors=errors or {},
         lines=lines or [], sheet=assessment.sheet(wf, scores), groups=assessment.groups(wf),
         review_sheet=assessment.sheet(wf, n.review_assessment) if n.review_assessment else None,
-        editable=editable, allowed=allowed, form=form, input_name=assessment.input_name,
+        returned=n.state in meaning.returned_states(wf.spec),
+        editable=editable, form=form,
+        input_name=assessment.input_name,
         files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576,
         filer=people.filing_organization(n)), status
 
@@ -215,25 +225,15 @@ def save(nomination_id: int):
     if errors:
         return _render(n, scores=_typed(wf, request.form), errors=errors,
                        lines=[_("Một số điểm chưa hợp lệ; chưa có gì được lưu.")], status=422)
-    early = deadlines.submission_reasons(n.title_code, n.year) if submitting else []
-    if early:  # the same rule the engine applies, said before anything is saved
-        return _render(n, scores=_typed(wf, request.form),
-                       lines=[reason(r.as_dict()) for r in early]
-                       + [_("Chưa có gì được lưu.")], status=422)
-    if submitting and rubric.missing(wf.spec.criteria, scores):
-        missing = rubric.missing(wf.spec.criteria, scores)
-        return _render(n, scores=_typed(wf, request.form),
-                       errors={code: _("Chưa có điểm.") for code in missing},
-                       lines=[_("Hãy chấm đủ tất cả chỉ số trước khi nộp; chưa có gì được lưu.")],
-                       status=422)
+    # Saving and submitting are one transaction: a refused submission keeps nothing.
+    save_with = nominations.save_and_submit if submitting else nominations.update_self_assessment
     try:
-        n = nominations.update_self_assessment(current_user, n.id, version=form.seen_version(),
-                                               self_assessment=scores)
-        if submitting:
-            n = nominations.fire(current_user, n.id, "submit", version=n.version)
+        n = save_with(current_user, n.id, version=form.seen_version(), self_assessment=scores)
     except Stale:
         return conflict(nomination_id, url_for("household.nomination", nomination_id=nomination_id))
-    except (TransitionNotAllowed, Invalid) as error:
+    except Invalid as error:
+        return _refused(nominations.get(current_user, nomination_id), wf, error)
+    except TransitionNotAllowed as error:
         flash_error(error)
         return redirect(url_for("household.nomination", nomination_id=nomination_id))
     if submitting:
@@ -241,6 +241,21 @@ def save(nomination_id: int):
     else:
         flash(_("Đã lưu bản tự đánh giá."), "success")
     return redirect(url_for("household.nomination", nomination_id=n.id))
+
+
+def _refused(n: Nomination, wf, error: Invalid):
+    """The page again with what the user typed and why nothing was kept: a score missing shows
+    beside its indicator, any other reason above the form."""
+    prefix = "self_assessment."
+    items = error.details or []
+    missing = {item["field"][len(prefix):] for item in items
+               if item.get("code") == "missing" and str(item.get("field", "")).startswith(prefix)}
+    lines = [reason(item) for item in items
+             if not (item.get("code") == "missing" and item["field"][len(prefix):] in missing)]
+    lines.append(_("Hãy chấm đủ tất cả chỉ số trước khi nộp; chưa có gì được lưu.") if missing
+                 else _("Chưa có gì được lưu."))
+    return _render(n, scores=_typed(wf, request.form), status=422, lines=lines,
+                   errors={code: _("Chưa có điểm.") for code in missing})
 
 
 def _typed(wf, form) -> dict:
@@ -260,8 +275,11 @@ def withdraw(nomination_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    event = policy.withdraw_event(current_user, n)
     try:
-        nominations.fire(current_user, n.id, "withdraw", version=form.seen_version())
+        if event is None:
+            raise TransitionNotAllowed("The dossier cannot be withdrawn now.", {"state": n.state})
+        nominations.fire(current_user, n.id, event, version=form.seen_version())
     except Stale:
         return conflict(nomination_id, url_for("household.nomination", nomination_id=nomination_id))
     except TransitionNotAllowed as error:

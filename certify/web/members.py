@@ -17,14 +17,21 @@ from .. import clock
 from ..errors import Duplicate, Forbidden, Invalid, NotFound, TransitionNotAllowed
 from ..extensions import db
 from ..messages import reasons
-from ..models import CLOSED_STATES, Nomination, Unit
+from ..models import Nomination, Unit
 from ..services import members, nominations, scope
+from ..workflow import workflows
 from ..services.validate import Longest
 from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, flash_error,
                       int_arg, roles)
-from .household import MemberForm, NominateForm, _citizen_title, _years
+from .household import MemberForm, NominateForm, _years
 
 bp = Blueprint("members", __name__, url_prefix="/to-chuc")
+
+
+def _citizen_title():
+    """The title a person holds (the first person title of the files): members' dossiers and
+    the share are of it."""
+    return next((wf for wf in workflows().values() if wf.spec.subject == "person"), None)
 
 MEMBER_ROLES = {"staff": _l("Cán bộ, người lao động"), "learner": _l("Người học")}
 READERS = ("organization", "admin", "reviewer", "approver")
@@ -84,7 +91,7 @@ def _member_dossiers(org) -> dict[int, Nomination]:
         return {}
     found = db.session.scalars(select(Nomination).where(
         scope.nomination_filter(current_user), Nomination.person_id.is_not(None),
-        Nomination.state.not_in(CLOSED_STATES)).order_by(Nomination.year))
+        Nomination.is_open).order_by(Nomination.year))
     return {n.person_id: n for n in found}
 
 

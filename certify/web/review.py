@@ -13,7 +13,8 @@ from wtforms.validators import Optional
 from ..errors import Forbidden, Invalid, Stale, TransitionNotAllowed
 from ..models import Nomination
 from ..services import evidence, nominations
-from ..workflow import engine, workflow, workflows
+from .. import policy
+from ..workflow import meaning, workflow, workflows
 from . import assessment
 from .conflict import conflict
 from .errors import page
@@ -25,7 +26,9 @@ from ..messages import describe
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 STAFF = ("reviewer", "approver", "admin")
-COMMENT_EVENTS = ("return", "reject", "revoke")
+# The state filter's value for "the review queue", whatever each title calls that state (no
+# state is named with a leading "@": YAML would not read it unquoted).
+QUEUE = "@queue"
 PER_PAGE = 30
 
 
@@ -45,7 +48,7 @@ class QueueFilters(FlaskForm):
 
 
 def _state_choices():
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {QUEUE: _("Chờ thẩm định")}
     for wf in workflows().values():
         for name in wf.spec.states:
             seen.setdefault(name, state_name(name, wf.code))
@@ -56,7 +59,7 @@ def _state_choices():
 @roles(*STAFF)
 def queue():
     args = request.args
-    default_state = "submitted" if current_user.role == "reviewer" else ""
+    default_state = QUEUE if current_user.role == "reviewer" else ""
     state = args.get("state", default_state)
     form = QueueFilters(formdata=None, state=state, title=args.get("title", ""),
                         year=args.get("year", ""), target_group=args.get("target_group", ""),
@@ -68,7 +71,8 @@ def queue():
     year = int_arg(args.get("year"), 1900, 2200) if args.get("year") else None
     page_no = max(int_arg(args.get("page")) or 1, 1)
     result = nominations.search(
-        current_user, state=state or None, title=args.get("title") or None, year=year,
+        current_user, state=(state or None) if state != QUEUE else None,
+        stage="review" if state == QUEUE else None, title=args.get("title") or None, year=year,
         q=(args.get("q") or "").strip() or None, target_group=args.get("target_group") or None,
         page=page_no, per_page=PER_PAGE)
     params = {k: v for k, v in args.items() if k != "page"}
@@ -78,7 +82,7 @@ def queue():
 
 def _render(n: Nomination, *, scores=None, errors=None, lines=None, comment="", status=200):
     wf = workflow(n.title_code)
-    allowed = engine.allowed_events(current_user, n)
+    allowed = policy.allowed_events(current_user, n)
     if scores is None:
         scores = n.review_assessment or {}
     return render_template(
@@ -87,7 +91,8 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, comment="", 
         self_sheet=assessment.sheet(wf, n.self_assessment), sheet=assessment.sheet(wf, scores),
         input_name=assessment.input_name, form=ActionForm(formdata=None, version=n.version),
         comment_max=Longest.COMMENT,
-        comment_events=[e for e in allowed if e in COMMENT_EVENTS],
+        comment_events=[e for e in allowed if e in meaning.comment_events(wf.spec)],
+        tones={e: meaning.event_tone(wf.spec, e) for e in allowed},
         files=evidence.list_files(current_user, n.id)), status
 
 
@@ -108,12 +113,12 @@ def act(nomination_id: int):
     event = request.form.get("event", "")
     if event not in wf.spec.events:
         abort(400)
-    if event == "approve":
+    if event in meaning.grant_events(wf.spec):
         # An approval is a decision: its number, date, signer and position are asked first.
         return redirect(url_for("district.approve_form", nomination_id=nomination_id))
     comment = (request.form.get("comment") or "").strip()
     scores = None
-    if event == "verify":
+    if event in meaning.assessment_events(wf.spec):
         scores, errors = assessment.parse(wf, request.form)
         if errors:
             return _render(n, scores=scores, errors=errors, comment=comment, status=422,
@@ -133,4 +138,4 @@ def act(nomination_id: int):
                        + describe(error))
     flash(_("Đã thực hiện “%(event)s” cho hồ sơ của %(name)s.", event=loc(wf.spec.events[event].name),
             name=n.subject_name), "success")
-    return redirect(url_for("review.queue") if event in ("verify", "return", "reject") else back)
+    return redirect(url_for("review.queue") if meaning.leaves_queue(wf.spec, event) else back)

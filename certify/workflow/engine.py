@@ -16,15 +16,14 @@ from typing import Any
 from sqlalchemy import select
 from statemachine.exceptions import TransitionNotAllowed as MachineRefused
 
-from .. import clock, rubric
+from .. import clock, policy, rubric
 from ..database import writes
 from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..extensions import db
 from ..models import Decision, HistoryEntry, Nomination, Recognition, User
-from ..services import progress, scope
+from ..services import progress
 from ..services.validate import MAX_INT, Longest
-from . import Workflow, workflow
-from .spec import TransitionSpec
+from . import Workflow, meaning, workflow
 
 # Crockford's base32 without look-alikes (no I, L, O, U): codes people read aloud and type.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -64,25 +63,6 @@ def lock_all(nomination_ids: list[int]) -> dict[int, Nomination]:
     return {n.id: n for n in db.session.scalars(
         select(Nomination).where(Nomination.id.in_(storable)).order_by(Nomination.id)
         .with_for_update().execution_options(populate_existing=True))}
-
-
-def may_fire(actor: User, wf: Workflow, t: TransitionSpec, nomination: Nomination) -> bool:
-    """Whether the transition's role and tier fit the actor (scope is checked before)."""
-    if t.role == "applicant":
-        return scope.owns(actor, nomination)
-    if actor.role != t.role or actor.unit is None:
-        return False
-    return actor.unit.level == wf.tier(t.role) and actor.unit.contains(nomination.unit)
-
-
-def allowed_events(actor: User, nomination: Nomination) -> list[str]:
-    """Events the actor may fire now, guards aside: what the buttons and `allowed_events` show."""
-    wf = workflow(nomination.title_code)
-    machine = wf.machine(nomination)
-    return [
-        e.id for e in machine.allowed_events
-        if any(may_fire(actor, wf, t, nomination) for t in wf.spec.transition(e.id, nomination.state))
-    ]
 
 
 def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -> list[dict]:
@@ -129,7 +109,7 @@ def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -
 def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
          version: int | None = None) -> Nomination:
     """Check and apply one event inside the caller's write transaction (see `apply`)."""
-    if not scope.can_see_nomination(actor, nomination):
+    if not policy.can_view(actor, nomination):
         raise NotFound("No such nomination.")
     if version is not None and version != nomination.version:
         raise Stale(f"The nomination has changed (version {nomination.version}, not {version}); "
@@ -141,7 +121,7 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
         raise TransitionNotAllowed(
             f"'{event}' is not possible while the nomination is {nomination.state}.",
             {"state": nomination.state, "event": event})
-    chosen = next((t for t in candidates if may_fire(actor, wf, t, nomination)), None)
+    chosen = next((t for t in candidates if policy.may_take(actor, wf, t, nomination)), None)
     if chosen is None:
         raise Forbidden(f"Your account may not '{event}' this nomination.",
                         {"roles": sorted({t.role for t in candidates})})
@@ -165,6 +145,7 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     effects = wf.spec.events[event].effects
     if "enter_review_queue" in effects:
         nomination.submitted_at = now
+    nomination.is_open = meaning.is_open(wf.spec, nomination.state)
     db.session.add(HistoryEntry(nomination=nomination, event=event, from_state=before,
                                 to_state=nomination.state, actor_id=actor.id, at=now,
                                 comment=(payload.comment or "").strip() or None))

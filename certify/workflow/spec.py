@@ -86,6 +86,9 @@ class StateSpec(Strict):
     name: Localized
     initial: bool = False
     final: bool = False
+    # A dossier in this state no longer blocks a new one for the same subject, title and year
+    # (rejected, withdrawn): the one meaning the events' needs and effects cannot tell.
+    frees_subject: bool = False
 
 
 class TransitionSpec(Strict):
