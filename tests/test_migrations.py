@@ -40,3 +40,38 @@ def test_the_open_flag_is_back_filled_from_the_workflow_files(app, world):
     upgrade()
     flags = dict(db.session.execute(text("SELECT id, is_open FROM nominations")).all())
     assert flags[still_open] and not flags[withdrawn] and not flags[refused]
+
+
+def test_rebuilt_tables_keep_the_rows_that_point_at_them(app, world):
+    """Down to before the memberships and the units' validity and back up, with households,
+    persons, dossiers, memberships and recognitions pointing at the rebuilt tables (SQLite
+    rebuilds `persons` and `units`): every row survives, nothing points nowhere."""
+    from datetime import date
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from certify.models import Membership
+    from tests.factories import nomination_in
+
+    approved = nomination_in(world, "approved", year=2026)
+    db.session.add(Membership(organization_id=world.organization.id, person_id=approved.person_id,
+                              role="staff", starts_on=date(2024, 1, 1)))
+    db.session.commit()
+
+    def counts():
+        return {table: db.session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
+                for table in ("units", "households", "persons", "nominations", "recognitions",
+                              "users")}
+
+    before = counts()
+    db.session.remove()
+    downgrade(revision="7c3e1a9d5b20")  # before the memberships: persons and units rebuilt
+    assert counts() == before
+    db.session.remove()
+    upgrade()
+    assert counts() == before
+    assert db.session.execute(text("SELECT COUNT(*) FROM memberships")).scalar() == 0
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1

@@ -92,14 +92,36 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite changes a table's constraints by rebuilding it (copy, drop, rename), which rows
+        # of other tables pointing at it would refuse. SQLite's documented procedure: foreign keys
+        # off for the migration (the switch works only outside a transaction), every row checked
+        # before the commit, and on again after.
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.dbapi_connection
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
-
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(
+                            f"rows point at missing rows after the migration: {broken[:5]}")
+            if connection.in_transaction():
+                connection.commit()
+        except BaseException:
+            if connection.in_transaction():
+                connection.rollback()
+            raise
+        finally:
+            if sqlite:  # outside any transaction now, so the switch takes effect
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -11,7 +11,6 @@ Revises: 3f8b6d2a1c47
 Create Date: 2026-11-30 12:00:00.000000
 
 """
-from contextlib import contextmanager
 from datetime import date
 
 from alembic import op
@@ -29,43 +28,13 @@ depends_on = None
 EARLIEST = date(1900, 1, 1)
 
 
-@contextmanager
-def _foreign_keys_off():
-    """SQLite rebuilds `units` (copy, drop, rename) to change its constraints, and rows of other
-    tables point at it: their foreign keys are switched off for the rebuild (SQLite's documented
-    procedure for changing a table; the switch only works between transactions) and checked
-    afterwards. PostgreSQL alters the table in place."""
-    bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
-        yield
-        return
-    raw = bind.connection.dbapi_connection
-
-    def switch(state: str, end: str) -> None:
-        if raw.in_transaction:
-            raw.execute(end)
-        raw.execute(f"PRAGMA foreign_keys = {state}")
-        raw.execute("BEGIN")  # the transaction Alembic goes on in
-
-    switch("OFF", "COMMIT")
-    try:
-        yield
-        broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise RuntimeError(f"Rows point at missing rows after rebuilding units: {broken[:5]}")
-    except BaseException:
-        switch("ON", "ROLLBACK")
-        raise
-    switch("ON", "COMMIT")
-
-
 def upgrade():
     with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.add_column(sa.Column('valid_from', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('valid_until', sa.Date(), nullable=True))
     op.execute(sa.text("UPDATE units SET valid_from = :day").bindparams(
         sa.bindparam('day', value=EARLIEST, type_=sa.Date())))
-    with _foreign_keys_off(), op.batch_alter_table('units', schema=None) as batch_op:
+    with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.alter_column('valid_from', existing_type=sa.Date(), nullable=False)
         batch_op.drop_constraint('uq_units_code', type_='unique')
         batch_op.create_check_constraint(
@@ -113,7 +82,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_unit_successions_successor_id'))
         batch_op.drop_index(batch_op.f('ix_unit_successions_predecessor_id'))
     op.drop_table('unit_successions')
-    with _foreign_keys_off(), op.batch_alter_table('units', schema=None) as batch_op:
+    with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.drop_index('uq_units_current_code')
         batch_op.drop_index(batch_op.f('ix_units_code'))
         batch_op.drop_constraint(batch_op.f('ck_units_validity'), type_='check')
