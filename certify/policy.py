@@ -28,6 +28,19 @@ def can_view_decision(user: User, decision: Decision) -> bool:
     return user.role in ("admin", "approver", "reviewer") and scope.in_unit_scope(user, decision.unit)
 
 
+# -- persons -------------------------------------------------------------------------------------
+
+def can_register_person(user: User) -> bool:
+    """A household account registers its members."""
+    return user.role == "household" and user.household is not None
+
+
+def can_edit_person(user: User, person: Person) -> bool:
+    """The person's own household edits their details."""
+    return (user.role == "household" and person.household_id is not None
+            and person.household_id == user.household_id)
+
+
 # -- applying -------------------------------------------------------------------------------------
 
 def can_apply_for(user: User, subject: Person | Organization) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, policy
 from ..errors import Forbidden, NotFound
 from ..database import writes
 from ..extensions import db
@@ -42,7 +42,7 @@ def _person_fields(r: Reasons, data: dict, *, exclude_id: int | None = None) -> 
 
 @writes
 def add_person(actor: User, data: dict) -> Person:
-    if actor.role != "household" or actor.household is None:
+    if not policy.can_register_person(actor):
         raise Forbidden("Only a household account registers its members.")
     r = Reasons()
     fields = _person_fields(r, data)
@@ -56,7 +56,7 @@ def add_person(actor: User, data: dict) -> Person:
 
 @writes
 def update_person(actor: User, person: Person, data: dict) -> Person:
-    if not (actor.role == "household" and person.household_id == actor.household_id):
+    if not policy.can_edit_person(actor, person):
         raise Forbidden("Only the person's household edits their details.")
     r = Reasons()
     fields = _person_fields(r, data, exclude_id=person.id)

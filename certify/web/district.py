@@ -117,8 +117,8 @@ def issue():
     except NotFound:
         abort(404)
     except TransitionNotAllowed:
-        return page(409, _("Một số hồ sơ không còn ở trạng thái “Đã thẩm định” (có thể người khác "
-                           "vừa xử lý). Chưa có gì được ghi; hãy chọn lại."),
+        return page(409, _("Một số hồ sơ không còn chờ quyết định công nhận (có thể người khác vừa "
+                           "xử lý). Chưa có gì được ghi; hãy chọn lại."),
                     back=url_for("district.queue"))
     except Invalid as error:
         chosen = [nominations.get(current_user, i) for i in ids]
