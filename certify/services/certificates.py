@@ -85,14 +85,32 @@ def unit_line(unit: Unit) -> str:
     return ", ".join(names)
 
 
+def _rules(recognition: Recognition):
+    wf = workflow(recognition.title_code)
+    return wf.rules(recognition.nomination) if wf else None
+
+
 def grade_name(recognition: Recognition) -> str | None:
     if not recognition.grade:
         return None
-    wf = workflow(recognition.title_code)
-    for grade in (wf.spec.grades if wf else []):
-        if grade.code == recognition.grade:
-            return grade.name.vi
-    return recognition.grade
+    rules = _rules(recognition)
+    found = rules.grade(recognition.grade) if rules else None
+    return found.name.vi if found else recognition.grade
+
+
+def level_name(recognition: Recognition) -> str | None:
+    """The level reached, as the version names it ("Mức độ 1"); None for versions without."""
+    if not recognition.level:
+        return None
+    rules = _rules(recognition)
+    found = rules.level(recognition.level) if rules else None
+    return found.name.vi if found else recognition.level
+
+
+def rules_source(recognition: Recognition) -> str | None:
+    """The official text of the rule version the dossier was judged by."""
+    rules = _rules(recognition)
+    return rules.source if rules else None
 
 
 def title_name(recognition: Recognition) -> str:
@@ -175,6 +193,12 @@ class _Page:
         grade = grade_name(rec)
         if grade:
             y = self.centred(f"Xếp loại: {grade}", y, BOLD, 15)
+        level = level_name(rec)
+        if level:
+            y = self.centred(f"Đạt {level[:1].lower()}{level[1:]}", y, BOLD, 15)
+        source = rules_source(rec)
+        if source:
+            y = self.centred(f"Theo {source}", y, REGULAR, 11, min_size=8)
         y = self.centred(f"Có giá trị từ ngày {day(rec.valid_from)} đến ngày {day(rec.valid_until)}",
                          y - 2, REGULAR, 13)
         y = self.centred(f"Quyết định số {decision.number} ngày {day(decision.date)}",

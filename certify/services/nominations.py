@@ -30,10 +30,10 @@ def _title(code):
     return wf
 
 
-def _assessment_errors(wf, assessment, field: str) -> list[dict]:
+def _assessment_errors(rules, assessment, field: str) -> list[dict]:
     if not isinstance(assessment, dict):
         raise BadRequest(f"{field} must be an object of criterion codes and points.")
-    return [r.as_dict() for r in rubric.score_errors(wf.spec.criteria, assessment, field)]
+    return [r.as_dict() for r in rubric.score_errors(rules, assessment, field)]
 
 
 @writes
@@ -56,7 +56,14 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
     this_year = clock.today().year
     year = r.integer("year", year, minimum=2021, maximum=this_year + 1)
     assessment = {} if self_assessment is None else self_assessment
-    r.items += _assessment_errors(wf, assessment, "self_assessment")
+    # Judged by the version in force on 31 December of its year, fixed now and never changed.
+    rules = wf.rules_for_year(year) if year is not None else None
+    if year is not None and rules is None:
+        r.add("year", "no_rules", f"No rules of this title are in force for {year}.")
+    if rules is not None:
+        r.items += _assessment_errors(rules, assessment, "self_assessment")
+    elif not isinstance(assessment, dict):
+        raise BadRequest("self_assessment must be an object of criterion codes and points.")
     key = Nomination.person_id if wf.spec.subject == "person" else Nomination.organization_id
     if year is not None and not r.items:
         clash = db.session.scalar(select(Nomination.id).where(
@@ -69,7 +76,7 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
     now = clock.now()
     nomination = Nomination(
         receipt_code=_receipt_code(wf.code, year), title_code=wf.code, year=year,
-        unit_id=subject.unit_id, state=wf.spec.initial_state, version=1,
+        rule_version=rules.id, unit_id=subject.unit_id, state=wf.spec.initial_state, version=1,
         self_assessment=dict(assessment), review_assessment={}, created_by_id=actor.id,
         created_at=now, updated_at=now)
     if wf.spec.subject == "person":
@@ -114,7 +121,7 @@ def update_self_assessment(actor: User, nomination_id: int, *, version, self_ass
     if not scope.owns(actor, nomination):
         raise Forbidden("Only the applicant edits the self-assessment.")
     wf = workflow(nomination.title_code)
-    errors = _assessment_errors(wf, self_assessment, "self_assessment")
+    errors = _assessment_errors(wf.rules(nomination), self_assessment, "self_assessment")
     if errors:
         raise Invalid("The self-assessment is invalid.", errors)
     nomination.self_assessment = dict(self_assessment)
@@ -126,7 +133,7 @@ def update_self_assessment(actor: User, nomination_id: int, *, version, self_ass
 
 @writes
 def fire(actor: User, nomination_id, event, *, version, comment=None, assessment=None,
-         decision=None) -> Nomination:
+         decision=None, notes=None) -> Nomination:
     """Fire a workflow event: what the API's /events and the review buttons call. `decision` (for
     an event that grants the title) is the id of a decision of the actor's unit, `{"id"}`, or the
     fields of a new one-item decision (`number`, `date`, `signer`, `signer_position`, `place`)."""
@@ -142,7 +149,7 @@ def fire(actor: User, nomination_id, event, *, version, comment=None, assessment
     if wf_event is not None and "grant_recognition" in wf_event.effects and decision is not None:
         chosen, reasons = _decision_for(actor, nomination, decision)
     payload = engine.Payload(comment=comment, assessment=assessment, decision=chosen,
-                             reasons=reasons)
+                             reasons=reasons, notes=notes)
     engine.fire(nomination, event, actor, payload, version)
     try:
         db.session.flush()

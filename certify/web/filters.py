@@ -90,11 +90,21 @@ def grade_name(code: str | None, title_code: str | None = None) -> str:
     if not code:
         return ""
     wf = workflow(title_code) if title_code else None
-    if wf is not None:
-        for g in wf.spec.grades:
-            if g.code == code:
-                return loc(g.name)
+    for version in (wf.spec.versions if wf is not None else []):
+        if version.grade(code) is not None:
+            return loc(version.grade(code).name)
     return str(GRADES_FALLBACK.get(code, code))
+
+
+def level_of(code: str | None, title_code: str | None = None) -> str:
+    """A recognition level's name as the title's file gives it ("Mức độ 1"); empty for none."""
+    if not code:
+        return ""
+    wf = workflow(title_code) if title_code else None
+    for version in (wf.spec.versions if wf is not None else []):
+        if version.level(code) is not None:
+            return loc(version.level(code).name)
+    return code
 
 
 def position_lines(code) -> str:
@@ -122,14 +132,17 @@ def register(app: Flask) -> None:
     app.add_template_filter(state_name, "state_name")
     app.add_template_filter(event_name, "event_name")
     app.add_template_filter(grade_name, "grade_name")
+    app.add_template_filter(level_of, "recognition_level")
     app.add_template_filter(lambda v: str(TARGET_GROUPS.get(v, v or "")), "target_group")
     app.add_template_filter(lambda v: str(GENDERS.get(v, v or "")), "gender")
     app.add_template_filter(lambda v: str(ROLES.get(v, v or "")), "role_name")
     app.add_template_filter(lambda v: str(LEVELS.get(v, v or "")), "level_name")
 
     from ..services import deadlines
+    from ..services.validate import Longest
 
     @app.context_processor
     def _globals():
         return {"lang": lang(), "all_titles": lambda: list(workflows().values()),
-                "deadlines": deadlines.for_year, "submitted_late": deadlines.submitted_late}
+                "deadlines": deadlines.for_year, "submitted_late": deadlines.submitted_late,
+                "rule_days": deadlines.days, "longest": Longest}

@@ -181,14 +181,18 @@ def _load(nomination_id: int) -> Nomination:
 
 def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
     wf = workflow(n.title_code)
+    rules = wf.rules(n)
     scores = n.self_assessment if scores is None else scores
     editable = n.state in nominations.EDITABLE_STATES
     allowed = engine.allowed_events(current_user, n)
     form = ActionForm(formdata=None, version=n.version)
+    measured = judging.measured(n, rules)
     return render_template(
-        "household/nomination.html", n=n, wf=wf, scores=scores, errors=errors or {},
-        lines=lines or [], sheet=assessment.sheet(wf, scores), groups=assessment.groups(wf),
-        review_sheet=assessment.sheet(wf, n.review_assessment) if n.review_assessment else None,
+        "household/nomination.html", n=n, wf=wf, rules=rules, scores=scores, errors=errors or {},
+        lines=lines or [], sheet=assessment.sheet(rules, scores, measured),
+        groups=assessment.groups(rules), measured=measured,
+        review_sheet=(assessment.sheet(rules, n.review_assessment, measured)
+                      if n.review_assessment else None),
         editable=editable, allowed=allowed, form=form, input_name=assessment.input_name,
         files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576), status
 
@@ -207,19 +211,20 @@ def save(nomination_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    scores, errors = assessment.parse(wf, request.form)
+    rules = wf.rules(n)
+    scores, errors = assessment.parse(rules, request.form)
     submitting = request.form.get("action") == "submit"
     if errors:
-        return _render(n, scores=_typed(wf, request.form), errors=errors,
+        return _render(n, scores=assessment.typed(rules, request.form), errors=errors,
                        lines=[_("Một số điểm chưa hợp lệ; chưa có gì được lưu.")], status=422)
     early = deadlines.submission_reasons(n.title_code, n.year) if submitting else []
     if early:  # the same rule the engine applies, said before anything is saved
-        return _render(n, scores=_typed(wf, request.form),
+        return _render(n, scores=assessment.typed(rules, request.form),
                        lines=[reason(r.as_dict()) for r in early]
                        + [_("Chưa có gì được lưu.")], status=422)
-    if submitting and rubric.missing(wf.spec.criteria, scores):
-        missing = rubric.missing(wf.spec.criteria, scores)
-        return _render(n, scores=_typed(wf, request.form),
+    if submitting and rubric.missing(rules, scores):
+        missing = rubric.missing(rules, scores)
+        return _render(n, scores=assessment.typed(rules, request.form),
                        errors={code: _("Chưa có điểm.") for code in missing},
                        lines=[_("Hãy chấm đủ tất cả chỉ số trước khi nộp; chưa có gì được lưu.")],
                        status=422)
@@ -238,16 +243,6 @@ def save(nomination_id: int):
     else:
         flash(_("Đã lưu bản tự đánh giá."), "success")
     return redirect(url_for("household.nomination", nomination_id=n.id))
-
-
-def _typed(wf, form) -> dict:
-    """What the user typed, to show it back after an error (invalid text kept as text)."""
-    out = {}
-    for c in wf.spec.criteria:
-        raw = (form.get(assessment.input_name(c.code)) or "").strip()
-        if raw:
-            out[c.code] = int(raw) if raw.lstrip("-").isdigit() else raw
-    return out
 
 
 @bp.route("/nominations/<id:nomination_id>/withdraw", methods=["POST"])
