@@ -103,8 +103,11 @@ def load_file(path: Path, profile: str) -> Workflow:
         if first["type"] == "value_error":
             # Our own consistency checks carry "key: message" in the text.
             text = str(first.get("ctx", {}).get("error", message))
-            inner, _, message = text.partition(": ")
-            key = f"{key}.{inner}" if first["loc"] else inner
+            inner, sep, rest = text.partition(": ")
+            if sep and " " not in inner:
+                key, message = (f"{key}.{inner}" if first["loc"] else inner), rest
+            else:
+                message = text
         raise WorkflowError(path, key, message) from exc
     if path.stem != spec.code:
         raise WorkflowError(path, "code", f"{spec.code!r} must match the file name {path.stem!r}")
