@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from .. import rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..models import CLOSED_STATES, Nomination
-from ..services import deadlines, evidence, nominations, people, scope
+from ..services import deadlines, evidence, judging, nominations, people, scope
 from ..workflow import engine, workflow, workflows
 from . import assessment
 from .conflict import conflict

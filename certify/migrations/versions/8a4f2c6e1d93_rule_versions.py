@@ -27,27 +27,27 @@ UNKNOWN = 'unknown'
 
 
 def upgrade():
-    with op.batch_alter_table('nominations', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('rule_version', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('review_notes', sa.JSON().with_variant(
-            postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
-    with op.batch_alter_table('recognitions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('level', sa.String(length=32), nullable=True))
+    # Plain ALTER TABLE (no batch copy): the nominations table is referenced by others, and
+    # SQLite cannot drop and rebuild it while they hold rows. Every row gets UNKNOWN first.
+    op.add_column('nominations', sa.Column('rule_version', sa.String(length=32), nullable=False,
+                                           server_default=UNKNOWN))
+    op.add_column('nominations', sa.Column('review_notes', sa.JSON().with_variant(
+        postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
+    op.add_column('recognitions', sa.Column('level', sa.String(length=32), nullable=True))
     nominations = sa.table('nominations', sa.column('title_code', sa.String),
                            sa.column('rule_version', sa.String))
     bind = op.get_bind()
     for title, version in JUDGED_BY.items():
         bind.execute(nominations.update().where(nominations.c.title_code == title)
                      .values(rule_version=version))
-    bind.execute(nominations.update().where(nominations.c.rule_version.is_(None))
-                 .values(rule_version=UNKNOWN))
-    with op.batch_alter_table('nominations', schema=None) as batch_op:
-        batch_op.alter_column('rule_version', existing_type=sa.String(length=32), nullable=False)
+    if bind.dialect.name != 'sqlite':
+        # The product always names the version; SQLite keeps the default (dropping it would
+        # rebuild the table), which no insert relies on.
+        op.alter_column('nominations', 'rule_version', server_default=None,
+                        existing_type=sa.String(length=32), existing_nullable=False)
 
 
 def downgrade():
-    with op.batch_alter_table('recognitions', schema=None) as batch_op:
-        batch_op.drop_column('level')
-    with op.batch_alter_table('nominations', schema=None) as batch_op:
-        batch_op.drop_column('review_notes')
-        batch_op.drop_column('rule_version')
+    op.drop_column('recognitions', 'level')
+    op.drop_column('nominations', 'review_notes')
+    op.drop_column('nominations', 'rule_version')
