@@ -55,19 +55,24 @@ def attach_documents(w: World, n: Nomination) -> None:
 
 def member_holding(w: World, year: int, *, role: str = "staff", organization=None) -> Person:
     """A new member of the organization through `year` holding "Công dân học tập" on 31 December
-    of it: their own dossier of that year, approved by a decision of 1 June that year."""
+    of it: their own dossier of that year (household B's, ward B's), approved by a decision of 1
+    June that year."""
     from datetime import date
 
     from certify.models import Membership
 
     global _MEMBERS
     _MEMBERS += 1
-    p = person(w.household_a, f"Thành viên {_MEMBERS}")
+    p = person(w.household_b, f"Thành viên {_MEMBERS}")
     db.session.add(Membership(organization_id=(organization or w.organization).id,
                               person_id=p.id, role=role, starts_on=date(year, 1, 1),
                               ends_on=date(year, 12, 31)))
     db.session.commit()
-    n = nomination_in(w, "verified", title=CITIZEN, year=year, subject=p)
+    n = nominations.create(w.household_b, title=CITIZEN, subject_id=p.id, year=year,
+                           self_assessment=dict(CITIZEN_PASS))
+    engine.apply(n.id, "submit", w.household_b, n.version)
+    engine.apply(n.id, "verify", w.reviewer_b, n.version,
+                 engine.Payload(assessment=dict(CITIZEN_PASS)))
     decide(w, [n], number=f"{700 + _MEMBERS}/QĐ-UBND", on=date(year, 6, 1))
     return p
 

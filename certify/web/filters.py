@@ -141,8 +141,11 @@ def register(app: Flask) -> None:
     from ..services import deadlines
     from ..services.validate import Longest
 
+    # A global, so that imported macros (which see no request context) read it too.
+    app.jinja_env.globals["longest"] = Longest
+
     @app.context_processor
     def _globals():
         return {"lang": lang(), "all_titles": lambda: list(workflows().values()),
                 "deadlines": deadlines.for_year, "submitted_late": deadlines.submitted_late,
-                "rule_days": deadlines.days, "longest": Longest}
+                "rule_days": deadlines.days}
