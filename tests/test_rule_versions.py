@@ -352,7 +352,15 @@ def test_the_certificate_and_pages_print_the_level_and_the_rules(world, client):
     assert "TT 24/2023/TT-BGDĐT" in page
     sign_in(client, "truong")
     html = client.get(f"/household/nominations/{n.id}").get_data(as_text=True)
-    assert rules.source in html and "Mức độ 1" in html
+    assert rules.source in html and rules.levels[0].name.vi in html
+    # The decision's annex carries the level where TT 22's carries the grade.
+    from openpyxl import load_workbook
+
+    from certify.services import decisions
+
+    sheet = load_workbook(io.BytesIO(decisions.annex_xlsx(rec.decision))).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[-1][-1] == rules.levels[0].name.vi
 
 
 def test_a_tt22_dossier_keeps_points_and_grade(world):
