@@ -33,9 +33,10 @@ def test_organization_applies_and_the_district_verifies(client, site, app):
     assert "Tối đa" not in form and 'value="dat"' in form and rules.source in form
     assert f'name="c-{computed.code}"' not in form  # computed: shown, never entered
     for d in rules.documents:
-        client.post(f"/nominations/{nid}/evidence", data={
+        done = client.post(f"/nominations/{nid}/evidence", data={
             "criterion": d.code, "file": (io.BytesIO(PDF), f"{d.code}.pdf")},
-            content_type="multipart/form-data")
+            content_type="multipart/form-data", follow_redirects=True)
+        assert f"Đã tải lên {d.code}.pdf: {d.name.vi}." in text(done)
     row = site.nomination_row(nid)
     client.post(f"/household/nominations/{nid}", data={
         **{f"c-{code}": "dat" for code in marks}, "version": row.version, "action": "submit"})

@@ -31,6 +31,7 @@ from ..errors import Conflict, NotFound
 from ..links import public_url
 from ..models import Decision, Recognition, Unit
 from ..workflow import workflow
+from ..workflow.spec import RuleVersion
 from . import decisions as decision_rules
 
 
@@ -90,21 +91,22 @@ def _rules(recognition: Recognition):
     return wf.rules(recognition.nomination) if wf else None
 
 
-def grade_name(recognition: Recognition) -> str | None:
-    if not recognition.grade:
+def _named(recognition: Recognition, code: str | None, pick) -> str | None:
+    """The Vietnamese name of the grade or level `code` in the recognition's rule version."""
+    if not code:
         return None
     rules = _rules(recognition)
-    found = rules.grade(recognition.grade) if rules else None
-    return found.name.vi if found else recognition.grade
+    found = pick(rules, code) if rules else None
+    return found.name.vi if found else code
+
+
+def grade_name(recognition: Recognition) -> str | None:
+    return _named(recognition, recognition.grade, RuleVersion.grade)
 
 
 def level_name(recognition: Recognition) -> str | None:
     """The level reached, as the version names it ("Mức độ 1"); None for versions without."""
-    if not recognition.level:
-        return None
-    rules = _rules(recognition)
-    found = rules.level(recognition.level) if rules else None
-    return found.name.vi if found else recognition.level
+    return _named(recognition, recognition.level, RuleVersion.level)
 
 
 def rules_source(recognition: Recognition) -> str | None:

@@ -10,6 +10,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..workflow import workflow, workflows
+from ..workflow.spec import RuleVersion
 
 TARGET_GROUPS = {
     "commune_resident": _l("Người dân trong xã, phường"),
@@ -86,25 +87,28 @@ def event_name(event: str, title_code: str | None = None) -> str:
     return event
 
 
+def _version_name(code: str, title_code: str | None, pick) -> str | None:
+    """The name a version of the title gives to the grade or level `code` (None: none does)."""
+    wf = workflow(title_code) if title_code else None
+    for version in (wf.spec.versions if wf is not None else []):
+        found = pick(version, code)
+        if found is not None:
+            return loc(found.name)
+    return None
+
+
 def grade_name(code: str | None, title_code: str | None = None) -> str:
     if not code:
         return ""
-    wf = workflow(title_code) if title_code else None
-    for version in (wf.spec.versions if wf is not None else []):
-        if version.grade(code) is not None:
-            return loc(version.grade(code).name)
-    return str(GRADES_FALLBACK.get(code, code))
+    return _version_name(code, title_code, RuleVersion.grade) \
+        or str(GRADES_FALLBACK.get(code, code))
 
 
 def level_of(code: str | None, title_code: str | None = None) -> str:
     """A recognition level's name as the title's file gives it ("Mức độ 1"); empty for none."""
     if not code:
         return ""
-    wf = workflow(title_code) if title_code else None
-    for version in (wf.spec.versions if wf is not None else []):
-        if version.level(code) is not None:
-            return loc(version.level(code).name)
-    return code
+    return _version_name(code, title_code, RuleVersion.level) or code
 
 
 def position_lines(code) -> str:
