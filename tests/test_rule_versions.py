@@ -8,7 +8,6 @@ Thresholds, days and levels are read from the loaded workflow files, never repea
 from __future__ import annotations
 
 import io
-import math
 import shutil
 from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
@@ -18,7 +17,7 @@ import pytest
 import time_machine
 import yaml
 
-from certify import create_app
+from certify import create_app, rubric
 from certify.config import REPOSITORY
 from certify.errors import Forbidden, Invalid
 from certify.extensions import db
@@ -115,10 +114,9 @@ def edited(app, database_url, tmp_path):
     ((1, 1), False),     # from 1 January of the next year: that year's dossiers keep the old
 ])
 def test_a_version_in_force_on_31_december_judges_that_year(edited, day, judged_by_new):
-    def change(d):
-        d["versions"][1]["in_force_from"] = date(2024, *day) if day == (12, 31) \
-            else date(2025, *day)
-    edited(change)
+    # 31/12/2024 itself, or 1/1/2025: in force on the 31 December of 2024, or not.
+    year_of_day = 2024 if day == (12, 31) else 2025
+    edited(lambda d: d["versions"][1].__setitem__("in_force_from", date(year_of_day, *day)))
     w = f.build_world()
     n = nominations.create(w.organization_user, title=f.UNIT_TITLE,
                            subject_id=w.organization.id, year=2024)
@@ -126,9 +124,8 @@ def test_a_version_in_force_on_31_december_judges_that_year(edited, day, judged_
     assert n.rule_version == (versions[1].id if judged_by_new else versions[0].id)
 
 
-@pytest.mark.parametrize("starts, judged_by_new", [(25, True), (26, True)])
-def test_tt24_from_25_or_26_january_judges_the_dossiers_of_that_year(edited, starts,
-                                                                     judged_by_new):
+@pytest.mark.parametrize("starts", [25, 26])
+def test_tt24_from_25_or_26_january_judges_the_dossiers_of_that_year(edited, starts):
     """25/01 or 26/01 of a year: both fall before 31 December, so that year's dossiers follow
     the new version and the previous year's the old one."""
     edited(lambda d: d["versions"][1].__setitem__("in_force_from", date(2024, 1, starts)))
@@ -255,7 +252,7 @@ def test_each_threshold_edge_of_the_computed_share(world, level_index, basis, th
     assert figure.basis == basis
     assert Fraction(figure.numerator, figure.denominator) == Fraction(holding, holding + others)
     level = rules.levels[level_index]
-    reasons = judging.rubric.level_errors(rules, level, n.self_assessment,
+    reasons = rubric.level_errors(rules, level, n.self_assessment,
                                           judging.measured(n), "assessment")
     assert (reasons == []) == (side == "at"), reasons
     if level_index == 0:
@@ -329,8 +326,8 @@ def test_level_2_only_one_year_after_level_1_by_decision_date(world):
     assert [r.code for r in result.why_not_higher] == ["too_soon"]
     assert judging.outcome(newer, on=decided.replace(year=decided.year + second.after.years)) \
         .level == second.code
-    _approve(w, newer, min(decided.replace(year=decided.year + second.after.years),
-                           date.today()), "2/QĐ-UBND")
+    # A year to the day after the first decision (before today: decisions are never future).
+    _approve(w, newer, decided.replace(year=decided.year + second.after.years), "2/QĐ-UBND")
     db.session.refresh(newer)
     assert newer.recognition.level == second.code
     assert newer.recognition.grade is None
