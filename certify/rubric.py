@@ -173,7 +173,9 @@ def pass_rule_errors(rules, assessment: Mapping[str, Any], field: str,
     a levels version's first level (each unmet target)."""
     if rules.pass_rule is not None:
         return _points_errors(rules, assessment, field)
-    return level_errors(rules, rules.levels[0], assessment, measured or {}, field)
+    # A target with no mark is reported once, as missing (completeness_errors), not also unmet.
+    return [r for r in level_errors(rules, rules.levels[0], assessment, measured or {}, field)
+            if not (r.code == "not_met" and r.field.partition(".")[2] not in assessment)]
 
 
 def passes(rules, assessment: Mapping[str, Any],

@@ -411,3 +411,15 @@ def test_the_api_takes_booleans_and_notes_for_targets(world, client):
                        "notes": {code: "Có kế hoạch năm, đã thực hiện"}})
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["review_notes"] == {code: "Có kế hoạch năm, đã thực hiện"}
+
+
+def test_a_target_left_unmarked_is_reported_once_as_missing(world):
+    n = f.nomination_in(world, "submitted", title=f.UNIT_TITLE)
+    marks = f.unit_passing()
+    left = next(iter(marks))
+    del marks[left]
+    with pytest.raises(Invalid) as refused:
+        engine.apply(n.id, "verify", world.district_reviewer, n.version,
+                     engine.Payload(assessment=marks))
+    assert [(d["field"], d["code"]) for d in refused.value.details] == [
+        (f"assessment.{left}", "missing")]
