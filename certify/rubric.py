@@ -148,9 +148,10 @@ def level_errors(rules, level, assessment: Mapping[str, Any], measured: Mapping[
                                   f"of {level.code}.",
                                   {"level": level.code, "value": value, "threshold": threshold,
                                    "basis": basis}))
-    if level.after is not None and on is not None:
+    if level.after is not None:
+        # Without a day to judge from, a level that needs an earlier one is not reached.
         since = (prior or {}).get(level.after.level)
-        if since is None or since > _years_before(on, level.after.years):
+        if since is None or on is None or since > _years_before(on, level.after.years):
             reasons.append(Reason(field, "too_soon",
                                   f"{level.code} needs a recognition at {level.after.level} at "
                                   f"least {level.after.years} year(s) before.",

@@ -252,8 +252,10 @@ def test_each_threshold_edge_of_the_computed_share(world, level_index, basis, th
     assert figure.basis == basis
     assert Fraction(figure.numerator, figure.denominator) == Fraction(holding, holding + others)
     level = rules.levels[level_index]
-    reasons = rubric.level_errors(rules, level, n.self_assessment,
-                                          judging.measured(n), "assessment")
+    # The share alone: a level open after another is taken as open (held long before).
+    prior = {lv.code: date(2000, 1, 1) for lv in rules.levels}
+    reasons = rubric.level_errors(rules, level, n.self_assessment, judging.measured(n),
+                                  "assessment", prior, date(2100, 1, 1))
     assert (reasons == []) == (side == "at"), reasons
     if level_index == 0:
         payload = engine.Payload(assessment=f.unit_passing())

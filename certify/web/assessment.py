@@ -99,13 +99,15 @@ class Sheet:
         return _("Chưa đạt yêu cầu.")
 
 
-def sheet(rules, values: dict | None, measured=None) -> Sheet:
+def sheet(rules, values: dict | None, measured=None, prior=None, on=None) -> Sheet:
+    """`prior` (level → first decision date) and `on` (the day judged from) decide a level open
+    only after another; without them such a level is not shown as reached."""
     from .filters import loc
 
     values = rubric.well_formed(rules, values or {})
     complete = not rubric.missing(rules, values)
     if rules.by_levels:
-        level, _why = rubric.level(rules, values, measured or {})
+        level, _why = rubric.level(rules, values, measured or {}, prior, on)
         found = rules.level(level)
         return Sheet(by_levels=True, complete=complete, passes=complete and level is not None,
                      level=level, level_name=loc(found.name) if found else "")

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from .. import rubric
+from .. import clock, rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..models import CLOSED_STATES, Nomination
 from ..services import deadlines, evidence, judging, nominations, people, scope
@@ -187,11 +187,12 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
     allowed = engine.allowed_events(current_user, n)
     form = ActionForm(formdata=None, version=n.version)
     measured = judging.measured(n, rules)
+    prior, today = judging.prior_levels(n), clock.today()
     return render_template(
         "household/nomination.html", n=n, wf=wf, rules=rules, scores=scores, errors=errors or {},
-        lines=lines or [], sheet=assessment.sheet(rules, scores, measured),
+        lines=lines or [], sheet=assessment.sheet(rules, scores, measured, prior, today),
         groups=assessment.groups(rules), measured=measured,
-        review_sheet=(assessment.sheet(rules, n.review_assessment, measured)
+        review_sheet=(assessment.sheet(rules, n.review_assessment, measured, prior, today)
                       if n.review_assessment else None),
         editable=editable, allowed=allowed, form=form, input_name=assessment.input_name,
         files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576), status

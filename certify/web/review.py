@@ -86,16 +86,17 @@ def _render(n: Nomination, *, scores=None, notes=None, errors=None, lines=None, 
         scores = n.review_assessment or {}
     shares = judging.shares(n, rules)
     measured = judging.measured(n, rules)
+    prior, today = judging.prior_levels(n), clock.today()
     # What the reviewer's marks reach if approved today (the decision's day decides in the end).
-    result = judging.outcome(n, scores, on=clock.today())
+    result = judging.outcome(n, scores, on=today)
     return render_template(
         "review/nomination.html", n=n, wf=wf, rules=rules, allowed=allowed, scores=scores,
         notes=n.review_notes or {} if notes is None else notes, errors=errors or {},
         lines=lines or [], comment=comment, groups=assessment.groups(rules),
         shares=shares, measured=measured, outcome=result,
         why_not_higher=[reason(r.as_dict()) for r in result.why_not_higher],
-        self_sheet=assessment.sheet(rules, n.self_assessment, measured),
-        sheet=assessment.sheet(rules, scores, measured),
+        self_sheet=assessment.sheet(rules, n.self_assessment, measured, prior, today),
+        sheet=assessment.sheet(rules, scores, measured, prior, today),
         input_name=assessment.input_name, note_name=assessment.note_name,
         form=ActionForm(formdata=None, version=n.version),
         comment_max=Longest.COMMENT,
