@@ -65,6 +65,30 @@ def field_label(field: str) -> str:
     return str(FIELDS.get(head, field))
 
 
+def _level_name(code) -> str:
+    from .web.filters import level_of
+    from .workflow import workflows
+
+    for wf in workflows().values():
+        name = level_of(code, wf.code)
+        if name != code:
+            return name
+    return str(code or "")
+
+
+def _document_name(field: str) -> str:
+    from .web.filters import loc
+    from .workflow import workflows
+
+    code = field.partition(".")[2]
+    for wf in workflows().values():
+        for version in wf.spec.versions:
+            for d in version.documents:
+                if d.code == code:
+                    return loc(d.name)
+    return code
+
+
 def reason(item: dict) -> str:
     """One reason of an Invalid error as a sentence."""
     field, code = item.get("field", ""), item.get("code", "")
@@ -82,8 +106,31 @@ def reason(item: dict) -> str:
         return _("Hãy chọn một tệp để tải lên.")
     if code == "required":
         return _("%(field)s: chưa nhập.", field=label)
+    if code == "missing" and field.startswith("documents."):
+        return _("Hồ sơ còn thiếu: %(document)s.", document=_document_name(field))
     if code == "missing":
         return _("%(field)s: chưa có điểm.", field=label)
+    if code == "not_met":
+        return _("Chỉ tiêu %(code)s: chưa đạt.", code=field.partition(".")[2])
+    if code == "below_share":
+        from .web.filters import percent
+
+        value = item.get("value")
+        return _("Chỉ tiêu %(code)s: %(value)s %(basis)s đạt “Công dân học tập”, chưa đạt ngưỡng "
+                 "%(threshold)s của %(level)s.", code=field.partition(".")[2],
+                 value=percent(value) if value is not None else "—",
+                 basis=_("người học") if item.get("basis") == "learners" else _("thành viên"),
+                 threshold=percent(item.get("threshold")), level=_level_name(item.get("level")))
+    if code == "too_soon":
+        return _("%(level)s chỉ xét cho đơn vị đã được công nhận %(after)s từ %(years)s năm trước "
+                 "trở lên.", level=_level_name(item.get("level")),
+                 after=_level_name(item.get("after")), years=item.get("years"))
+    if code == "computed":
+        return _("%(field)s: phần mềm tính từ hồ sơ, không nhập tay.", field=label)
+    if code == "not_boolean":
+        return _("%(field)s: chỉ nhận “Đạt” hoặc “Chưa đạt”.", field=label)
+    if code == "no_rules":
+        return _("Chưa có quy định của danh hiệu áp dụng cho năm đánh giá này.")
     if code == "control_character":
         return _("%(field)s: có ký tự điều khiển (xuống dòng, tab…), hãy nhập trên một dòng.",
                  field=label)

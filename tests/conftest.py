@@ -65,7 +65,9 @@ class Client(FlaskClient):
 def app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
 
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    # Evidence files (the dossiers' documents the factories attach) go to a folder of the run.
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
+                      "EVIDENCE_FOLDER": str(tmp_path_factory.mktemp("evidence"))})
     app.test_client_class = Client
     with app.app_context():
         _drop_everything()

@@ -17,7 +17,67 @@ UNIT_TITLE = "don-vi-hoc-tap"
 # Passing scores: every indicator 8 (citizens: total 80, the threshold exactly).
 CITIZEN_PASS = {c: 8 for c in ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2")}
 UNIT_CODES = {"1.1": 10, "1.2": 10, "1.3": 10, "2.1": 10, "2.2": 5, "2.3": 10, "2.4": 5, "3.1": 25,
-              "3.2": 10, "3.3": 5}  # the maximum, 100: grade "tot"
+              "3.2": 10, "3.3": 5}  # TT 22/2020's maximum, 100: grade "tot"
+# An evaluation year judged on TT 22/2020's points (in force on 31/12/2023, before TT 24/2023).
+TT22_YEAR = 2023
+# The default year of unit dossiers, judged on TT 24/2023's targets.
+UNIT_YEAR = 2025
+PDF = b"%PDF-1.4\n% a test document\n"
+
+
+def unit_rules(year: int = UNIT_YEAR):
+    """The rule version a unit dossier of `year` is judged by, from the loaded workflow file."""
+    from certify.workflow import workflow
+
+    return workflow(UNIT_TITLE).rules_for_year(year)
+
+
+def unit_passing(year: int = UNIT_YEAR) -> dict:
+    """A passing assessment of a unit dossier of `year`, built from the workflow file: TT 22's
+    maximum points, or every target of TT 24 met (computed targets are left to the records)."""
+    rules = unit_rules(year)
+    if not rules.by_levels:
+        return dict(UNIT_CODES)
+    return {c.code: True for c in rules.assessed_criteria}
+
+
+def attach_documents(w: World, n: Nomination) -> None:
+    """The documents the version declares (Tờ trình …), uploaded by the organization account."""
+    import io
+
+    from certify.services import evidence
+
+    rules = unit_rules(n.year)
+    for d in rules.documents:
+        evidence.add(w.organization_user, n.id, criterion=d.code, filename=f"{d.code}.pdf",
+                     stream=io.BytesIO(PDF))
+
+
+def member_holding(w: World, year: int, *, role: str = "staff", organization=None) -> Person:
+    """A new member of the organization through `year` holding "Công dân học tập" on 31 December
+    of it: their own dossier of that year (household B's, ward B's), approved by a decision of 1
+    June that year."""
+    from datetime import date
+
+    from certify.models import Membership
+
+    global _MEMBERS
+    _MEMBERS += 1
+    p = person(w.household_b, f"Thành viên {_MEMBERS}")
+    db.session.add(Membership(organization_id=(organization or w.organization).id,
+                              person_id=p.id, role=role, starts_on=date(year, 1, 1),
+                              ends_on=date(year, 12, 31)))
+    db.session.commit()
+    n = nominations.create(w.household_b, title=CITIZEN, subject_id=p.id, year=year,
+                           self_assessment=dict(CITIZEN_PASS))
+    engine.apply(n.id, "submit", w.household_b, n.version)
+    engine.apply(n.id, "verify", w.reviewer_b, n.version,
+                 engine.Payload(assessment=dict(CITIZEN_PASS)))
+    decide(w, [n], number=f"{700 + _MEMBERS}/QĐ-UBND", on=date(year, 6, 1))
+    return p
+
+
+_MEMBERS = 0
 
 
 @dataclass
@@ -137,15 +197,20 @@ def nomination_in(w: World, state: str, *, title: str = CITIZEN, year: int | Non
     """A nomination driven through the engine to `state` — never by writing `state` directly.
     A unit dossier is submitted only once its year has ended: its default year is 2025."""
     if year is None:
-        year = 2026 if title == CITIZEN else 2025
+        year = 2026 if title == CITIZEN else UNIT_YEAR
     if title == CITIZEN:
         applicant, reviewer, scores = w.household_a, w.reviewer_a, CITIZEN_PASS
         subject = subject or w.person_a
     else:
-        applicant, reviewer, scores = w.organization_user, w.district_reviewer, UNIT_CODES
+        applicant, reviewer, scores = w.organization_user, w.district_reviewer, unit_passing(year)
         subject = subject or w.organization
     n = nominations.create(applicant, title=title, subject_id=subject.id, year=year,
                            self_assessment=dict(scores))
+    if title != CITIZEN and state not in ("draft", "withdrawn"):
+        attach_documents(w, n)
+        if unit_rules(year).computed_criteria:
+            # The computed share, 1 of 1, so that a reviewer's verify can pass.
+            member_holding(w, year, organization=subject)
 
     def go(event, actor, **payload):
         if event == "approve":

@@ -16,7 +16,7 @@ from certify.services import deadlines
 from certify.workflow import workflow
 from tests.api_client import Api
 
-from .factories import CITIZEN, UNIT_CODES, UNIT_TITLE, nomination_in
+from .factories import CITIZEN, UNIT_TITLE, attach_documents, nomination_in, unit_passing
 from .web_support import Site, sign_in, text
 
 
@@ -43,7 +43,7 @@ def test_before_the_day_means_the_day_before_is_the_last_on_time(app, site, titl
     year = 2025
     nid = site.nomination("submitted", title=title, year=year)
     with app.app_context():
-        named = _day(workflow(title).spec.deadlines.submit_before, year)
+        named = _day(workflow(title).rules_for_year(year).deadlines.submit_before, year)
         due = deadlines.for_year(title, year)
         assert due["submit_before"] == named and due["submit_by"] == named - timedelta(days=1)
         n = db.session.get(Nomination, nid)
@@ -57,7 +57,7 @@ def test_a_late_dossier_is_shown_late_and_still_reviewed(client, app, site):
     year = 2025
     nid = site.nomination("submitted", title=UNIT_TITLE, year=year)
     with app.app_context():
-        named = _day(workflow(UNIT_TITLE).spec.deadlines.submit_before, year)
+        named = _day(workflow(UNIT_TITLE).rules_for_year(year).deadlines.submit_before, year)
 
     def on(day):
         def change(_w):
@@ -84,7 +84,7 @@ def test_a_late_dossier_is_shown_late_and_still_reviewed(client, app, site):
 def test_a_unit_dossier_opens_on_the_first_day_after_its_year(app):
     year = 2025
     with app.app_context():
-        first = _day(workflow(UNIT_TITLE).spec.deadlines.submit_from, year)
+        first = _day(workflow(UNIT_TITLE).rules_for_year(year).deadlines.submit_from, year)
         assert first == date(year + 1, 1, 1)  # the file follows TT 24: the year must have ended
         assert not deadlines.may_submit(UNIT_TITLE, year, date(year, 12, 31))
         assert deadlines.may_submit(UNIT_TITLE, year, date(year + 1, 1, 1))
@@ -106,38 +106,44 @@ def test_the_clock_decides_submission_and_lateness_through_the_api(app, world, c
     """31/12/Y refused, 1/1/Y+1 accepted; on the last day on time, then the day named late."""
     api = Api(client)
     year = 2025
-    with app.app_context():
-        spec = workflow(UNIT_TITLE).spec.deadlines
+    def spec_of(y):
+        return workflow(UNIT_TITLE).rules_for_year(y).deadlines
+
+    spec = spec_of(year)
     opens, named = _day(spec.submit_from, year), _day(spec.submit_before, year)
 
     def submit(n):
         return api.post(f"/nominations/{n['id']}/events", "truong",
                         json={"event": "submit", "version": n["version"]})
 
-    with _at(app, opens - timedelta(days=1), 23, 30):
+    def create(y):
         n = api.post("/nominations", "truong", json={
-            "title": UNIT_TITLE, "subject_id": world.organization.id, "year": year,
-            "self_assessment": UNIT_CODES}).get_json()
+            "title": UNIT_TITLE, "subject_id": world.organization.id, "year": y,
+            "self_assessment": unit_passing(y)}).get_json()
+        attach_documents(world, db.session.get(Nomination, n["id"]))
+        return api.get(f"/nominations/{n['id']}", "truong").get_json()
+
+    with _at(app, opens - timedelta(days=1), 23, 30):
+        n = create(year)
         r = submit(n)
         assert r.status_code == 422 and r.get_json()["error"]["details"][0]["code"] == "not_open"
     with _at(app, opens, 0, 30):
         r = submit(n)
         assert r.status_code == 200 and r.get_json()["state"] == "submitted"
 
-    # Earlier years' dossiers: one filed late on its last day on time, one on the day named.
+    # Earlier years' dossiers (each by its own version's days): one filed on its last day on
+    # time, one on the day named.
     filed = {}
-    for y, day, hour in ((year - 1, _day(spec.submit_before, year - 1) - timedelta(days=1), 23),
-                         (year - 2, _day(spec.submit_before, year - 2), 0)):
+    for y, day, hour in ((year - 1, _day(spec_of(year - 1).submit_before, year - 1)
+                          - timedelta(days=1), 23),
+                         (year - 2, _day(spec_of(year - 2).submit_before, year - 2), 0)):
         with _at(app, day, hour, 10):
-            m = api.post("/nominations", "truong", json={
-                "title": UNIT_TITLE, "subject_id": world.organization.id, "year": y,
-                "self_assessment": UNIT_CODES}).get_json()
+            m = create(y)
             assert submit(m).status_code == 200
             filed[y] = m["id"]
-    with app.app_context():
-        late = {y: deadlines.submitted_late(db.session.get(Nomination, i))
-                for y, i in [(year, n["id"]), *filed.items()]}
-        db.session.remove()
+    db.session.expire_all()
+    late = {y: deadlines.submitted_late(db.session.get(Nomination, i))
+            for y, i in [(year, n["id"]), *filed.items()]}
     assert late == {year: False, year - 1: False, year - 2: True}
     assert named > opens
 
@@ -146,7 +152,8 @@ def test_the_api_refuses_this_years_unit_dossier_naming_the_first_day(world, cli
     api = Api(client)
     org = world.organization.id
     r = api.post("/nominations", "truong", json={"title": UNIT_TITLE, "subject_id": org,
-                                                 "year": today.year, "self_assessment": UNIT_CODES})
+                                                 "year": today.year,
+                                                 "self_assessment": unit_passing(today.year)})
     assert r.status_code == 201
     n = r.get_json()
     r = api.post(f"/nominations/{n['id']}/events", "truong",
@@ -165,6 +172,7 @@ def test_the_api_refuses_this_years_unit_dossier_naming_the_first_day(world, cli
     assert "evaluation year" in en["details"][0]["message"]
 
     last = nomination_in(world, "draft", title=UNIT_TITLE, year=today.year - 1)
+    attach_documents(world, last)
     r = api.post(f"/nominations/{last.id}/events", "truong",
                  json={"event": "submit", "version": last.version})
     assert r.status_code == 200 and r.get_json()["state"] == "submitted"
@@ -179,13 +187,15 @@ def test_the_organization_page_offers_only_years_it_can_file(client, site, today
     assert site.count(Nomination) == 0  # a year not offered is not accepted either
 
 
-def test_the_page_refuses_this_years_unit_dossier_and_saves_nothing(client, site, today):
+def test_the_page_refuses_this_years_unit_dossier_and_saves_nothing(client, site, today, app):
     nid = site.nomination("draft", title=UNIT_TITLE, year=today.year)
     before = site.nomination_row(nid)
+    with app.app_context():
+        marks = unit_passing(today.year)
     sign_in(client, "truong")
     r = client.post(f"/household/nominations/{nid}", data={
-        **{f"c-{code}": "1" for code in UNIT_CODES}, "version": before.version,
-        "action": "submit"})
+        **{f"c-{code}": "dat" if value is True else str(value) for code, value in marks.items()},
+        "version": before.version, "action": "submit"})
     assert r.status_code == 422
     first = date(today.year + 1, 1, 1)
     assert f"từ ngày {first:%d/%m/%Y}" in text(r)
@@ -203,7 +213,8 @@ def test_the_household_page_still_offers_this_year_for_citizens(client, site, to
 
 def test_the_rules_page_shows_each_titles_deadlines_from_its_file(client, app):
     with app.app_context():
-        specs = {code: workflow(code).spec.deadlines for code in (CITIZEN, UNIT_TITLE)}
+        # The version in force today (the page lists every version's days).
+        specs = {code: workflow(code).rules_on().deadlines for code in (CITIZEN, UNIT_TITLE)}
     for code, spec in specs.items():
         page = text(client.get(f"/rules/{code}"))
         named = f"{spec.submit_before.day:02d}/{spec.submit_before.month:02d}"

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from certify import clock
 from tests.api_client import Api
-from tests.factories import (CITIZEN, CITIZEN_PASS, PASSWORD, UNIT_CODES, UNIT_TITLE, nomination_in,
+from tests.factories import (CITIZEN, CITIZEN_PASS, PASSWORD, TT22_YEAR, UNIT_CODES, UNIT_TITLE, nomination_in,
                              one_item_decision)
 
 
@@ -131,17 +131,18 @@ def test_a_client_builds_a_jurisdiction_and_takes_a_citizen_and_a_unit_through_t
     assert api.get(f"/public/recognitions/{rec['code']}").get_json()["valid"] is False
     assert api.get(f"/progress?title={CITIZEN}&unit=381", "ubnd").get_json()["holders"] == 0
 
-    # The unit: through a recognition decision, graded. Its dossier of this year cannot be
-    # submitted before the year ends; last year's can.
+    # The unit: through a recognition decision, graded (a year judged on TT 22/2020's points).
+    # Its dossier of this year cannot be submitted before the year ends; an earlier year's can.
     r = api.post("/nominations", "truong", json={"title": UNIT_TITLE, "subject_id": org_id,
-                                                 "year": year, "self_assessment": UNIT_CODES})
+                                                 "year": year})
     early = r.get_json()
     r = api.post(f"/nominations/{early['id']}/events", "truong",
                  json={"event": "submit", "version": early["version"]})
     assert r.status_code == 422 and r.get_json()["error"]["details"][0]["code"] == "not_open"
     r = api.post("/nominations", "truong", json={"title": UNIT_TITLE, "subject_id": org_id,
-                                                 "year": year - 1, "self_assessment": UNIT_CODES})
+                                                 "year": TT22_YEAR, "self_assessment": UNIT_CODES})
     u = r.get_json()
+    assert u["rule_version"] == "tt22-2020"
     u = fire(api, "truong", u, "submit")
     low = {**UNIT_CODES, "3.1": 10}  # 85 - 15 = 85? no: 100 - 15 = 85 → "tot"
     u = fire(api, "phong-gd", u, "verify", assessment=low)
@@ -385,7 +386,13 @@ def test_titles_describe_the_rules_in_force(world, api):
     assert citizen["subject"] == "person" and len(citizen["criteria"]) == 10
     assert citizen["pass_rule"] == {"min_total": 80, "min_each": 5}
     assert citizen["targets"] == {"2025": 0.4, "2030": 0.5}
-    assert titles[UNIT_TITLE]["grades"][0] == {"code": "tot", "name": "Tốt", "min_total": 85}
+    # Top-level rules are those in force today; every version is listed, oldest first.
+    unit = titles[UNIT_TITLE]
+    assert unit["grades"] == [] and unit["pass_rule"] is None
+    assert unit["versions"][0]["grades"][0] == {"code": "tot", "name": "Tốt", "min_total": 85}
+    assert unit["versions"][0]["pass_rule"] == {"min_total": 50, "min_each": 0}
+    assert [lv["code"] for lv in unit["versions"][1]["levels"]] == ["muc_do_1", "muc_do_2"]
+    assert [v["id"] for v in citizen["versions"]] == ["qd324-2023"]
     verify = next(e for e in citizen["events"] if e["code"] == "verify")
     assert verify["transitions"][0]["tier"] == "commune"
 

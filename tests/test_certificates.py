@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from certify.extensions import db
 from certify.services import certificates
 
-from .factories import UNIT_TITLE, decide, nomination_in, person
+from .factories import TT22_YEAR, UNIT_TITLE, decide, nomination_in, person
 
 VERIFY = "https://chungnhan.example.vn/xac-minh/"
 
@@ -65,7 +65,7 @@ def test_certificate_under_a_decision_prints_its_number_dates_and_signer(world):
 
 
 def test_certificate_of_a_learning_unit_names_the_organization_and_its_grade(world):
-    n = nomination_in(world, "approved", title=UNIT_TITLE)
+    n = nomination_in(world, "approved", title=UNIT_TITLE, year=TT22_YEAR)  # graded in points
     recognition = n.recognition
     pdf = certificates.recognition_pdf(recognition, VERIFY + recognition.code)
 
@@ -73,6 +73,7 @@ def test_certificate_of_a_learning_unit_names_the_organization_and_its_grade(wor
     assert "Trường THCS Ba Đình" in page
     assert f"“Đơn vị học tập” năm {n.year}" in page
     assert "Xếp loại: Tốt" in page  # 100 points (factories.UNIT_CODES)
+    assert "Theo TT 22/2020/TT-BGDĐT" in page
     assert "Năm sinh" not in page
     assert (f"đến ngày {recognition.valid_until:%d/%m/%Y}") in page
     assert qr_codes(pdf) == [[VERIFY + recognition.code]]

@@ -24,9 +24,9 @@ from certify.models import Nomination, ProgressDelta, Recognition, User
 from certify.services import nominations, people, progress
 from certify.services import units as unit_service
 from certify import policy
-from certify.workflow import engine
+from certify.workflow import engine, workflow
 from tests.conftest import TEST_CONFIG
-from tests.factories import (CITIZEN, CITIZEN_PASS, UNIT_CODES, UNIT_TITLE, approval,
+from tests.factories import (CITIZEN, CITIZEN_PASS, UNIT_CODES, UNIT_TITLE, UNIT_YEAR, TT22_YEAR, approval, unit_passing,
                              build_world, nomination_in, person, submitted_before, user)
 
 TITLES = [CITIZEN, UNIT_TITLE]
@@ -63,7 +63,6 @@ PLAYS = {
     CITIZEN: {"owner": "applicant", "ward_reviewer": "reviewer", "approver": "approver"},
     UNIT_TITLE: {"owner": "applicant", "district_reviewer": "reviewer", "approver": "approver"},
 }
-VALID_YEARS = {CITIZEN: 1, UNIT_TITLE: 3}
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -91,8 +90,9 @@ def same_day_years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def scores_for(title: str) -> dict:
-    return dict(CITIZEN_PASS if title == CITIZEN else UNIT_CODES)
+def scores_for(title: str, year: int = UNIT_YEAR) -> dict:
+    """A passing assessment under the rule version of `year`."""
+    return dict(CITIZEN_PASS if title == CITIZEN else unit_passing(year))
 
 
 def actor_of(w, title: str, kind: str):
@@ -109,13 +109,13 @@ def actor_of(w, title: str, kind: str):
             "admin": w.admin}[kind]
 
 
-def full_payload(title: str, event: str) -> engine.Payload:
+def full_payload(title: str, event: str, year: int = UNIT_YEAR) -> engine.Payload:
     decision = None
     if event == "approve":
         approver = db.session.scalar(select(User).where(User.username == "approve"))
         decision = approval(approver).decision
     return engine.Payload(comment=f"  Ghi chú: {event}  ",
-                          assessment=scores_for(title) if event == "verify" else None,
+                          assessment=scores_for(title, year) if event == "verify" else None,
                           decision=decision)
 
 
@@ -174,12 +174,12 @@ def check_event(n, title, state, event, actor_kind, actor):
     # A stale version: outside the caller's scope still 404 (never leak existence), else 409 stale
     # before anything about the transition is said.
     with pytest.raises(NotFound if actor_kind not in SEES[title] else Stale):
-        engine.apply(n.id, event, actor, before.version + 1, full_payload(title, event))
+        engine.apply(n.id, event, actor, before.version + 1, full_payload(title, event, n.year))
     assert snapshot(n.id) == before
 
     if error is not None:
         # An empty payload as well: the guard (422) comes last, so the table's error must answer.
-        for payload in (engine.Payload(), full_payload(title, event)):
+        for payload in (engine.Payload(), full_payload(title, event, n.year)):
             with pytest.raises(error):
                 engine.apply(n.id, event, actor, before.version, payload)
             assert snapshot(n.id) == before
@@ -191,7 +191,7 @@ def check_event(n, title, state, event, actor_kind, actor):
         assert [d["field"] for d in refused.value.details] == NEEDS[event]
         assert snapshot(n.id) == before
 
-    engine.apply(n.id, event, actor, before.version, full_payload(title, event))
+    engine.apply(n.id, event, actor, before.version, full_payload(title, event, n.year))
     after = snapshot(n.id)
     assert after.state == target
     assert after.version == before.version + 1
@@ -199,15 +199,21 @@ def check_event(n, title, state, event, actor_kind, actor):
     assert after.history[:-1] == before.history
     assert after.history[-1] == (event, state, target, actor.id, f"Ghi chú: {event}")
     if event == "verify":
-        assert after.review_assessment == scores_for(title)
+        assert after.review_assessment == scores_for(title, n.year)
     else:
         assert after.review_assessment == before.review_assessment
     if event == "approve":
         assert after.recognitions == before.recognitions + 1
         _, _, valid_from, valid_until, grade, revoked_on, decision_id = after.recognition
         assert valid_from == today()
-        assert valid_until == same_day_years_later(today(), VALID_YEARS[title]) - timedelta(days=1)
-        assert grade == ("tot" if title == UNIT_TITLE else None)  # UNIT_CODES total 100
+        rules = workflow(title).rules_for_year(n.year)
+        if rules.valid.counted_from == "end_of_decision_year":
+            assert valid_until == date(today().year + rules.valid.years, 12, 31)
+        else:
+            assert valid_until == same_day_years_later(today(), rules.valid.years) \
+                - timedelta(days=1)
+        # TT 22's maximum (UNIT_CODES, 100) is "tot"; TT 24 has levels, no grade.
+        assert grade == ("tot" if title == UNIT_TITLE and not rules.by_levels else None)
         assert revoked_on is None and decision_id is not None
         assert progress.holders([n.unit_id], title, today())[n.unit_id] >= 1
     elif event == "revoke":
@@ -287,14 +293,14 @@ def test_verify_refuses_incomplete_and_malformed_scores_listing_each(world):
 
 
 def test_verify_of_a_unit_below_50_names_the_threshold(world):
-    n = nomination_in(world, "submitted", title=UNIT_TITLE)
+    n = nomination_in(world, "submitted", title=UNIT_TITLE, year=TT22_YEAR)
     scores = dict(UNIT_CODES, **{"3.1": 0, "1.1": 9})  # 100 - 25 - 1 = 74
     engine.apply(n.id, "verify", world.district_reviewer, n.version,
                  engine.Payload(assessment=scores))
     assert snapshot(n.id).state == "verified"
     org = people.create_organization(name="UBND phường Ba Đình", unit_code="381", members_count=30)
     applicant = user("ubnd-ba-dinh", "organization", "381", organization_id=org.id)
-    m = nominations.create(applicant, title=UNIT_TITLE, subject_id=org.id, year=2025,
+    m = nominations.create(applicant, title=UNIT_TITLE, subject_id=org.id, year=TT22_YEAR,
                            self_assessment=dict(UNIT_CODES))
     engine.apply(m.id, "submit", applicant, m.version)
     low = {c: 0 for c in UNIT_CODES} | {"3.1": 25, "1.1": 10, "1.2": 10, "1.3": 4}  # 49
@@ -365,13 +371,16 @@ def test_resubmission_after_return_keeps_the_whole_history(world):
     assert s.version == 6
 
 
-@pytest.mark.parametrize("title, decided, until", [
-    (CITIZEN, date(2026, 1, 10), date(2027, 1, 9)),
-    (UNIT_TITLE, date(2026, 1, 10), date(2029, 1, 9)),
-    (CITIZEN, date(2026, 3, 1), date(2027, 2, 28)),
+@pytest.mark.parametrize("title, year, decided, until", [
+    (CITIZEN, None, date(2026, 1, 10), date(2027, 1, 9)),
+    # TT 22/2020 (as modelled): 3 years from the decision.
+    (UNIT_TITLE, TT22_YEAR, date(2026, 1, 10), date(2029, 1, 9)),
+    # TT 24/2023: kept for the 3 years following the year of recognition.
+    (UNIT_TITLE, UNIT_YEAR, date(2026, 1, 10), date(2029, 12, 31)),
+    (CITIZEN, None, date(2026, 3, 1), date(2027, 2, 28)),
 ])
-def test_a_decision_dates_the_recognition_from_its_own_date(world, title, decided, until):
-    n = nomination_in(world, "verified", title=title)
+def test_a_decision_dates_the_recognition_from_its_own_date(world, title, year, decided, until):
+    n = nomination_in(world, "verified", title=title, year=year)
     submitted_before(decided, n)
     decision = nominations.issue_decision(world.approver, number="15/QĐ-UBND", date_=decided,
                                           signer="Chủ tịch UBND", signer_position="tm_chu_tich",
@@ -380,14 +389,14 @@ def test_a_decision_dates_the_recognition_from_its_own_date(world, title, decide
     assert s.state == "approved"
     _, _, valid_from, valid_until, grade, revoked_on, decision_id = s.recognition
     assert (valid_from, valid_until, decision_id) == (decided, until, decision.id)
-    assert grade == ("tot" if title == UNIT_TITLE else None)
+    assert grade == ("tot" if year == TT22_YEAR else None)
     assert s.history[-1][:4] == ("approve", "verified", "approved", world.approver.id)
 
 
 @pytest.mark.parametrize("points, grade", [(50, "trung_binh"), (69, "trung_binh"), (70, "kha"),
                                            (84, "kha"), (85, "tot")])
 def test_the_recognition_carries_the_grade_of_the_reviewers_total(world, points, grade):
-    n = nomination_in(world, "submitted", title=UNIT_TITLE)
+    n = nomination_in(world, "submitted", title=UNIT_TITLE, year=TT22_YEAR)
     scores, left = {}, points
     for code, most in UNIT_CODES.items():
         scores[code] = min(most, left)
@@ -573,7 +582,7 @@ def test_two_tier_province_reviews_and_approves_units(two_tier):
     province_reviewer = user("review-38", "reviewer", w.province.code)
     province_approver = user("approve-38", "approver", w.province.code)
     n = nominations.create(w.organization_user, title=UNIT_TITLE, subject_id=w.organization.id,
-                           year=2025, self_assessment=dict(UNIT_CODES))
+                           year=TT22_YEAR, self_assessment=dict(UNIT_CODES))
     engine.apply(n.id, "submit", w.organization_user, n.version)
     with pytest.raises(Forbidden):
         engine.apply(n.id, "verify", w.district_reviewer, n.version,
@@ -628,7 +637,7 @@ def test_an_approval_is_dated_in_the_configured_time_zone(app, database_url, zon
 def test_the_approver_cannot_rewrite_the_reviewers_scores(world, event, payload):
     """The reviewer scores (verify); an assessment sent along with the approver's event must not
     replace those scores — nor the grade the recognition records."""
-    n = nomination_in(world, "verified", title=UNIT_TITLE)
+    n = nomination_in(world, "verified", title=UNIT_TITLE, year=TT22_YEAR)
     zeros = {code: 0 for code in UNIT_CODES}
     if event == "approve":
         payload = {"decision": approval(world.approver).decision}

@@ -18,9 +18,9 @@ from certify.models import Nomination, ProgressDelta, Recognition, Unit
 from certify.services import nominations, people, progress
 from certify.services import units as unit_service
 from certify.workflow import engine, workflow
-from tests.factories import (CITIZEN, CITIZEN_PASS, UNIT_CODES, UNIT_TITLE, approval, build_world, person,
-                             submitted_before,
-                             user)
+from tests.factories import (CITIZEN, CITIZEN_PASS, TT22_YEAR, UNIT_CODES, UNIT_TITLE, approval,
+                             attach_documents, build_world, member_holding, person, unit_passing,
+                             submitted_before, unit_rules, user)
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 LOW_CITIZEN = dict(CITIZEN_PASS, **{"1.1": 4})
@@ -65,14 +65,19 @@ class Subjects:
 def drive(subjects: Subjects, title: str, subject, to: str, *, year: int | None = None,
           decided: date | None = None, number: str = "1/QĐ-UBND") -> Nomination:
     """Create a nomination for `subject` and take it to `verified`, `approved` or `revoked`.
-    A unit's dossier is filed once its year has ended: its default year is 2025."""
+    A unit's dossier is filed once its year has ended: its default year is TT 22/2020's last
+    (points, no member share to build); a TT 24 year gets its documents and a member holding
+    "Công dân học tập" in another ward."""
     if year is None:
-        year = 2026 if title == CITIZEN else 2025
+        year = 2026 if title == CITIZEN else TT22_YEAR
     w = subjects.w
     applicant = subjects.applicant[(title, subject.id)]
-    scores = dict(CITIZEN_PASS if title == CITIZEN else UNIT_CODES)
+    scores = dict(CITIZEN_PASS if title == CITIZEN else unit_passing(year))
     n = nominations.create(applicant, title=title, subject_id=subject.id, year=year,
                            self_assessment=scores)
+    if title == UNIT_TITLE and unit_rules(year).by_levels:
+        attach_documents(w, n)
+        member_holding(w, year, organization=subject)
     engine.apply(n.id, "submit", applicant, n.version)
     engine.apply(n.id, "verify", subjects.reviewer(title, n), n.version,
                  engine.Payload(assessment=scores))
@@ -210,15 +215,18 @@ def holders_on(unit, title, day) -> int:
     return progress.progress(unit, workflow(title), day).figure.holders
 
 
-@pytest.mark.parametrize("title, decided, last_day", [
-    (CITIZEN, date(2025, 3, 1), date(2026, 2, 28)),
-    (UNIT_TITLE, date(2024, 3, 1), date(2027, 2, 28)),
+@pytest.mark.parametrize("title, year, decided, last_day", [
+    (CITIZEN, 2025, date(2025, 3, 1), date(2026, 2, 28)),
+    # TT 22/2020 (as modelled): 3 years from the decision date.
+    (UNIT_TITLE, TT22_YEAR, date(2024, 3, 1), date(2027, 2, 28)),
+    # TT 24/2023: the 3 years following the year of recognition.
+    (UNIT_TITLE, 2024, date(2025, 3, 1), date(2028, 12, 31)),
 ])
-def test_a_recognition_counts_from_its_first_to_its_last_valid_day(subjects, title, decided,
+def test_a_recognition_counts_from_its_first_to_its_last_valid_day(subjects, title, year, decided,
                                                                     last_day):
     w = subjects.w
     subject = w.person_a if title == CITIZEN else w.organization
-    drive(subjects, title, subject, "approved", year=decided.year, decided=decided)
+    drive(subjects, title, subject, "approved", year=year, decided=decided)
     for unit in (w.province, w.district):
         assert holders_on(unit, title, decided - timedelta(days=1)) == 0
         assert holders_on(unit, title, decided) == 1
@@ -255,8 +263,10 @@ def test_a_subject_holding_two_valid_recognitions_is_one_holder(subjects, title)
     w = subjects.w
     subject = w.person_a if title == CITIZEN else w.organization
     earlier = today() - timedelta(days=100)
-    first = drive(subjects, title, subject, "approved", year=2024, decided=earlier)
-    second = drive(subjects, title, subject, "approved", year=2025)
+    # Units on TT 22/2020 (validity from the decision: the later one outlasts the earlier).
+    years = (2024, 2025) if title == CITIZEN else (TT22_YEAR - 1, TT22_YEAR)
+    first = drive(subjects, title, subject, "approved", year=years[0], decided=earlier)
+    second = drive(subjects, title, subject, "approved", year=years[1])
     first_until = first.recognition.valid_until
     assert first_until >= today()  # both valid today
     for unit in (w.province, w.district, w.ward_a if title == CITIZEN else w.district):
@@ -328,6 +338,8 @@ ACTIONS = ["create", "submit", "return", "verify", "verify_low", "reject", "appr
 ADVANCE = {"draft": "submit", "returned": "submit", "submitted": "verify", "verified": "approve",
            "approved": "revoke"}
 YEARS = [2025, 2026]
+# Units' years judged on TT 22/2020's points: the machine scores them as it scores citizens.
+UNIT_YEARS = [TT22_YEAR - 1, TT22_YEAR]
 DECISION_DAYS = [date(2024, 12, 31), date(2025, 1, 15), date(2025, 2, 28), date(2025, 12, 31),
                  date(2026, 1, 1), date(2026, 3, 1)]
 
@@ -407,8 +419,9 @@ class Scenario:
                 action = "create"  # mostly keep the title, and apply for another year
         try:
             if action == "create" or n is None:
+                years = YEARS if title == CITIZEN else UNIT_YEARS
                 created = nominations.create(applicant, title=title, subject_id=subject.id,
-                                             year=YEARS[choice % len(YEARS)],
+                                             year=years[choice % len(years)],
                                              self_assessment=scores)
                 self.current[index] = created.id
                 return

@@ -10,7 +10,7 @@ import pytest
 
 from certify import rubric
 from certify.workflow import workflow
-from tests.factories import CITIZEN, UNIT_TITLE
+from tests.factories import CITIZEN, TT22_YEAR, UNIT_TITLE
 
 CITIZEN_CODES = ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2"]
 # Maximum points per indicator of "Đơn vị học tập" (TT 22/2020), as domain.md lists them.
@@ -20,12 +20,14 @@ UNIT_MAX = {"1.1": 10, "1.2": 10, "1.3": 10, "2.1": 10, "2.2": 5, "2.3": 10, "2.
 
 @pytest.fixture
 def citizen(ctx):
-    return workflow(CITIZEN).spec
+    """The rule version a citizen dossier of this year is judged by."""
+    return workflow(CITIZEN).rules_on()
 
 
 @pytest.fixture
 def unit_title(ctx):
-    return workflow(UNIT_TITLE).spec
+    """TT 22/2020's version: the one that scores units in points."""
+    return workflow(UNIT_TITLE).rules_for_year(TT22_YEAR)
 
 
 def citizen_scores(*points: int) -> dict:
@@ -44,7 +46,7 @@ def unit_scores(points: int) -> dict:
 
 
 def reasons(spec, assessment) -> list[rubric.Reason]:
-    return rubric.pass_rule_errors(spec.criteria, spec.pass_rule, assessment, "assessment")
+    return rubric.pass_rule_errors(spec, assessment, "assessment")
 
 
 def test_the_files_hold_the_criteria_domain_md_lists(citizen, unit_title):
@@ -65,14 +67,14 @@ def test_citizen_passes_at_exactly_80_with_every_indicator_at_least_5(citizen, p
     scores = citizen_scores(*points)
     assert rubric.total(scores) == 80
     assert reasons(citizen, scores) == []
-    assert rubric.passes(citizen.criteria, citizen.pass_rule, scores)
+    assert rubric.passes(citizen, scores)
     assert rubric.grade(citizen.grades, 80) is None  # binary title: no grade
 
 
 def test_citizen_fails_at_79(citizen):
     scores = citizen_scores(8, 8, 8, 8, 8, 8, 8, 8, 8, 7)
     assert rubric.total(scores) == 79
-    assert not rubric.passes(citizen.criteria, citizen.pass_rule, scores)
+    assert not rubric.passes(citizen, scores)
     found = reasons(citizen, scores)
     assert [(r.field, r.code) for r in found] == [("assessment", "below_threshold")]
     assert found[0].params == {"total": 79, "threshold": 80}
@@ -82,7 +84,7 @@ def test_citizen_fails_with_one_indicator_at_4_whatever_the_total(citizen):
     # Ten indicators of at most 10 with one at 4 total at most 94: the highest such total fails.
     scores = citizen_scores(10, 10, 10, 10, 10, 4, 10, 10, 10, 10)
     assert rubric.total(scores) == 94
-    assert not rubric.passes(citizen.criteria, citizen.pass_rule, scores)
+    assert not rubric.passes(citizen, scores)
     found = reasons(citizen, scores)
     assert [(r.field, r.code) for r in found] == [("assessment.2.2", "below_minimum")]
     assert found[0].params == {"points": 4, "minimum": 5}
@@ -118,7 +120,7 @@ def test_citizen_lists_every_unmet_reason(citizen):
 def test_unit_grade_at_each_boundary(unit_title, points, grade, recognised):
     scores = unit_scores(points)
     assert rubric.grade(unit_title.grades, rubric.total(scores)) == grade
-    assert rubric.passes(unit_title.criteria, unit_title.pass_rule, scores) is recognised
+    assert rubric.passes(unit_title, scores) is recognised
     found = reasons(unit_title, scores)
     if recognised:
         assert found == []
@@ -132,7 +134,7 @@ def test_unit_has_no_per_indicator_minimum(unit_title):
     scores["1.1"], scores["3.1"] = 0, 25
     scores["1.2"] = 0  # 80 points with two indicators at zero
     assert rubric.total(scores) == 80
-    assert rubric.passes(unit_title.criteria, unit_title.pass_rule, scores)
+    assert rubric.passes(unit_title, scores)
 
 
 # -- malformed assessments ---------------------------------------------------------------------------
@@ -140,17 +142,17 @@ def test_unit_has_no_per_indicator_minimum(unit_title):
 def test_missing_indicators_are_each_named_and_block_passing(citizen):
     scores = citizen_scores(*[10] * 10)
     del scores["1.4"], scores["3.2"]
-    assert rubric.missing(citizen.criteria, scores) == ["1.4", "3.2"]
-    found = rubric.completeness_errors(citizen.criteria, scores, "assessment")
+    assert rubric.missing(citizen, scores) == ["1.4", "3.2"]
+    found = rubric.completeness_errors(citizen, scores, "assessment")
     assert [(r.field, r.code) for r in found] == [("assessment.1.4", "missing"),
                                                   ("assessment.3.2", "missing")]
     # 80 points in eight indicators is still not a recognition: the rubric needs all ten.
     assert rubric.total(scores) == 80
-    assert not rubric.passes(citizen.criteria, citizen.pass_rule, scores)
+    assert not rubric.passes(citizen, scores)
 
 
 def test_empty_assessment_misses_everything(unit_title):
-    assert rubric.missing(unit_title.criteria, {}) == list(UNIT_MAX)
+    assert rubric.missing(unit_title, {}) == list(UNIT_MAX)
 
 
 @pytest.mark.parametrize("code, points, max_points", [
@@ -159,7 +161,7 @@ def test_empty_assessment_misses_everything(unit_title):
 def test_points_out_of_range_are_refused(unit_title, code, points, max_points):
     scores = unit_scores(50)
     scores[code] = points
-    found = rubric.score_errors(unit_title.criteria, scores, "assessment")
+    found = rubric.score_errors(unit_title, scores, "assessment")
     assert [(r.field, r.code) for r in found] == [(f"assessment.{code}", "out_of_range")]
     assert found[0].params == {"max_points": max_points, "points": points}
 
@@ -168,14 +170,14 @@ def test_points_out_of_range_are_refused(unit_title, code, points, max_points):
 def test_points_at_the_limits_are_accepted(unit_title, code, points):
     scores = unit_scores(50)
     scores[code] = points
-    assert rubric.score_errors(unit_title.criteria, scores, "assessment") == []
+    assert rubric.score_errors(unit_title, scores, "assessment") == []
 
 
 @pytest.mark.parametrize("points", [7.5, 8.0, "8", None, True, False, [8], {"v": 8}])
 def test_points_that_are_not_whole_numbers_are_refused(citizen, points):
     scores = citizen_scores(*[8] * 10)
     scores["1.2"] = points
-    found = rubric.score_errors(citizen.criteria, scores, "self_assessment")
+    found = rubric.score_errors(citizen, scores, "self_assessment")
     assert [(r.field, r.code) for r in found] == [("self_assessment.1.2", "not_integer")]
 
 
@@ -183,13 +185,13 @@ def test_points_that_are_not_whole_numbers_are_refused(citizen, points):
 def test_unknown_criterion_codes_are_refused(citizen, code):
     scores = citizen_scores(*[8] * 10)
     scores[code] = 5
-    found = rubric.score_errors(citizen.criteria, scores, "assessment")
+    found = rubric.score_errors(citizen, scores, "assessment")
     assert [(r.field, r.code) for r in found] == [(f"assessment.{code}", "unknown_criterion")]
 
 
 def test_every_malformed_score_is_reported_at_once(citizen):
     scores = {"1.1": 11, "1.2": "x", "9.9": 1, "1.3": 7}
-    found = rubric.score_errors(citizen.criteria, scores, "assessment")
+    found = rubric.score_errors(citizen, scores, "assessment")
     assert sorted((r.field, r.code) for r in found) == [
         ("assessment.1.1", "out_of_range"), ("assessment.1.2", "not_integer"),
         ("assessment.9.9", "unknown_criterion")]

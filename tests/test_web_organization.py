@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from .factories import UNIT_CODES
+from .factories import PDF, member_holding, unit_passing, unit_rules
 from .web_support import Site, sign_in, text
 
 
@@ -14,19 +16,32 @@ def site(app):
 
 
 def test_organization_applies_and_the_district_verifies(client, site, app):
+    """The offered year is judged on TT 24/2023: targets met or not met, the dossier's documents,
+    the share of members computed from the records (shown to the reviewer with its list)."""
     sign_in(client, "truong")
     page = text(client.get("/household/"))
     assert "Trường THCS Ba Đình" in page
-    year = page.split('name="year"')[1].split('value="')[1].split('"')[0]
-    created = client.post("/household/nominate", data={"year": year})
+    year = int(page.split('name="year"')[1].split('value="')[1].split('"')[0])
+    with app.app_context():
+        rules = unit_rules(year)
+        marks = unit_passing(year)
+        [computed] = rules.computed_criteria
+    assert rules.by_levels
+    created = client.post("/household/nominate", data={"year": str(year)})
     nid = int(created.headers["Location"].rstrip("/").split("/")[-1])
     form = text(client.get(f"/household/nominations/{nid}"))
-    assert "Tối đa 25 điểm" in form and "Kế hoạch học tập hằng năm" in form
+    assert "Tối đa" not in form and 'value="dat"' in form and rules.source in form
+    assert f'name="c-{computed.code}"' not in form  # computed: shown, never entered
+    for d in rules.documents:
+        done = client.post(f"/nominations/{nid}/evidence", data={
+            "criterion": d.code, "file": (io.BytesIO(PDF), f"{d.code}.pdf")},
+            content_type="multipart/form-data", follow_redirects=True)
+        assert f"Đã tải lên {d.code}.pdf: {d.name.vi}." in text(done)
     row = site.nomination_row(nid)
     client.post(f"/household/nominations/{nid}", data={
-        **{f"c-{code}": str(points) for code, points in UNIT_CODES.items()},
-        "version": row.version, "action": "submit"})
+        **{f"c-{code}": "dat" for code in marks}, "version": row.version, "action": "submit"})
     assert site.nomination_row(nid).state == "submitted"
+    holder = site.run(lambda w: member_holding(w, year).full_name)
 
     ward = app.test_client()
     sign_in(ward, "review-a")
@@ -34,12 +49,15 @@ def test_organization_applies_and_the_district_verifies(client, site, app):
 
     district = app.test_client()
     sign_in(district, "review-district")
-    assert 'value="verify"' in text(district.get(f"/review/nominations/{nid}"))
+    review = text(district.get(f"/review/nominations/{nid}"))
+    assert 'value="verify"' in review and holder in review and f"31/12/{year}" in review
     row = site.nomination_row(nid)
+    note = next(iter(marks))
     district.post(f"/review/nominations/{nid}", data={
-        **{f"c-{code}": str(points) for code, points in UNIT_CODES.items()},
+        **{f"c-{code}": "dat" for code in marks}, f"note-{note}": "Đã kiểm tra kế hoạch",
         "event": "verify", "version": row.version})
-    assert site.nomination_row(nid).state == "verified"
+    after = site.nomination_row(nid)
+    assert after.state == "verified" and after.review_notes == {note: "Đã kiểm tra kế hoạch"}
 
 
 def test_organization_cannot_see_household_members_pages(client, site):

@@ -75,7 +75,7 @@ def _set(value, *keys):
 
 
 def _duplicate_criterion(d):
-    d["criteria"][1]["code"] = d["criteria"][0]["code"]
+    d["versions"][0]["criteria"][1]["code"] = d["versions"][0]["criteria"][0]["code"]
 
 
 def _unreachable_state(d):
@@ -113,17 +113,68 @@ def _same_role_twice(d):
         {"from": ["submitted"], "to": "returned", "role": "reviewer"})
 
 
+def _v(*keys):
+    """A key inside the first version (TT 22/2020 for units, QĐ 324 for citizens)."""
+    return ("versions", 0) + keys
+
+
+def _tt24(*keys):
+    return ("versions", 1) + keys
+
+
+def _swap_versions(d):
+    d["versions"].reverse()
+
+
+def _same_day(d):
+    d["versions"][1]["in_force_from"] = d["versions"][0]["in_force_from"]
+
+
+def _twice_the_same_id(d):
+    d["versions"][1]["id"] = d["versions"][0]["id"]
+
+
+def _both_pass_rule_and_levels(d):
+    d["versions"][1]["pass_rule"] = {"min_total": 1}
+
+
+def _points_among_targets(d):
+    d["versions"][1]["criteria"][0]["kind"] = "points"
+    d["versions"][1]["criteria"][0]["max_points"] = 10
+
+
+def _level_after_unknown(d):
+    d["versions"][1]["levels"][1]["after"]["level"] = "muc_do_3"
+
+
+def _threshold_of_no_computed_target(d):
+    d["versions"][1]["levels"][0]["min_share"]["1.1"] = {"members": 0.5}
+
+
+def _computed_without_threshold(d):
+    del d["versions"][1]["levels"][1]["min_share"]["3.1"]
+
+
+def _duplicate_document(d):
+    d["versions"][1]["documents"][1]["code"] = d["versions"][1]["documents"][0]["code"]
+
+
 BROKEN = [
     # (title, change, key the message must name, words the message must contain)
-    (CITIZEN, _delete("pass_rule"), "pass_rule", "Field required"),
-    (CITIZEN, _delete("pass_rule", "min_total"), "pass_rule.min_total", "Field required"),
+    (CITIZEN, _delete(*_v("pass_rule")), "versions[0].pass_rule", "either a pass_rule"),
+    (CITIZEN, _delete(*_v("pass_rule", "min_total")), "versions.0.pass_rule.min_total",
+     "Field required"),
     (UNIT_TITLE, _delete("states"), "states", "Field required"),
-    (CITIZEN, _delete("criteria", 0, "max_points"), "criteria.0.max_points", "Field required"),
-    (CITIZEN, _set("three", "valid_years"), "valid_years", "integer"),
-    (CITIZEN, _set("many", "pass_rule", "min_total"), "pass_rule.min_total", "integer"),
-    (CITIZEN, _set({"a": 1}, "criteria"), "criteria", "list"),
-    (CITIZEN, _set(0, "valid_years"), "valid_years", "1"),
-    (CITIZEN, _set(-3, "criteria", 2, "max_points"), "criteria.2.max_points", "0"),
+    (CITIZEN, _delete("versions"), "versions", "Field required"),
+    (CITIZEN, _set([], "versions"), "versions", "at least 1"),
+    (CITIZEN, _delete(*_v("criteria", 0, "max_points")), "versions.0.criteria.0.max_points",
+     "Field required"),
+    (CITIZEN, _set("three", *_v("valid", "years")), "versions.0.valid.years", "integer"),
+    (CITIZEN, _set("many", *_v("pass_rule", "min_total")), "versions.0.pass_rule.min_total",
+     "integer"),
+    (CITIZEN, _set({"a": 1}, *_v("criteria")), "versions.0.criteria", "list"),
+    (CITIZEN, _set(0, *_v("valid", "years")), "versions.0.valid.years", "1"),
+    (CITIZEN, _set(-3, *_v("criteria", 2, "max_points")), "versions.0.criteria.2.max_points", "0"),
     (CITIZEN, _set("superseded", "events", "approve", "transitions", 0, "to"),
      "events.approve.transitions[0].to", "superseded"),
     (UNIT_TITLE, _set(["submitted", "pending"], "events", "verify", "transitions", 0, "from"),
@@ -131,18 +182,23 @@ BROKEN = [
     (CITIZEN, _set("mayor", "events", "approve", "transitions", 0, "role"),
      "events.approve.transitions.0.role", "applicant"),
     (CITIZEN, _set("magic", "events", "verify", "needs", 0), "events.verify.needs.0", "comment"),
-    (CITIZEN, _set("director", "tiers", "three-tier", "approver"), "tiers.three-tier.approver",
-     "district"),
-    (CITIZEN, _duplicate_criterion, "criteria[1].code", "1.1"),
-    (CITIZEN, _set(101, "pass_rule", "min_total"), "pass_rule.min_total", "101"),
-    (UNIT_TITLE, _set(11, "pass_rule", "min_each"), "pass_rule.min_each", "11"),
-    (UNIT_TITLE, _set(120, "grades", 0, "min_total"), "grades[0].min_total", "120"),
+    (CITIZEN, _set("director", *_v("tiers", "three-tier", "approver")),
+     "versions.0.tiers.three-tier.approver", "district"),
+    (CITIZEN, _duplicate_criterion, "versions[0].criteria[1].code", "1.1"),
+    (UNIT_TITLE, _duplicate_criterion, "versions[0].criteria[1].code", "1.1"),
+    (CITIZEN, _set(101, *_v("pass_rule", "min_total")), "versions[0].pass_rule.min_total", "101"),
+    (UNIT_TITLE, _set(11, *_v("pass_rule", "min_each")), "versions[0].pass_rule.min_each", "11"),
+    (UNIT_TITLE, _set(120, *_v("grades", 0, "min_total")), "versions[0].grades[0].min_total",
+     "120"),
     (CITIZEN, _set(1.5, "targets", 2030), "targets.2030", "ratio"),
     (UNIT_TITLE, _set(0, "targets", 2030), "targets.2030", "ratio"),
     (CITIZEN, _set(0.4, "targets", 1975), "targets.1975", "year"),
     (CITIZEN, _set("ten", "unexpected_key"), "unexpected_key", "Extra inputs"),
+    (CITIZEN, _set("ten", *_v("unexpected_key")), "versions.0.unexpected_key", "Extra inputs"),
     (CITIZEN, _set("xa-hoi", "code"), "code", "file name"),
-    (UNIT_TITLE, _delete("tiers", "three-tier"), "tiers.three-tier", "three-tier"),
+    (UNIT_TITLE, _delete(*_v("tiers", "three-tier")), "versions[0].tiers.three-tier", "three-tier"),
+    (UNIT_TITLE, _delete(*_tt24("tiers", "three-tier")), "versions[1].tiers.three-tier",
+     "tt24-2023"),
     (CITIZEN, _no_initial, "states", "initial"),
     (CITIZEN, _two_initial, "states", "initial"),
     (CITIZEN, _unreachable_state, "states", "archived"),
@@ -152,16 +208,41 @@ BROKEN = [
     (UNIT_TITLE, _same_role_twice, "events.return.transitions[1].role", "reviewer"),
     (CITIZEN, _set(["pass_rule"], "events", "verify", "needs"), "events.verify.needs",
      "complete_assessment"),
-    (UNIT_TITLE, _set({"month": 2, "day": 30}, "deadlines", "submit_before"),
-     "deadlines.submit_before", "30"),
-    (UNIT_TITLE, _set({"month": 4, "day": 31}, "deadlines", "approve_before"),
-     "deadlines.approve_before", "31"),
-    (CITIZEN, _set({"month": 12, "day": 20}, "deadlines", "submit_before"),
-     "deadlines", "approve_before must come after submit_before"),
-    (UNIT_TITLE, _set({"month": 2, "day": 1, "year_offset": 1}, "deadlines", "submit_from"),
-     "deadlines", "submit_before must come after submit_from"),
-    (UNIT_TITLE, _set({"month": 1, "day": 14, "year_offset": 1}, "deadlines", "submit_by"),
-     "deadlines.submit_by", "Extra inputs"),
+    (UNIT_TITLE, _set({"month": 2, "day": 30}, *_tt24("deadlines", "submit_before")),
+     "versions.1.deadlines.submit_before", "30"),
+    (UNIT_TITLE, _set({"month": 4, "day": 31}, *_tt24("deadlines", "approve_before")),
+     "versions.1.deadlines.approve_before", "31"),
+    (CITIZEN, _set({"month": 12, "day": 20}, *_v("deadlines", "submit_before")),
+     "versions.0.deadlines", "approve_before must come after submit_before"),
+    (UNIT_TITLE, _set({"month": 2, "day": 1, "year_offset": 1}, *_tt24("deadlines", "submit_from")),
+     "versions.1.deadlines", "submit_before must come after submit_from"),
+    (UNIT_TITLE, _set({"month": 1, "day": 14, "year_offset": 1}, *_tt24("deadlines", "submit_by")),
+     "versions.1.deadlines.submit_by", "Extra inputs"),
+    # Versions: sorted oldest first, each day once, each id once (domain.md, "Rules change").
+    (UNIT_TITLE, _swap_versions, "versions[1].in_force_from", "oldest first"),
+    (UNIT_TITLE, _same_day, "versions[1].in_force_from", "overlaps"),
+    (UNIT_TITLE, _twice_the_same_id, "versions[1].id", "twice"),
+    (UNIT_TITLE, _set("26/01/2024", *_tt24("in_force_from")), "versions.1.in_force_from", "date"),
+    (UNIT_TITLE, _delete(*_tt24("source")), "versions.1.source", "Field required"),
+    (UNIT_TITLE, _set("TT 24", *_tt24("id")), "versions.1.id", "pattern"),
+    # What a version may hold: targets or points, levels that fit its computed targets.
+    (UNIT_TITLE, _both_pass_rule_and_levels, "versions[1].pass_rule", "not both"),
+    (UNIT_TITLE, _points_among_targets, "versions[1].criteria[0].kind", "points"),
+    (UNIT_TITLE, _set(5, *_tt24("criteria", 1, "max_points")),
+     "versions.1.criteria.1.max_points", "no points"),
+    (UNIT_TITLE, _set("sometimes", *_tt24("criteria", 1, "kind")), "versions.1.criteria.1.kind",
+     "points"),
+    (UNIT_TITLE, _level_after_unknown, "versions[1].levels[1].after.level", "muc_do_3"),
+    (UNIT_TITLE, _threshold_of_no_computed_target, "versions[1].levels[0].min_share.1.1",
+     "computed"),
+    (UNIT_TITLE, _computed_without_threshold, "versions[1].levels[1].min_share", "3.1"),
+    (UNIT_TITLE, _set(1.2, *_tt24("levels", 0, "min_share", "3.1", "members")),
+     "versions.1.levels.0.min_share.3.1.members", "1"),
+    (UNIT_TITLE, _set({"members": 0.9}, *_v("criteria", 0, "computed")),
+     "versions.0.criteria.0.computed.share_of", "Field required"),
+    (UNIT_TITLE, _duplicate_document, "versions[1].documents[1].code", "twice"),
+    (UNIT_TITLE, _set("from_time_to_time", *_tt24("valid", "counted_from")),
+     "versions.1.valid.counted_from", "decision_date"),
 ]
 
 
@@ -182,8 +263,8 @@ def test_a_broken_file_stops_the_app_naming_file_and_key(folder, tmp_path, title
 def test_yaml_syntax_error_names_the_file_and_line(folder, tmp_path):
     path = folder / f"{UNIT_TITLE}.yaml"
     lines = path.read_text(encoding="utf-8").splitlines()
-    broken_at = next(i for i, line in enumerate(lines) if line.startswith("valid_years:"))
-    lines[broken_at] = "valid_years: [3"
+    broken_at = next(i for i, line in enumerate(lines) if line.startswith("targets:"))
+    lines[broken_at] = "targets: [3"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(WorkflowError) as raised:
         start(folder, tmp_path)
@@ -205,7 +286,7 @@ def test_a_file_that_is_not_a_mapping_is_refused(folder, tmp_path, text):
 def test_the_profile_in_force_must_exist_in_every_file(folder, tmp_path):
     with pytest.raises(WorkflowError) as raised:
         start(folder, tmp_path, PROFILE="one-tier")
-    assert raised.value.key == "tiers.one-tier"
+    assert raised.value.key == "versions[0].tiers.one-tier"
     assert Path(raised.value.path).name.endswith(".yaml")
 
 
@@ -235,7 +316,7 @@ SEVENTY_FIVE = {c: p for c, p in zip(
                                                  (76, False)])
 def test_editing_the_threshold_changes_the_rule(app, database_url, folder, threshold, verifies):
     if threshold is not None:
-        edit(folder, CITIZEN, _set(threshold, "pass_rule", "min_total"))
+        edit(folder, CITIZEN, _set(threshold, *_v("pass_rule", "min_total")))
     edited = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WORKFLOWS": str(folder)})
     with edited.app_context():
         try:

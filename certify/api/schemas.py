@@ -141,19 +141,22 @@ class MemberPatch(Request):
     until: Text = Field(description=DAY_HELP + ": the membership's last day (included).")
 
 
-Assessment = dict[Code, int]
+Assessment = dict[Code, int | bool]
+ASSESSMENT_HELP = ("Criterion code → points (an integer, for `points` criteria) or met / not met "
+                   "(true / false, for `target` criteria) of the rule version the nomination is "
+                   "judged by; computed targets are not set.")
 
 
 class NominationCreate(Request):
     title: Code
     subject_id: int
     year: int
-    self_assessment: Assessment | None = None
+    self_assessment: Assessment | None = Field(default=None, description=ASSESSMENT_HELP)
 
 
 class NominationPatch(Request):
     version: int
-    self_assessment: Assessment
+    self_assessment: Assessment = Field(description=ASSESSMENT_HELP)
 
 
 Position = Literal["tm_chu_tich", "kt_pho_chu_tich"]
@@ -181,7 +184,10 @@ class EventRequest(Request):
                                     "revoke); `allowed_events` lists those the caller may fire now")
     version: int
     comment: text(Longest.COMMENT) | None = None
-    assessment: Assessment | None = None
+    assessment: Assessment | None = Field(default=None, description=ASSESSMENT_HELP)
+    notes: dict[Code, text(Longest.NOTE)] | None = Field(
+        default=None, description="verify: the reviewer's note per target criterion, kept "
+                                  "beside met / not met.")
     decision: EventDecision | int | None = Field(
         default=None, description="approve: the decision it belongs to (required); an integer "
                                   "is the id of an existing decision")
@@ -299,7 +305,10 @@ class CriterionOut(Response):
     name: str
     name_en: str
     group: str | None
-    max_points: int
+    kind: Literal["points", "target"]
+    max_points: int | None = Field(description="For `points` criteria; null for targets.")
+    computed: bool = Field(description="A target the product computes from its records (the "
+                                       "share of members holding \"Công dân học tập\").")
 
 
 class TransitionOut(Response):
@@ -322,15 +331,77 @@ class GradeOut(Response):
     min_total: int
 
 
+class ShareThresholdOut(Response):
+    members: float
+    learners: float | None
+
+
+class PriorLevelOut(Response):
+    level: str
+    years: int
+
+
+class LevelOut(Response):
+    code: str
+    name: str
+    min_share: dict[str, ShareThresholdOut]
+    after: PriorLevelOut | None
+
+
+class ValidityOut(Response):
+    years: int
+    counted_from: Literal["decision_date", "end_of_decision_year"]
+
+
+class DeadlineOut(Response):
+    month: int
+    day: int
+    year_offset: int
+
+
+class DeadlinesOut(Response):
+    submit_from: DeadlineOut | None
+    submit_before: DeadlineOut | None
+    approve_before: DeadlineOut | None
+
+
+class TierOut(Response):
+    reviewer: Level
+    approver: Level
+
+
+class DocumentOut(Response):
+    code: str
+    name: str
+    required: bool
+
+
+class VersionOut(Response):
+    id: str
+    in_force_from: date
+    source: str
+    criteria: list[CriterionOut]
+    pass_rule: dict[str, int] | None = Field(description="Points versions; null with levels.")
+    levels: list[LevelOut] = Field(description="Levels versions (highest last); empty with a "
+                                               "pass_rule.")
+    grades: list[GradeOut]
+    valid: ValidityOut
+    deadlines: DeadlinesOut | None
+    tiers: dict[str, TierOut]
+    documents: list[DocumentOut]
+
+
 class TitleOut(Response):
     code: str
     name: str
     name_en: str
     subject: Literal["person", "organization"]
-    criteria: list[CriterionOut]
-    pass_rule: dict[str, int]
+    criteria: list[CriterionOut] = Field(description="The version in force today.")
+    pass_rule: dict[str, int] | None = Field(description="The version in force today; null "
+                                                         "when it has levels.")
     grades: list[GradeOut]
     valid_years: int
+    versions: list[VersionOut] = Field(description="Every rule version, oldest first.")
     states: list[str]
     final_states: list[str]
     events: list[EventOut]
@@ -357,9 +428,21 @@ class RecognitionOut(Response):
     code: str
     valid_from: date
     valid_until: date
-    grade: Literal["tot", "kha", "trung_binh"] | None
+    grade: Literal["tot", "kha", "trung_binh"] | None = Field(
+        description="Versions that grade points (TT 22/2020); null otherwise.")
+    level: Literal["muc_do_1", "muc_do_2"] | None = Field(
+        description="Versions with levels (TT 24/2023); null otherwise.")
     revoked_on: date | None
     decision: DecisionRef | None
+
+
+class ComputedOut(Response):
+    value: float | None = Field(description="numerator / denominator; null without members.")
+    numerator: int
+    denominator: int
+    as_of: date
+    basis: Literal["members", "learners"] = Field(
+        description="learners for a school (an organization with learners that day).")
 
 
 class NominationOut(Response):
@@ -370,10 +453,15 @@ class NominationOut(Response):
     subject_name: str
     unit_code: str
     year: int
+    rule_version: str = Field(description="The rule version it is judged by: the one in force "
+                                          "on 31 December of `year`.")
     state: str
     version: int
-    self_assessment: dict[str, int]
-    review_assessment: dict[str, int]
+    self_assessment: dict[str, int | bool]
+    review_assessment: dict[str, int | bool]
+    review_notes: dict[str, str]
+    computed: dict[str, ComputedOut] = Field(description="Computed targets, from the records "
+                                                         "as of 31 December of `year`.")
     self_total: int
     review_total: int
     allowed_events: list[str]

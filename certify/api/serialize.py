@@ -6,7 +6,7 @@ from datetime import date
 
 from .. import clock, policy, rubric
 from ..models import Decision, Membership, Nomination, Organization, Person, Recognition, Unit, User
-from ..services import scope, units
+from ..services import judging, scope, units
 from ..workflow import engine
 
 
@@ -65,7 +65,7 @@ def recognition(r: Recognition | None) -> dict | None:
     if r is None:
         return None
     return {"code": r.code, "valid_from": r.valid_from.isoformat(),
-            "valid_until": r.valid_until.isoformat(), "grade": r.grade,
+            "valid_until": r.valid_until.isoformat(), "grade": r.grade, "level": r.level,
             "revoked_on": r.revoked_on.isoformat() if r.revoked_on else None,
             "decision": decision_ref(r.decision)}
 
@@ -74,8 +74,10 @@ def nomination(n: Nomination, viewer: User) -> dict:
     return {
         "id": n.id, "receipt_code": n.receipt_code, "title": n.title_code,
         "subject_id": n.subject_id, "subject_name": n.subject_name, "unit_code": n.unit.code,
-        "year": n.year, "state": n.state, "version": n.version,
+        "year": n.year, "rule_version": n.rule_version, "state": n.state, "version": n.version,
         "self_assessment": n.self_assessment or {}, "review_assessment": n.review_assessment or {},
+        "review_notes": n.review_notes or {},
+        "computed": {code: m.as_dict() for code, m in judging.measured(n).items()},
         "self_total": rubric.total(n.self_assessment), "review_total": rubric.total(n.review_assessment),
         "allowed_events": policy.allowed_events(viewer, n),
         "history": [{"event": h.event, "from": h.from_state, "to": h.to_state,
@@ -100,16 +102,40 @@ def decision(d: Decision, page: int = 1, per_page: int = 50) -> dict:
                       "total": items.total, "page": items.page, "per_page": items.per_page}}
 
 
+def criterion(c) -> dict:
+    return {"code": c.code, "name": c.name.vi, "name_en": c.name.en,
+            "group": c.group.vi if c.group else None, "kind": c.kind, "max_points": c.max_points,
+            "computed": c.computed is not None}
+
+
+def version(v) -> dict:
+    return {
+        "id": v.id, "in_force_from": v.in_force_from.isoformat(), "source": v.source,
+        "criteria": [criterion(c) for c in v.criteria],
+        "pass_rule": v.pass_rule.model_dump() if v.pass_rule else None,
+        "levels": [{"code": lv.code, "name": lv.name.vi,
+                    "min_share": {code: t.model_dump() for code, t in lv.min_share.items()},
+                    "after": lv.after.model_dump() if lv.after else None} for lv in v.levels],
+        "grades": [{"code": g.code, "name": g.name.vi, "min_total": g.min_total} for g in v.grades],
+        "valid": v.valid.model_dump(),
+        "deadlines": v.deadlines.model_dump() if v.deadlines else None,
+        "tiers": {name: t.model_dump() for name, t in v.tiers.items()},
+        "documents": [{"code": d.code, "name": d.name.vi, "required": d.required}
+                      for d in v.documents],
+    }
+
+
 def title(wf) -> dict:
     spec = wf.spec
+    today = wf.rules_on()
     return {
         "code": spec.code, "name": spec.name.vi, "name_en": spec.name.en, "subject": spec.subject,
-        "criteria": [{"code": c.code, "name": c.name.vi, "name_en": c.name.en,
-                      "group": c.group.vi if c.group else None, "max_points": c.max_points}
-                     for c in spec.criteria],
-        "pass_rule": spec.pass_rule.model_dump(),
-        "grades": [{"code": g.code, "name": g.name.vi, "min_total": g.min_total} for g in spec.grades],
-        "valid_years": spec.valid_years,
+        "criteria": [criterion(c) for c in today.criteria],
+        "pass_rule": today.pass_rule.model_dump() if today.pass_rule else None,
+        "grades": [{"code": g.code, "name": g.name.vi, "min_total": g.min_total}
+                   for g in today.grades],
+        "valid_years": today.valid.years,
+        "versions": [version(v) for v in spec.versions],
         "states": list(spec.states), "final_states": spec.final_states,
         "events": [{"code": code, "name": e.name.vi, "needs": list(e.needs),
                     "transitions": [{"from": list(t.from_), "to": t.to, "role": t.role,

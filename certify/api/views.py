@@ -279,7 +279,8 @@ def fire_event(nomination_id: int):
     if isinstance(decision, s.EventDecision):
         decision = decision.model_dump()
     n = nominations.fire(actor(), nomination_id, data.event, version=data.version,
-                         comment=data.comment, assessment=data.assessment, decision=decision)
+                         comment=data.comment, assessment=data.assessment, decision=decision,
+                         notes=data.notes)
     return _json(serialize.nomination(n, actor()))
 
 

@@ -48,12 +48,17 @@ class Nomination(db.Model):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     year: Mapped[int] = mapped_column(Integer)
+    # The rule version it is judged by (the id of a `versions` entry of its title's file): the one
+    # in force on 31 December of `year`, set at creation and never changed after.
+    rule_version: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(32))
     # False once the state frees the subject (workflow file: `frees_subject`); set by the engine.
     is_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     version: Mapped[int] = mapped_column(Integer, default=1)
     self_assessment: Mapped[dict] = mapped_column(JSONType, default=dict)
     review_assessment: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # The reviewer's note per target criterion (criterion code -> text), beside met / not met.
+    review_notes: Mapped[dict | None] = mapped_column(JSONType, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

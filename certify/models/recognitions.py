@@ -51,7 +51,10 @@ class Recognition(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
+    # Versions that grade points (TT 22/2020) record a grade; versions with levels (TT 24/2023)
+    # the level reached ("muc_do_1", "muc_do_2"). Each is None for the other kind.
     grade: Mapped[str | None] = mapped_column(String(32))
+    level: Mapped[str | None] = mapped_column(String(32))
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
     revoked_on: Mapped[date | None] = mapped_column(Date)
     revoke_reason: Mapped[str | None] = mapped_column(Text)

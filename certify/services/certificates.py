@@ -31,6 +31,7 @@ from ..errors import Conflict, NotFound
 from ..links import public_url
 from ..models import Decision, Recognition, Unit
 from ..workflow import workflow
+from ..workflow.spec import RuleVersion
 from . import decisions as decision_rules
 
 
@@ -85,14 +86,33 @@ def unit_line(unit: Unit) -> str:
     return ", ".join(names)
 
 
-def grade_name(recognition: Recognition) -> str | None:
-    if not recognition.grade:
-        return None
+def _rules(recognition: Recognition):
     wf = workflow(recognition.title_code)
-    for grade in (wf.spec.grades if wf else []):
-        if grade.code == recognition.grade:
-            return grade.name.vi
-    return recognition.grade
+    return wf.rules(recognition.nomination) if wf else None
+
+
+def _named(recognition: Recognition, code: str | None, pick) -> str | None:
+    """The Vietnamese name of the grade or level `code` in the recognition's rule version."""
+    if not code:
+        return None
+    rules = _rules(recognition)
+    found = pick(rules, code) if rules else None
+    return found.name.vi if found else code
+
+
+def grade_name(recognition: Recognition) -> str | None:
+    return _named(recognition, recognition.grade, RuleVersion.grade)
+
+
+def level_name(recognition: Recognition) -> str | None:
+    """The level reached, as the version names it ("Mức độ 1"); None for versions without."""
+    return _named(recognition, recognition.level, RuleVersion.level)
+
+
+def rules_source(recognition: Recognition) -> str | None:
+    """The official text of the rule version the dossier was judged by."""
+    rules = _rules(recognition)
+    return rules.source if rules else None
 
 
 def title_name(recognition: Recognition) -> str:
@@ -175,6 +195,12 @@ class _Page:
         grade = grade_name(rec)
         if grade:
             y = self.centred(f"Xếp loại: {grade}", y, BOLD, 15)
+        level = level_name(rec)
+        if level:
+            y = self.centred(f"Đạt {level[:1].lower()}{level[1:]}", y, BOLD, 15)
+        source = rules_source(rec)
+        if source:
+            y = self.centred(f"Theo {source}", y, REGULAR, 11, min_size=8)
         y = self.centred(f"Có giá trị từ ngày {day(rec.valid_from)} đến ngày {day(rec.valid_until)}",
                          y - 2, REGULAR, 13)
         y = self.centred(f"Quyết định số {decision.number} ngày {day(decision.date)}",

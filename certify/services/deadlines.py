@@ -20,17 +20,23 @@ def _day(deadline, year: int) -> date:
         return date(target_year, 3, 1)
 
 
-def _spec(title_code: str):
+def _spec(title_code: str, year: int):
+    """The deadlines of the rule version a dossier of `year` is judged by."""
     wf = workflow(title_code)
-    return wf.spec.deadlines if wf is not None else None
+    rules = wf.rules_for_year(year) if wf is not None else None
+    return rules.deadlines if rules is not None else None
 
 
 def for_year(title_code: str, year: int) -> dict[str, date]:
-    """The title's days for an evaluation year, only those it sets:
+    """The title's days for an evaluation year (see `days`), by the rule version of that year."""
+    return days(_spec(title_code, year), year)
+
+
+def days(spec, year: int) -> dict[str, date]:
+    """The days a version's `deadlines` set for an evaluation year, only those it sets:
     "submit_from" (first day a dossier may be submitted), "submit_before" / "approve_before" (the
     day named in "trước ngày …") and "submit_by" / "approve_by" (the last day on time, the day
     before)."""
-    spec = _spec(title_code)
     if spec is None:
         return {}
     out = {}

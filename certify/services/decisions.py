@@ -123,12 +123,12 @@ def new(actor: User, fields: dict) -> Decision:
 
 
 ANNEX_HEADERS = ["STT", "Họ và tên / Tên cơ quan, đơn vị", "Địa bàn", "Danh hiệu", "Năm",
-                 "Mã hồ sơ", "Mã xác minh", "Hiệu lực đến"]
+                 "Mã hồ sơ", "Mã xác minh", "Hiệu lực đến", "Xếp loại / Mức độ"]
 
 
 def annex_xlsx(decision: Decision) -> bytes:
     """The list attached to the decision (danh sách kèm theo), one row per recognition."""
-    from .certificates import title_name
+    from .certificates import grade_name, level_name, title_name
 
     book = Workbook()
     sheet = book.active
@@ -144,9 +144,10 @@ def annex_xlsx(decision: Decision) -> bytes:
     for index, rec in enumerate(decision.recognitions, start=1):
         n = rec.nomination
         write_row(sheet, [index, n.subject_name, rec.unit.name, title_name(rec), n.year,
-                           n.receipt_code, rec.code, rec.valid_until])
+                           n.receipt_code, rec.code, rec.valid_until,
+                           grade_name(rec) or level_name(rec) or ""])
         sheet.cell(sheet.max_row, 8).number_format = "DD/MM/YYYY"
-    for index, width in enumerate((6, 34, 28, 24, 8, 20, 16, 14), start=1):
+    for index, width in enumerate((6, 34, 28, 24, 8, 20, 16, 14, 16), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     buffer = io.BytesIO()
     book.save(buffer)

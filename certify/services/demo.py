@@ -39,6 +39,8 @@ CITIZEN_PLANS = ("approved_decision", "submitted", "verified", "draft", "approve
                  "submitted", "approved_decision", "verified")
 ORGANIZATION_PLANS = ("approved_decision", "submitted", "verified", "draft", "returned",
                       "rejected", "withdrawn", "revoked", "approved_event")
+# Plans whose unit dossiers never reach a reviewer's verify: TT 24's targets need no share there.
+TARGETS_UNCHECKED = ("draft", "submitted", "returned", "withdrawn", "rejected")
 ROLE_PREFIX = {"reviewer": "tham-dinh", "approver": "phe-duyet"}
 
 
@@ -252,12 +254,21 @@ class _Loader:
             year = {"approved_decision": self.decision_date.year - 1,
                     "revoked": self.decision_date.year - 1,
                     "expired": self.older_decision_date.year - 1}.get(plan, latest)
-            quality = self.rng.choice([0.8, 0.9, 1.0]) if wf.spec.grades == [] \
+            rules = wf.rules_for_year(year)
+            if rules.computed_criteria and plan not in TARGETS_UNCHECKED:
+                # TT 24's computed share needs members holding "Công dân học tập" on 31/12 of the
+                # year, which the demo does not record: its verified and decided unit dossiers
+                # are of TT 22/2020's last year, 2023, with their points and grades.
+                year = wf.rules_for_year(year).in_force_from.year - 1
+                rules = wf.rules_for_year(year)
+            quality = self.rng.choice([0.8, 0.9, 1.0]) if not rules.grades \
                 else (0.9, 0.75, 0.6)[i % 3]
-            scores = self.scores(wf, quality)
+            scores = self.scores(rules, quality)
             partial = dict(list(scores.items())[: len(scores) // 2])
             n = nominations.create(applicant, title=wf.code, subject_id=subject.id, year=year,
                                    self_assessment=partial if plan == "draft" else scores)
+            if plan != "draft":
+                self.attach_documents(applicant, n, rules)
             reviewer = self.official(wf, "reviewer", n.unit)
             approver = self.official(wf, "approver", n.unit)
             step = meaning.procedure(wf.spec)  # the file's event for each step, by meaning
@@ -321,13 +332,33 @@ class _Loader:
             entry.at = when
         db.session.commit()
 
-    def scores(self, wf, quality: float) -> dict[str, int]:
-        """A complete assessment at `quality` of each maximum that meets the pass rule."""
+    def scores(self, rules, quality: float) -> dict[str, int | bool]:
+        """A complete assessment: at `quality` of each maximum, meeting the pass rule (points);
+        every target met (TT 24/2023; computed targets come from the records)."""
+        if rules.by_levels:
+            return {c.code: True for c in rules.assessed_criteria}
         scores = {c.code: min(c.max_points, math.ceil(c.max_points * quality))
-                  for c in wf.spec.criteria}
-        if not rubric.passes(wf.spec.criteria, wf.spec.pass_rule, scores):
-            scores = {c.code: c.max_points for c in wf.spec.criteria}
+                  for c in rules.criteria}
+        if not rubric.passes(rules, scores):
+            scores = {c.code: c.max_points for c in rules.criteria}
         return scores
+
+    def attach_documents(self, applicant: User, n: Nomination, rules) -> None:
+        """The documents the version asks for (TT 24/2023: Tờ trình …), as one-page samples."""
+        import io
+
+        from reportlab.pdfgen.canvas import Canvas
+
+        from . import evidence
+
+        for d in rules.documents:
+            buffer = io.BytesIO()
+            page = Canvas(buffer)
+            page.drawString(72, 760, f"{d.name.en} (demo)")
+            page.save()
+            buffer.seek(0)
+            evidence.add(applicant, n.id, criterion=d.code, filename=f"{d.code}.pdf",
+                         stream=buffer)
 
     def official(self, wf, role: str, unit: Unit) -> User:
         level = wf.tier(role)

@@ -24,8 +24,9 @@ from ..errors import Forbidden, NotFound, TransitionNotAllowed, invalid
 from ..extensions import db
 from ..filenames import safe_filename
 from ..models import EvidenceFile, User
+from ..rubric import Reason
 from ..workflow import engine, meaning, workflow
-from . import nominations
+from . import nominations, scope
 
 # What a phone camera or a scanner produces; recognised by their first bytes, not their names.
 SIGNATURES = {"pdf": b"%PDF-", "jpg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n"}
@@ -73,8 +74,7 @@ def _lock_editable(actor: User, nomination_id: int):
 def add(actor: User, nomination_id: int, *, criterion: str, filename: str,
         stream: BinaryIO) -> EvidenceFile:
     n = _lock_editable(actor, nomination_id)
-    codes = [c.code for c in workflow(n.title_code).spec.criteria]
-    if criterion not in codes:
+    if criterion not in slots(workflow(n.title_code).rules(n)):
         raise invalid("criterion", "unknown", f"There is no criterion {criterion}.")
     limit = max_bytes()
     data = stream.read(limit + 1)
@@ -105,6 +105,24 @@ def add(actor: User, nomination_id: int, *, criterion: str, filename: str,
         path.unlink(missing_ok=True)  # no row, no file
         raise
     return record
+
+
+def slots(rules) -> list[str]:
+    """Where a file may go: a criterion of the version, or one of the documents it declares."""
+    return [c.code for c in rules.criteria] + [d.code for d in rules.documents]
+
+
+def missing_documents(n, rules) -> list[Reason]:
+    """The required documents of the version that the dossier does not carry yet."""
+    required = [d.code for d in rules.documents if d.required]
+    if not required:
+        return []
+    present = set(db.session.scalars(select(EvidenceFile.criterion).where(
+        EvidenceFile.nomination_id == n.id, EvidenceFile.criterion.in_(required))))
+    return [Reason(f"documents.{code}", "missing",
+                   f"The dossier needs the document {code} ({d.name.vi}).", {})
+            for code, d in ((d.code, d) for d in rules.documents if d.required)
+            if code not in present]
 
 
 def get(actor: User, nomination_id: int, token: str) -> tuple[Path, EvidenceFile]:

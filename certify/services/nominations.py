@@ -29,10 +29,10 @@ def _title(code):
     return wf
 
 
-def _assessment_errors(wf, assessment, field: str) -> list[dict]:
+def _assessment_errors(rules, assessment, field: str) -> list[dict]:
     if not isinstance(assessment, dict):
         raise BadRequest(f"{field} must be an object of criterion codes and points.")
-    return [r.as_dict() for r in rubric.score_errors(wf.spec.criteria, assessment, field)]
+    return [r.as_dict() for r in rubric.score_errors(rules, assessment, field)]
 
 
 @writes
@@ -55,7 +55,14 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
     this_year = clock.today().year
     year = r.integer("year", year, minimum=2021, maximum=this_year + 1)
     assessment = {} if self_assessment is None else self_assessment
-    r.items += _assessment_errors(wf, assessment, "self_assessment")
+    # Judged by the version in force on 31 December of its year, fixed now and never changed.
+    rules = wf.rules_for_year(year) if year is not None else None
+    if year is not None and rules is None:
+        r.add("year", "no_rules", f"No rules of this title are in force for {year}.")
+    if rules is not None:
+        r.items += _assessment_errors(rules, assessment, "self_assessment")
+    elif not isinstance(assessment, dict):
+        raise BadRequest("self_assessment must be an object of criterion codes and points.")
     key = Nomination.person_id if wf.spec.subject == "person" else Nomination.organization_id
     if year is not None and not r.items:
         # One open dossier per subject, title and year whoever files it: for a person (one row
@@ -73,7 +80,7 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
     now = clock.now()
     nomination = Nomination(
         receipt_code=_receipt_code(wf.code, year), title_code=wf.code, year=year,
-        unit_id=subject.unit_id, state=wf.spec.initial_state, version=1,
+        rule_version=rules.id, unit_id=subject.unit_id, state=wf.spec.initial_state, version=1,
         is_open=meaning.is_open(wf.spec, wf.spec.initial_state),
         self_assessment=dict(assessment), review_assessment={}, created_by_id=actor.id,
         created_at=now, updated_at=now)
@@ -142,7 +149,7 @@ def _save_self_assessment(actor: User, nomination: Nomination | None, version,
             f"The self-assessment cannot change while the nomination is {nomination.state}.",
             {"state": nomination.state})
     wf = workflow(nomination.title_code)
-    errors = _assessment_errors(wf, self_assessment, "self_assessment")
+    errors = _assessment_errors(wf.rules(nomination), self_assessment, "self_assessment")
     if errors:
         raise Invalid("The self-assessment is invalid.", errors)
     nomination.self_assessment = dict(self_assessment)
@@ -152,7 +159,7 @@ def _save_self_assessment(actor: User, nomination: Nomination | None, version,
 
 @writes
 def fire(actor: User, nomination_id, event, *, version, comment=None, assessment=None,
-         decision=None) -> Nomination:
+         decision=None, notes=None) -> Nomination:
     """Fire a workflow event: what the API's /events and the review buttons call. `decision` (for
     an event that grants the title) is the id of a decision of the actor's unit, `{"id"}`, or the
     fields of a new one-item decision (`number`, `date`, `signer`, `signer_position`, `place`)."""
@@ -167,7 +174,7 @@ def fire(actor: User, nomination_id, event, *, version, comment=None, assessment
     if event in meaning.grant_events(workflow(nomination.title_code).spec) and decision is not None:
         chosen, reasons = _decision_for(actor, nomination, decision)
     payload = engine.Payload(comment=comment, assessment=assessment, decision=chosen,
-                             reasons=reasons)
+                             reasons=reasons, notes=notes)
     engine.fire(nomination, event, actor, payload, version)
     try:
         db.session.flush()

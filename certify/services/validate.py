@@ -35,6 +35,8 @@ class Longest:
     PLACE = 100
     # History comments (reasons to return, reject, revoke): a paragraph or two, not a document.
     COMMENT = 2000
+    # The reviewer's note on one target criterion (TT 24/2023): a sentence or two.
+    NOTE = 500
     # A search: a name, diacritics optional (as long as the names it searches).
     QUERY = 200
     # Codes from the workflow files and the API: titles, events, criteria, states.

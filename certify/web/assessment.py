@@ -1,4 +1,5 @@
-"""Reading a score form (one number input per criterion) and describing a score sheet."""
+"""Reading an assessment form (a number input per points criterion, met / not met per target) and
+describing the sheet against the rule version the nomination is judged by."""
 
 from __future__ import annotations
 
@@ -7,20 +8,32 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from .. import rubric
-from ..workflow import Workflow
+
+# What a target's select sends: met, not met (blank: not assessed yet).
+MET, NOT_MET = "dat", "khong-dat"
 
 
 def input_name(code: str) -> str:
     return f"c-{code}"
 
 
-def parse(wf: Workflow, form) -> tuple[dict[str, int], dict[str, str]]:
-    """Scores typed into the form (blank inputs left out) and a message per bad input."""
-    scores: dict[str, int] = {}
+def note_name(code: str) -> str:
+    return f"note-{code}"
+
+
+def parse(rules, form) -> tuple[dict[str, int | bool], dict[str, str]]:
+    """Values entered in the form (blank inputs left out) and a message per bad input."""
+    values: dict[str, int | bool] = {}
     errors: dict[str, str] = {}
-    for c in wf.spec.criteria:
+    for c in rules.assessed_criteria:
         raw = (form.get(input_name(c.code)) or "").strip()
         if not raw:
+            continue
+        if c.kind == "target":
+            if raw not in (MET, NOT_MET):
+                errors[c.code] = _("Chọn “Đạt” hoặc “Chưa đạt”.")
+            else:
+                values[c.code] = raw == MET
             continue
         try:
             points = int(raw)
@@ -30,43 +43,83 @@ def parse(wf: Workflow, form) -> tuple[dict[str, int], dict[str, str]]:
         if not 0 <= points <= c.max_points:
             errors[c.code] = _("Điểm phải từ 0 đến %(max)s.", max=c.max_points)
             continue
-        scores[c.code] = points
-    return scores, errors
+        values[c.code] = points
+    return values, errors
+
+
+def notes(rules, form) -> dict[str, str]:
+    """The reviewer's notes typed beside each target (blank ones left out)."""
+    out = {}
+    for c in rules.assessed_criteria:
+        text = (form.get(note_name(c.code)) or "").strip()
+        if c.kind == "target" and text:
+            out[c.code] = text
+    return out
+
+
+def typed(rules, form) -> dict:
+    """What the user entered, to show it back after an error (invalid text kept as text)."""
+    out: dict = {}
+    for c in rules.assessed_criteria:
+        raw = (form.get(input_name(c.code)) or "").strip()
+        if not raw:
+            continue
+        if c.kind == "target":
+            out[c.code] = {MET: True, NOT_MET: False}.get(raw, raw)
+        else:
+            out[c.code] = int(raw) if raw.lstrip("-").isdigit() else raw
+    return out
 
 
 @dataclass
 class Sheet:
-    """A score sheet's total and where it stands against the pass rule."""
+    """A sheet's standing: the total against the pass rule (points), or the level its targets
+    reach (levels)."""
 
-    total: int
-    max_total: int
+    by_levels: bool
     complete: bool
     passes: bool
-    min_total: int
-    min_each: int
+    total: int = 0
+    max_total: int = 0
+    min_total: int = 0
+    min_each: int = 0
+    level: str | None = None
+    level_name: str = ""
 
     @property
     def status(self) -> str:
         if not self.complete:
-            return _("Chưa chấm đủ các chỉ số.")
+            return _("Chưa đánh giá đủ các chỉ tiêu.") if self.by_levels \
+                else _("Chưa chấm đủ các chỉ số.")
+        if self.by_levels:
+            return _("Đạt %(level)s.", level=self.level_name) if self.level \
+                else _("Chưa đạt mức độ nào.")
         if self.passes:
             return _("Đạt yêu cầu.")
         return _("Chưa đạt yêu cầu.")
 
 
-def sheet(wf: Workflow, scores: dict | None) -> Sheet:
-    scores = {k: v for k, v in (scores or {}).items() if isinstance(v, int) and not isinstance(v, bool)}
-    spec = wf.spec
-    return Sheet(total=rubric.total(scores), max_total=spec.max_total,
-                 complete=not rubric.missing(spec.criteria, scores),
-                 passes=rubric.passes(spec.criteria, spec.pass_rule, scores),
-                 min_total=spec.pass_rule.min_total, min_each=spec.pass_rule.min_each)
+def sheet(rules, values: dict | None, measured=None, prior=None, on=None) -> Sheet:
+    """`prior` (level → first decision date) and `on` (the day judged from) decide a level open
+    only after another; without them such a level is not shown as reached."""
+    from .filters import loc
+
+    values = rubric.well_formed(rules, values or {})
+    complete = not rubric.missing(rules, values)
+    if rules.by_levels:
+        level, _why = rubric.level(rules, values, measured or {}, prior, on)
+        found = rules.level(level)
+        return Sheet(by_levels=True, complete=complete, passes=complete and level is not None,
+                     level=level, level_name=loc(found.name) if found else "")
+    return Sheet(by_levels=False, total=rubric.total(values), max_total=rules.max_total,
+                 complete=complete, passes=rubric.passes(rules, values),
+                 min_total=rules.pass_rule.min_total, min_each=rules.pass_rule.min_each)
 
 
-def groups(wf: Workflow) -> list[tuple]:
+def groups(rules) -> list[tuple]:
     """Criteria grouped as the file lists them: [(group, [criterion, ...]), ...]."""
     out: list[tuple] = []
-    for c in wf.spec.criteria:
+    for c in rules.criteria:
         if out and out[-1][0] == c.group:
             out[-1][1].append(c)
         else:

@@ -10,6 +10,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import Forbidden, Invalid, TransitionNotAllowed, invalid
 from ..services import evidence
+from ..workflow import workflow
+from .filters import loc
 from .errors import page
 from .helpers import ActionForm, attachment, flash_error, roles
 from ..messages import reasons
@@ -61,9 +63,23 @@ def upload(nomination_id: int):
     except (Forbidden, TransitionNotAllowed) as error:
         flash_error(error)
     else:
-        flash(_("Đã tải lên %(name)s cho chỉ số %(code)s.", name=record.display_name,
-                code=record.criterion), "success")
+        document = _document(record)
+        if document is not None:
+            flash(_("Đã tải lên %(name)s: %(document)s.", name=record.display_name,
+                    document=loc(document.name)), "success")
+        else:
+            flash(_("Đã tải lên %(name)s cho chỉ số %(code)s.", name=record.display_name,
+                    code=record.criterion), "success")
     return _back(nomination_id)
+
+
+def _document(record):
+    """The version's document the file was uploaded as (Tờ trình …), or None for a criterion."""
+    from ..services import nominations
+
+    n = nominations.get(current_user, record.nomination_id)
+    rules = workflow(n.title_code).rules(n)
+    return next((d for d in rules.documents if d.code == record.criterion), None)
 
 
 class _Empty:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..workflow import meaning, workflow, workflows
+from ..workflow.spec import RuleVersion
 
 TARGET_GROUPS = {
     "commune_resident": _l("Người dân trong xã, phường"),
@@ -127,15 +128,28 @@ def state_tone(state: str, title_code: str | None = None) -> str:
     return meaning.state_tone(wf.spec, state) if wf is not None else "plain"
 
 
+def _version_name(code: str, title_code: str | None, pick) -> str | None:
+    """The name a version of the title gives to the grade or level `code` (None: none does)."""
+    wf = workflow(title_code) if title_code else None
+    for version in (wf.spec.versions if wf is not None else []):
+        found = pick(version, code)
+        if found is not None:
+            return loc(found.name)
+    return None
+
+
 def grade_name(code: str | None, title_code: str | None = None) -> str:
     if not code:
         return ""
-    wf = workflow(title_code) if title_code else None
-    if wf is not None:
-        for g in wf.spec.grades:
-            if g.code == code:
-                return loc(g.name)
-    return str(GRADES_FALLBACK.get(code, code))
+    return _version_name(code, title_code, RuleVersion.grade) \
+        or str(GRADES_FALLBACK.get(code, code))
+
+
+def level_of(code: str | None, title_code: str | None = None) -> str:
+    """A recognition level's name as the title's file gives it ("Mức độ 1"); empty for none."""
+    if not code:
+        return ""
+    return _version_name(code, title_code, RuleVersion.level) or code
 
 
 def position_lines(code) -> str:
@@ -163,6 +177,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(state_name, "state_name")
     app.add_template_filter(event_name, "event_name")
     app.add_template_filter(grade_name, "grade_name")
+    app.add_template_filter(level_of, "recognition_level")
     app.add_template_filter(lambda v: str(TARGET_GROUPS.get(v, v or "")), "target_group")
     app.add_template_filter(lambda v: str(GENDERS.get(v, v or "")), "gender")
     app.add_template_filter(role_name, "role_name")
@@ -170,9 +185,14 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda v: str(LEVELS.get(v, v or "")), "level_name")
 
     from ..services import deadlines
+    from ..services.validate import Longest
+
+    # A global, so that imported macros (which see no request context) read it too.
+    app.jinja_env.globals["longest"] = Longest
 
     @app.context_processor
     def _globals():
         return {"lang": lang(), "all_titles": lambda: list(workflows().values()),
                 "procedure_lines": procedure_lines,
-                "deadlines": deadlines.for_year, "submitted_late": deadlines.submitted_late}
+                "deadlines": deadlines.for_year, "submitted_late": deadlines.submitted_late,
+                "rule_days": deadlines.days}

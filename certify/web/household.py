@@ -11,10 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from .. import policy
+from .. import clock, policy
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..models import Nomination
-from ..services import deadlines, evidence, nominations, people
+from ..services import deadlines, evidence, judging, nominations, people
 from ..workflow import meaning, workflow, workflows
 from . import assessment
 from .conflict import conflict
@@ -190,18 +190,22 @@ def _load(nomination_id: int, *, reading: bool = False) -> Nomination:
 
 def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
     wf = workflow(n.title_code)
+    rules = wf.rules(n)
     scores = n.self_assessment if scores is None else scores
     # Editable while the applicant may change it and submit it from here.
     editable = policy.can_edit(current_user, n) and any(
         policy.can_fire(current_user, n, e) for e in meaning.submit_events(wf.spec))
     form = ActionForm(formdata=None, version=n.version)
+    measured = judging.measured(n, rules)
+    prior, today = judging.prior_levels(n), clock.today()
     return render_template(
-        "household/nomination.html", n=n, wf=wf, scores=scores, errors=errors or {},
-        lines=lines or [], sheet=assessment.sheet(wf, scores), groups=assessment.groups(wf),
-        review_sheet=assessment.sheet(wf, n.review_assessment) if n.review_assessment else None,
+        "household/nomination.html", n=n, wf=wf, rules=rules, scores=scores, errors=errors or {},
+        lines=lines or [], sheet=assessment.sheet(rules, scores, measured, prior, today),
+        groups=assessment.groups(rules), measured=measured,
+        review_sheet=(assessment.sheet(rules, n.review_assessment, measured, prior, today)
+                      if n.review_assessment else None),
         returned=n.state in meaning.returned_states(wf.spec),
-        editable=editable, form=form,
-        input_name=assessment.input_name,
+        editable=editable, form=form, input_name=assessment.input_name,
         files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576,
         filer=people.filing_organization(n)), status
 
@@ -220,10 +224,11 @@ def save(nomination_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    scores, errors = assessment.parse(wf, request.form)
+    rules = wf.rules(n)
+    scores, errors = assessment.parse(rules, request.form)
     submitting = request.form.get("action") == "submit"
     if errors:
-        return _render(n, scores=_typed(wf, request.form), errors=errors,
+        return _render(n, scores=assessment.typed(rules, request.form), errors=errors,
                        lines=[_("Một số điểm chưa hợp lệ; chưa có gì được lưu.")], status=422)
     # Saving and submitting are one transaction: a refused submission keeps nothing.
     save_with = nominations.save_and_submit if submitting else nominations.update_self_assessment
@@ -254,18 +259,8 @@ def _refused(n: Nomination, wf, error: Invalid):
              if not (item.get("code") == "missing" and item["field"][len(prefix):] in missing)]
     lines.append(_("Hãy chấm đủ tất cả chỉ số trước khi nộp; chưa có gì được lưu.") if missing
                  else _("Chưa có gì được lưu."))
-    return _render(n, scores=_typed(wf, request.form), status=422, lines=lines,
+    return _render(n, scores=assessment.typed(wf.rules(n), request.form), status=422, lines=lines,
                    errors={code: _("Chưa có điểm.") for code in missing})
-
-
-def _typed(wf, form) -> dict:
-    """What the user typed, to show it back after an error (invalid text kept as text)."""
-    out = {}
-    for c in wf.spec.criteria:
-        raw = (form.get(assessment.input_name(c.code)) or "").strip()
-        if raw:
-            out[c.code] = int(raw) if raw.lstrip("-").isdigit() else raw
-    return out
 
 
 @bp.route("/nominations/<id:nomination_id>/withdraw", methods=["POST"])

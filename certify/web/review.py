@@ -12,7 +12,7 @@ from wtforms.validators import Optional
 
 from ..errors import Forbidden, Invalid, Stale, TransitionNotAllowed
 from ..models import Nomination
-from ..services import evidence, nominations
+from ..services import evidence, judging, nominations
 from .. import policy
 from ..workflow import meaning, workflow, workflows
 from . import assessment
@@ -21,7 +21,8 @@ from .errors import page
 from .filters import TARGET_GROUPS, loc, state_name
 from ..services.validate import Longest
 from .helpers import INVALID_CHOICE, ActionForm, MaxLength, choices, int_arg, roles
-from ..messages import describe
+from ..messages import describe, reason
+from .. import clock
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -80,16 +81,28 @@ def queue():
     return render_template("review/queue.html", form=form, result=result, params=params)
 
 
-def _render(n: Nomination, *, scores=None, errors=None, lines=None, comment="", status=200):
+def _render(n: Nomination, *, scores=None, notes=None, errors=None, lines=None, comment="",
+            status=200):
     wf = workflow(n.title_code)
+    rules = wf.rules(n)
     allowed = policy.allowed_events(current_user, n)
     if scores is None:
         scores = n.review_assessment or {}
+    shares = judging.shares(n, rules)
+    measured = judging.measured(n, rules)
+    prior, today = judging.prior_levels(n), clock.today()
+    # What the reviewer's marks reach if approved today (the decision's day decides in the end).
+    result = judging.outcome(n, scores, on=today)
     return render_template(
-        "review/nomination.html", n=n, wf=wf, allowed=allowed, scores=scores, errors=errors or {},
-        lines=lines or [], comment=comment, groups=assessment.groups(wf),
-        self_sheet=assessment.sheet(wf, n.self_assessment), sheet=assessment.sheet(wf, scores),
-        input_name=assessment.input_name, form=ActionForm(formdata=None, version=n.version),
+        "review/nomination.html", n=n, wf=wf, rules=rules, allowed=allowed, scores=scores,
+        notes=n.review_notes or {} if notes is None else notes, errors=errors or {},
+        lines=lines or [], comment=comment, groups=assessment.groups(rules),
+        shares=shares, measured=measured, outcome=result,
+        why_not_higher=[reason(r.as_dict()) for r in result.why_not_higher],
+        self_sheet=assessment.sheet(rules, n.self_assessment, measured, prior, today),
+        sheet=assessment.sheet(rules, scores, measured, prior, today),
+        input_name=assessment.input_name, note_name=assessment.note_name,
+        form=ActionForm(formdata=None, version=n.version),
         comment_max=Longest.COMMENT,
         comment_events=[e for e in allowed if e in meaning.comment_events(wf.spec)],
         tones={e: meaning.event_tone(wf.spec, e) for e in allowed},
@@ -117,23 +130,25 @@ def act(nomination_id: int):
         # An approval is a decision: its number, date, signer and position are asked first.
         return redirect(url_for("district.approve_form", nomination_id=nomination_id))
     comment = (request.form.get("comment") or "").strip()
-    scores = None
+    scores, notes = None, None
     if event in meaning.assessment_events(wf.spec):
-        scores, errors = assessment.parse(wf, request.form)
+        rules = wf.rules(n)
+        scores, errors = assessment.parse(rules, request.form)
+        notes = assessment.notes(rules, request.form)
         if errors:
-            return _render(n, scores=scores, errors=errors, comment=comment, status=422,
-                           lines=[_("Một số điểm chưa hợp lệ; hồ sơ chưa thay đổi.")])
+            return _render(n, scores=scores, notes=notes, errors=errors, comment=comment,
+                           status=422, lines=[_("Một số điểm chưa hợp lệ; hồ sơ chưa thay đổi.")])
     back = url_for("review.nomination", nomination_id=nomination_id)
     try:
         nominations.fire(current_user, nomination_id, event, version=form.seen_version(),
-                         comment=comment or None, assessment=scores)
+                         comment=comment or None, assessment=scores, notes=notes)
     except (Stale, TransitionNotAllowed):
         return conflict(nomination_id, back)
     except Forbidden as error:
         return page(403, " ".join(describe(error)))
     except Invalid as error:
         n = nominations.get(current_user, nomination_id)
-        return _render(n, scores=scores, comment=comment, status=422,
+        return _render(n, scores=scores, notes=notes, comment=comment, status=422,
                        lines=[_("Chưa thực hiện được “%(event)s”:", event=loc(wf.spec.events[event].name))]
                        + describe(error))
     flash(_("Đã thực hiện “%(event)s” cho hồ sơ của %(name)s.", event=loc(wf.spec.events[event].name),

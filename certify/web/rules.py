@@ -16,9 +16,9 @@ ROLES = {"applicant": _l("Người đề nghị (hộ gia đình, cơ quan)"), "
          "approver": _l("Cấp phê duyệt")}
 NEEDS = {
     "comment": _l("kèm nhận xét"),
-    "complete_self_assessment": _l("tự đánh giá đủ mọi chỉ số"),
-    "complete_assessment": _l("chấm đủ mọi chỉ số"),
-    "pass_rule": _l("điểm thẩm định đạt điều kiện"),
+    "complete_self_assessment": _l("tự đánh giá đủ mọi chỉ số, chỉ tiêu và đủ hồ sơ bắt buộc"),
+    "complete_assessment": _l("đánh giá đủ mọi chỉ số, chỉ tiêu"),
+    "pass_rule": _l("kết quả thẩm định đạt điều kiện (đủ điểm, hoặc đạt ít nhất mức độ thấp nhất)"),
 }
 EFFECTS = {
     "grant_recognition": _l("cấp công nhận và giấy chứng nhận"),
@@ -44,6 +44,17 @@ def transitions(wf) -> list[dict]:
     return rows
 
 
+def evaluation_years(wf) -> dict[str, tuple[int | None, int | None]]:
+    """Each version's first and last evaluation year (None: open-ended, or no year at all)."""
+    out = {}
+    versions = wf.spec.versions
+    for i, v in enumerate(versions):
+        first = v.in_force_from.year
+        last = versions[i + 1].in_force_from.year - 1 if i + 1 < len(versions) else None
+        out[v.id] = (None, None) if last is not None and last < first else (first, last)
+    return out
+
+
 @bp.route("/")
 def index():
     return render_template("rules/index.html", titles=list(workflows().values()))
@@ -57,4 +68,5 @@ def title(code: str):
     machine = wf.machine_class
     diagram = draw(machine, lambda s: state_name(s, wf.code), lambda e: event_name(e, wf.code))
     return render_template("rules/title.html", wf=wf, rows=transitions(wf), diagram=diagram,
+                           years=evaluation_years(wf),
                            states=list(machine.states), mermaid=f"{machine:mermaid}")

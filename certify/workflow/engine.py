@@ -40,6 +40,8 @@ class Payload:
     comment: str | None = None
     assessment: dict[str, Any] | None = None
     decision: Decision | None = None
+    # The reviewer's note per target criterion, kept beside met / not met.
+    notes: dict[str, Any] | None = None
     # Reasons the caller found in what the event carries (a new decision's fields), reported
     # with the guard's after the scope, version and role checks, as api.md orders errors.
     reasons: list[dict] | None = None
@@ -67,13 +69,16 @@ def lock_all(nomination_ids: list[int]) -> dict[int, Nomination]:
 
 def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -> list[dict]:
     spec = wf.spec
+    rules = wf.rules(nomination)
     reasons: list[rubric.Reason] = []
     if payload.comment is not None and len(payload.comment.strip()) > Longest.COMMENT:
         reasons.append(rubric.Reason("comment", "too_long",
                                      f"comment is longer than {Longest.COMMENT} characters.",
                                      {"max_length": Longest.COMMENT}))
     if payload.assessment is not None:
-        reasons += rubric.score_errors(spec.criteria, payload.assessment, "assessment")
+        reasons += rubric.score_errors(rules, payload.assessment, "assessment")
+    if payload.notes is not None:
+        reasons += rubric.note_errors(rules, payload.notes, "notes", Longest.NOTE)
     if "grant_recognition" in spec.events[event].effects and payload.decision is None \
             and not payload.reasons:
         # A title is recognised by a decision (NĐ 30/2020): no recognition without one.
@@ -89,20 +94,22 @@ def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -
             reasons.append(rubric.Reason("comment", "required",
                                          "A comment is required for this action.", {}))
         elif need == "complete_self_assessment":
-            reasons += rubric.completeness_errors(spec.criteria, nomination.self_assessment or {},
+            reasons += rubric.completeness_errors(rules, nomination.self_assessment or {},
                                                   "self_assessment")
+            from ..services import evidence
+            reasons += evidence.missing_documents(nomination, rules)
         elif need == "complete_assessment":
             if payload.assessment is None:
                 reasons.append(rubric.Reason("assessment", "required",
                                              "The reviewer's scores for every criterion are required.",
                                              {}))
             else:
-                reasons += rubric.completeness_errors(spec.criteria, payload.assessment,
-                                                      "assessment")
+                reasons += rubric.completeness_errors(rules, payload.assessment, "assessment")
         elif need == "pass_rule" and payload.assessment is not None:
-            valid = {k: v for k, v in payload.assessment.items()
-                     if isinstance(v, int) and not isinstance(v, bool)}
-            reasons += rubric.pass_rule_errors(spec.criteria, spec.pass_rule, valid, "assessment")
+            from ..services import judging
+            valid = rubric.well_formed(rules, payload.assessment)
+            reasons += rubric.pass_rule_errors(rules, valid, "assessment",
+                                               judging.measured(nomination, rules))
     return [r.as_dict() for r in reasons] + list(payload.reasons or [])
 
 
@@ -140,6 +147,8 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     # The reviewer scores; the approver's events do not rewrite those scores (nor the grade).
     if payload.assessment is not None and chosen.role == "reviewer":
         nomination.review_assessment = dict(payload.assessment)
+        nomination.review_notes = {k: v.strip() for k, v in (payload.notes or {}).items()
+                                   if v.strip()}
     nomination.version += 1
     nomination.updated_at = now
     effects = wf.spec.events[event].effects
@@ -169,16 +178,23 @@ def apply(nomination_id: int, event: str, actor: User, version: int | None,
 
 
 def _grant(wf: Workflow, nomination: Nomination, decision: Decision | None) -> None:
+    from ..services import judging
+
     start = decision.date if decision is not None else clock.today()
-    until = clock.add_years(start, wf.spec.valid_years) - timedelta(days=1)
-    points = rubric.total(nomination.review_assessment)
+    rules = wf.rules(nomination)
+    if rules.valid.counted_from == "end_of_decision_year":
+        # "kept for the N years following the year of recognition" (TT 24/2023)
+        until = date(start.year + rules.valid.years, 12, 31)
+    else:
+        until = clock.add_years(start, rules.valid.years) - timedelta(days=1)
+    result = judging.outcome(nomination, on=start)
     # Holders are subjects: the counters move by the days this recognition adds to those the
     # subject already holds the title on (an earlier recognition may still be valid).
     held = progress.subject_recognitions(nomination)
     recognition = Recognition(
         nomination=nomination, code=random_code(12), title_code=nomination.title_code,
         unit_id=nomination.unit_id, valid_from=start, valid_until=until,
-        grade=rubric.grade(wf.spec.grades, points), decision=decision)
+        grade=result.grade, level=result.level, decision=decision)
     db.session.add(recognition)
     progress.record_change(nomination.title_code, nomination.unit, progress.held_days(held),
                            progress.held_days(held + [recognition]))

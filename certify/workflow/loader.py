@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import reduce
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 from statemachine import Event, State, StateMachine
 from statemachine.exceptions import InvalidDefinition
 
-from .spec import TierProfile, TitleSpec
+from .spec import RuleVersion, TitleSpec
 
 
 class WorkflowError(Exception):
@@ -24,11 +25,10 @@ class WorkflowError(Exception):
 
 @dataclass(frozen=True)
 class Workflow:
-    """One title's rules with the tier profile in force, and its state machine class."""
+    """One title's dated rule versions with the tier profile in force, and its state machine."""
 
     spec: TitleSpec
     profile_name: str
-    profile: TierProfile
     machine_class: type[StateMachine]
     path: str
 
@@ -36,9 +36,28 @@ class Workflow:
     def code(self) -> str:
         return self.spec.code
 
-    def tier(self, role: str) -> str | None:
-        """The unit level an account of `role` must hold to act (None: ownership decides)."""
-        return getattr(self.profile, role, None)
+    def rules_on(self, day: date | None = None) -> RuleVersion:
+        """The version in force on `day` (default today); before the first, the first."""
+        if day is None:
+            from .. import clock
+            day = clock.today()
+        return self.spec.version_on(day) or self.spec.versions[0]
+
+    def rules_for_year(self, year: int) -> RuleVersion | None:
+        """The version a dossier of evaluation year `year` is judged by (31 December)."""
+        return self.spec.version_for_year(year)
+
+    def rules(self, nomination) -> RuleVersion:
+        """The version a nomination is judged by: the one recorded on it when it was created."""
+        found = self.spec.version(getattr(nomination, "rule_version", None))
+        if found is None:
+            found = self.rules_for_year(nomination.year) or self.spec.versions[0]
+        return found
+
+    def tier(self, role: str, on: date | None = None) -> str | None:
+        """The unit level an account of `role` must hold to act on `on` (default today) under the
+        version then in force (None: ownership decides)."""
+        return getattr(self.rules_on(on).tiers[self.profile_name], role, None)
 
     def machine(self, nomination) -> StateMachine:
         """The state machine bound to a nomination row; it reads and writes `nomination.state`."""
@@ -81,22 +100,27 @@ def load_file(path: Path, profile: str) -> Workflow:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"
         message = first["msg"]
-        if first["type"] == "value_error" and not first["loc"]:
+        if first["type"] == "value_error":
             # Our own consistency checks carry "key: message" in the text.
             text = str(first.get("ctx", {}).get("error", message))
-            key, _, message = text.partition(": ")
+            inner, sep, rest = text.partition(": ")
+            if sep and " " not in inner:
+                key, message = (f"{key}.{inner}" if first["loc"] else inner), rest
+            else:
+                message = text
         raise WorkflowError(path, key, message) from exc
     if path.stem != spec.code:
         raise WorkflowError(path, "code", f"{spec.code!r} must match the file name {path.stem!r}")
-    if profile not in spec.tiers:
-        raise WorkflowError(path, f"tiers.{profile}",
-                            f"the tier profile {profile!r} in force (CERTIFY_PROFILE) is not defined")
+    for i, version in enumerate(spec.versions):
+        if profile not in version.tiers:
+            raise WorkflowError(path, f"versions[{i}].tiers.{profile}",
+                                f"the tier profile {profile!r} in force (CERTIFY_PROFILE) is not "
+                                f"defined in version {version.id!r}")
     try:
         machine = build_machine(spec)
     except InvalidDefinition as exc:
         raise WorkflowError(path, "states", str(exc)) from exc
-    return Workflow(spec=spec, profile_name=profile, profile=spec.tiers[profile],
-                    machine_class=machine, path=str(path))
+    return Workflow(spec=spec, profile_name=profile, machine_class=machine, path=str(path))
 
 
 def load_all(folder: str | Path, profile: str) -> dict[str, Workflow]:

@@ -24,11 +24,32 @@ class Localized(Strict):
     en: str = Field(min_length=1)
 
 
+class Computed(Strict):
+    """A target the product fills from its records: the share of the organization's members on
+    31 December of the evaluation year holding the title `share_of` (certify.services.members)."""
+    share_of: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+
+
 class Criterion(Strict):
+    """A criterion of one rule version: scored in points (`kind: points`, 0..max_points) or a
+    target met or not met (`kind: target`); a `computed` target is filled by the product from its
+    records, never by a person."""
     code: str = Field(pattern=r"^\d+(\.\d+)*$")
     group: Localized | None = None
     name: Localized
-    max_points: int = Field(gt=0)
+    kind: Literal["points", "target"] = "points"
+    max_points: int | None = Field(default=None, gt=0)
+    computed: Computed | None = None
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> Criterion:
+        if self.kind == "points" and self.max_points is None:
+            raise ValueError("max_points: Field required for a points criterion")
+        if self.kind == "target" and self.max_points is not None:
+            raise ValueError("max_points: a target is met or not met, it has no points")
+        if self.kind == "points" and self.computed is not None:
+            raise ValueError("computed: only a target criterion is computed")
+        return self
 
 
 class PassRule(Strict):
@@ -77,6 +98,44 @@ class Deadlines(Strict):
         return self
 
 
+class ShareThreshold(Strict):
+    """The least share of members holding the title; `learners` applies instead to a school,
+    taken to be an organization with learners on 31 December (an assumption, see the file)."""
+    members: float = Field(gt=0, le=1)
+    learners: float | None = Field(default=None, gt=0, le=1)
+
+
+class PriorLevel(Strict):
+    """A level open only to a subject recognised at `level` at least `years` before."""
+    level: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    years: int = Field(ge=1, le=10)
+
+
+class LevelSpec(Strict):
+    """A level of recognition (TT 24/2023: mức độ 1, mức độ 2), reached when every target is met
+    and every computed share reaches its threshold for the level."""
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Localized
+    min_share: dict[str, ShareThreshold] = Field(default_factory=dict)
+    after: PriorLevel | None = None
+
+
+class Validity(Strict):
+    """How long a recognition lasts: `years` from the decision date, or (TT 24/2023, "the 3 years
+    following the year of recognition") through 31 December of the decision's year + `years`."""
+    years: int = Field(ge=1, le=10)
+    counted_from: Literal["decision_date", "end_of_decision_year"] = "decision_date"
+
+
+class Document(Strict):
+    """A document the dossier carries besides the per-criterion evidence (TT 24/2023: Tờ trình,
+    Báo cáo tự đánh giá, Bản tổng hợp kết quả); `required` ones must be attached to submit."""
+    # Stored as the evidence file's slot (certify.models.EvidenceFile.criterion, 16 characters).
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=16)
+    name: Localized
+    required: bool = True
+
+
 class TierProfile(Strict):
     reviewer: Level
     approver: Level
@@ -106,40 +165,127 @@ class EventSpec(Strict):
     effects: list[Effect] = Field(default_factory=list)
 
 
+class RuleVersion(Strict):
+    """The rules of a title in force from `in_force_from` until the next version's day."""
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=32)
+    in_force_from: date
+    source: str = Field(min_length=1)
+    criteria: list[Criterion] = Field(min_length=1)
+    pass_rule: PassRule | None = None
+    levels: list[LevelSpec] = Field(default_factory=list)
+    grades: list[Grade] = Field(default_factory=list)
+    valid: Validity
+    deadlines: Deadlines | None = None
+    tiers: dict[str, TierProfile] = Field(min_length=1)
+    documents: list[Document] = Field(default_factory=list)
+
+    @property
+    def max_total(self) -> int:
+        return sum(c.max_points or 0 for c in self.criteria)
+
+    @property
+    def by_levels(self) -> bool:
+        """Judged by levels of met targets (TT 24/2023) rather than by points."""
+        return bool(self.levels)
+
+    @property
+    def computed_criteria(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.computed is not None]
+
+    @property
+    def assessed_criteria(self) -> list[Criterion]:
+        """The criteria a person assesses (computed targets are filled by the product)."""
+        return [c for c in self.criteria if c.computed is None]
+
+    def level(self, code: str | None) -> LevelSpec | None:
+        return next((lv for lv in self.levels if lv.code == code), None)
+
+    def grade(self, code: str | None) -> Grade | None:
+        return next((g for g in self.grades if g.code == code), None)
+
+    def problems(self, at: str) -> list[tuple[str, str]]:
+        """What is inconsistent within this version, each with its key under `at`."""
+        problems: list[tuple[str, str]] = []
+        codes = [c.code for c in self.criteria]
+        for i, code in enumerate(codes):
+            if code in codes[:i]:
+                problems.append((f"{at}criteria[{i}].code", f"criterion {code} is listed twice"))
+        if (self.pass_rule is None) == (not self.levels):
+            problems.append((f"{at}pass_rule", "a version has either a pass_rule (points) or "
+                                               "levels (targets), not both and not neither"))
+        kind = "points" if self.pass_rule is not None else "target"
+        for i, c in enumerate(self.criteria):
+            if c.kind != kind:
+                problems.append((f"{at}criteria[{i}].kind",
+                                 f"criterion {c.code} is a {c.kind} criterion; this version's "
+                                 f"{'pass_rule' if kind == 'points' else 'levels'} judge(s) "
+                                 f"{kind} criteria only"))
+        most = self.max_total
+        if self.pass_rule is not None:
+            if self.pass_rule.min_total > most:
+                problems.append((f"{at}pass_rule.min_total",
+                                 f"{self.pass_rule.min_total} is more than the {most} points "
+                                 "there are"))
+            for c in self.criteria:
+                if c.max_points is not None and self.pass_rule.min_each > c.max_points:
+                    problems.append((f"{at}pass_rule.min_each",
+                                     f"{self.pass_rule.min_each} is more than criterion "
+                                     f"{c.code}'s maximum of {c.max_points}"))
+        elif self.grades:
+            problems.append((f"{at}grades", "grades go with points (a pass_rule), not levels"))
+        for i, g in enumerate(self.grades):
+            if g.min_total > most:
+                problems.append((f"{at}grades[{i}].min_total", f"{g.min_total} is more than {most}"))
+        computed = {c.code for c in self.computed_criteria}
+        seen: list[str] = []
+        for i, lv in enumerate(self.levels):
+            if lv.code in seen:
+                problems.append((f"{at}levels[{i}].code", f"level {lv.code} is listed twice"))
+            for code in lv.min_share:
+                if code not in computed:
+                    problems.append((f"{at}levels[{i}].min_share.{code}",
+                                     f"{code} is not a computed criterion of this version"))
+            for code in sorted(computed - set(lv.min_share)):
+                problems.append((f"{at}levels[{i}].min_share",
+                                 f"no threshold for the computed criterion {code}"))
+            if lv.after is not None and lv.after.level not in seen:
+                problems.append((f"{at}levels[{i}].after.level",
+                                 f"{lv.after.level!r} is not a level listed before {lv.code!r}"))
+            seen.append(lv.code)
+        names = [d.code for d in self.documents]
+        for i, code in enumerate(names):
+            if code in names[:i]:
+                problems.append((f"{at}documents[{i}].code", f"document {code} is listed twice"))
+        return problems
+
+
 class TitleSpec(Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     name: Localized
     subject: Literal["person", "organization"]
     sources: list[str] = Field(default_factory=list)
-    criteria: list[Criterion] = Field(min_length=1)
-    pass_rule: PassRule
-    grades: list[Grade] = Field(default_factory=list)
-    valid_years: int = Field(ge=1, le=10)
-    deadlines: Deadlines | None = None
+    versions: list[RuleVersion] = Field(min_length=1)
     targets: dict[int, float] = Field(min_length=1)
-    tiers: dict[str, TierProfile] = Field(min_length=1)
     states: dict[str, StateSpec] = Field(min_length=2)
     events: dict[str, EventSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> TitleSpec:
         problems: list[tuple[str, str]] = []
-        codes = [c.code for c in self.criteria]
-        for i, code in enumerate(codes):
-            if code in codes[:i]:
-                problems.append((f"criteria[{i}].code", f"criterion {code} is listed twice"))
-        most = sum(c.max_points for c in self.criteria)
-        if self.pass_rule.min_total > most:
-            problems.append(("pass_rule.min_total",
-                             f"{self.pass_rule.min_total} is more than the {most} points there are"))
-        for c in self.criteria:
-            if self.pass_rule.min_each > c.max_points:
-                problems.append(("pass_rule.min_each",
-                                 f"{self.pass_rule.min_each} is more than criterion {c.code}'s "
-                                 f"maximum of {c.max_points}"))
-        for i, g in enumerate(self.grades):
-            if g.min_total > most:
-                problems.append((f"grades[{i}].min_total", f"{g.min_total} is more than {most}"))
+        for i, v in enumerate(self.versions):
+            at = f"versions[{i}]."
+            if v.id in [w.id for w in self.versions[:i]]:
+                problems.append((f"{at}id", f"version {v.id!r} is listed twice"))
+            if i and v.in_force_from == self.versions[i - 1].in_force_from:
+                problems.append((f"{at}in_force_from",
+                                 f"{v.in_force_from} overlaps version "
+                                 f"{self.versions[i - 1].id!r}, in force from the same day"))
+            elif i and v.in_force_from < self.versions[i - 1].in_force_from:
+                problems.append((f"{at}in_force_from",
+                                 f"{v.in_force_from} is before {self.versions[i - 1].in_force_from}"
+                                 f" of version {self.versions[i - 1].id!r}: versions are listed "
+                                 "oldest first"))
+            problems += v.problems(at)
         for year, ratio in self.targets.items():
             if not 0 < ratio <= 1:
                 problems.append((f"targets.{year}", "a target is a ratio above 0 and at most 1"))
@@ -188,9 +334,21 @@ class TitleSpec(Strict):
     def final_states(self) -> list[str]:
         return [name for name, s in self.states.items() if s.final]
 
-    @property
-    def max_total(self) -> int:
-        return sum(c.max_points for c in self.criteria)
+    def version_on(self, day: date) -> RuleVersion | None:
+        """The version in force on `day` (None before the first)."""
+        found = None
+        for v in self.versions:
+            if v.in_force_from <= day:
+                found = v
+        return found
+
+    def version_for_year(self, year: int) -> RuleVersion | None:
+        """The version a dossier of evaluation year `year` is judged by: the one in force on 31
+        December of that year."""
+        return self.version_on(date(year, 12, 31))
+
+    def version(self, version_id: str | None) -> RuleVersion | None:
+        return next((v for v in self.versions if v.id == version_id), None)
 
     def transition(self, event: str, source: str) -> list[TransitionSpec]:
         """The transitions `event` offers out of `source` (one per role that may fire it)."""

@@ -1,0 +1,83 @@
+"""How a nomination fares under the rule version it is judged by: the figures of its computed
+targets (from the records, as of 31 December of its evaluation year), the levels its subject held
+before, and the level it reaches. Pages, API, CLI and the workflow engine all ask here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from .. import rubric
+from ..extensions import db
+from ..models import Nomination, Recognition
+from ..workflow import workflow
+from . import members
+
+
+def rules(nomination: Nomination):
+    """The rule version the nomination is judged by."""
+    return workflow(nomination.title_code).rules(nomination)
+
+
+def shares(nomination: Nomination, version=None) -> dict[str, members.Share]:
+    """Each computed target's share, with the members behind it. A school (an organization with
+    learners on 31 December — the file's assumption) counts its learners, others all members."""
+    version = version or rules(nomination)
+    if nomination.organization_id is None:
+        return {}
+    out = {}
+    for c in version.computed_criteria:
+        day = date(nomination.year, 12, 31)
+        school = bool(members.members_on(nomination.organization_id, day, "learner"))
+        out[c.code] = members.share(nomination.organization_id, c.computed.share_of,
+                                    nomination.year, role="learner" if school else None)
+    return out
+
+
+def measured(nomination: Nomination, version=None) -> dict[str, rubric.Measured]:
+    """The computed targets' figures (empty for a version without any)."""
+    return {code: rubric.Measured(value=s.value, numerator=s.numerator,
+                                  denominator=s.denominator, as_of=s.as_of,
+                                  basis="learners" if s.role == "learner" else "members")
+            for code, s in shares(nomination, version).items()}
+
+
+def prior_levels(nomination: Nomination) -> dict[str, date]:
+    """Level → the earliest decision date of the subject's other recognitions of the title at that
+    level that were not revoked."""
+    subject = (Nomination.person_id == nomination.person_id if nomination.person_id is not None
+               else Nomination.organization_id == nomination.organization_id)
+    found: dict[str, date] = {}
+    for level, since in db.session.execute(
+            select(Recognition.level, Recognition.valid_from)
+            .join(Nomination, Nomination.id == Recognition.nomination_id)
+            .where(subject, Recognition.title_code == nomination.title_code,
+                   Recognition.level.is_not(None), Recognition.revoked_on.is_(None),
+                   Recognition.nomination_id != nomination.id)):
+        if level not in found or since < found[level]:
+            found[level] = since
+    return found
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the reviewer's assessment reaches: a level (levels versions) or a grade (points), and
+    why the next level up is not reached."""
+
+    level: str | None = None
+    grade: str | None = None
+    why_not_higher: list[rubric.Reason] = field(default_factory=list)
+
+
+def outcome(nomination: Nomination, assessment: dict | None = None,
+            on: date | None = None) -> Outcome:
+    """The outcome of `assessment` (default: the reviewer's) for a decision dated `on`."""
+    version = rules(nomination)
+    assessment = nomination.review_assessment if assessment is None else assessment
+    if version.by_levels:
+        level, why = rubric.level(version, assessment or {}, measured(nomination, version),
+                                  prior_levels(nomination), on)
+        return Outcome(level=level, why_not_higher=why)
+    return Outcome(grade=rubric.grade(version.grades, rubric.total(assessment)))
