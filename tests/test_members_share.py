@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from certify.extensions import db
 from certify.models import Membership, Nomination, Recognition
 from certify.services import members, people
+from certify.workflow import workflow
 
 from . import factories as f
 
@@ -50,6 +51,7 @@ def _recognised(person, valid_from, valid_until, revoked_on=None, title=f.CITIZE
     i = next(_codes)
     n = Nomination(receipt_code=f"R-{i}", title_code=title, person_id=person.id,
                    unit_id=person.unit_id, year=1000 + i, state="approved", version=1,
+                   rule_version=workflow(title).spec.versions[0].id,
                    self_assessment={}, review_assessment={})
     db.session.add(n)
     db.session.flush()
