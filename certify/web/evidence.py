@@ -19,18 +19,12 @@ from ..routing import body_limit
 
 bp = Blueprint("evidence", __name__)
 
-# The upload form sends one file; its other fields (CSRF token, criterion) and the multipart
-# envelope fit well within the overhead.
-FILES_PER_REQUEST = 1
-FORM_OVERHEAD = 64 * 1024
-
-
 def upload_limit() -> int | None:
     """The upload's own body limit, in place of the app's MAX_CONTENT_LENGTH — only for people who
     are signed in: anyone else stays under the app's limit."""
     if not current_user.is_authenticated:
         return None
-    return evidence.max_bytes() * FILES_PER_REQUEST + FORM_OVERHEAD
+    return evidence.request_limit()
 
 
 @bp.errorhandler(RequestEntityTooLarge)
