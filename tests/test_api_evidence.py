@@ -204,3 +204,31 @@ def test_the_document_describes_the_four_operations(world, api):
         "application/pdf", "image/jpeg", "image/png"}
     assert {"204", "403", "404", "409"} <= set(one["delete"]["responses"])
     assert "items" in str(files["get"]["responses"]["200"]["content"]["application/json"])
+
+
+@pytest.mark.slow
+def test_fuzzed_uploads_to_a_real_dossier_never_fail(world, api, app):
+    """Schemathesis's requests to the evidence operations, aimed at the applicant's own draft (an
+    unknown id only reaches the 404): every answer is one the document promises, none a 500.
+    (A schema-valid upload may still be refused with 422: the criterion must be one of the
+    dossier's, the bytes a PDF, JPEG or PNG — rules of the version, not of the shape.)"""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import positive_data_acceptance
+
+    n = new_dossier(api, world)
+    token = api.token("truong")
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()
+                  if "/evidence" in result.ok().path]
+    assert len(operations) == 4
+    for operation in operations:
+        @given(case=operation.as_strategy())
+        @settings(max_examples=30, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def check(case):
+            case.path_parameters["nomination_id"] = n["id"]
+            case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
+                                   excluded_checks=[positive_data_acceptance])
+
+        check()

@@ -205,7 +205,7 @@ def page_json(page, serialize: Callable) -> dict:
 
 
 PAGE_QUERY = {
-    "page": {"type": "integer", "minimum": 1, "default": 1},
+    "page": {"type": "integer", "minimum": 1, "maximum": MAX_INT, "default": 1},
     "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
 }
 
