@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from .. import clock, policy, rubric
-from ..models import Decision, EvidenceFile, Membership, Nomination, Organization, Person, Recognition, Unit, User
+from ..models import (Decision, EvidenceFile, Membership, Nomination, Organization, Person,
+                      Recognition, Unit, User)
 from ..services import judging, scope, units
 from ..workflow import engine
 

@@ -17,7 +17,7 @@ from ..services import (accounts, evidence, members, nominations, people, progre
                         signin_guard, units)
 from ..services.validate import Longest
 from ..web.helpers import attachment
-from ..workflow import workflow, workflows
+from ..workflow import workflows
 from . import schemas as s
 from . import serialize
 from .core import PAGE_QUERY, actor, operation, page_args, page_json, parse, query_date, query_int
@@ -333,8 +333,7 @@ def upload_evidence(nomination_id: int):
 
 
 def _document_codes(nomination_id: int) -> set[str]:
-    n = nominations.get(actor(), nomination_id)
-    return {d.code for d in workflow(n.title_code).rules(n).documents}
+    return set(evidence.documents(nominations.get(actor(), nomination_id)))
 
 
 @operation("/nominations/<id:nomination_id>/evidence/<token>", "GET",

@@ -131,6 +131,11 @@ def slots(rules) -> list[str]:
     return [c.code for c in rules.criteria] + [d.code for d in rules.documents]
 
 
+def documents(n) -> dict:
+    """The documents the nomination's rule version declares, by slot code (Tờ trình …)."""
+    return {d.code: d for d in workflow(n.title_code).rules(n).documents}
+
+
 def missing_documents(n, rules) -> list[Reason]:
     """The required documents of the version that the dossier does not carry yet."""
     required = [d.code for d in rules.documents if d.required]

@@ -10,7 +10,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import Forbidden, Invalid, TransitionNotAllowed, invalid
 from ..services import evidence
-from ..workflow import workflow
 from .filters import loc
 from .errors import page
 from .helpers import ActionForm, attachment, flash_error, roles
@@ -72,8 +71,7 @@ def _document(record):
     from ..services import nominations
 
     n = nominations.get(current_user, record.nomination_id)
-    rules = workflow(n.title_code).rules(n)
-    return next((d for d in rules.documents if d.code == record.criterion), None)
+    return evidence.documents(n).get(record.criterion)
 
 
 class _Empty:
