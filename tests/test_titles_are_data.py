@@ -349,8 +349,9 @@ def test_the_same_journey_through_the_api(renamed, site):
     n = fire(api, "approve", n, steps["end"], comment="Kê khai sai")
     assert api.get(f"/public/recognitions/{code}").get_json()["valid"] is False
 
-    # The unit title, renamed too, through a decision of the API (a year judged on points: the
-    # TT 24 documents are uploaded through the pages only).
+    # The unit title, renamed too, through a decision of the API (a year judged on points: a TT 24
+    # year's verify also needs members holding the citizen title in the records; its documents
+    # through the API are tests/test_api_evidence.py's).
     unit_spec, unit_steps = spec_of(renamed, UNIT_TITLE), step(renamed, UNIT_TITLE)
     r = api.post("/nominations", "truong", json={
         "title": UNIT_TITLE, "subject_id": site.organization,

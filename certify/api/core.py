@@ -36,6 +36,8 @@ class Operation:
     query: dict[str, dict] = field(default_factory=dict)
     roles: tuple[str, ...] = ()
     description: str = ""
+    body_media: str = "application/json"
+    response_media: tuple[str, ...] = ("application/json",)
 
 
 OPERATIONS: list[Operation] = []
@@ -46,11 +48,14 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
               body: type[BaseModel] | None = None, response: Any = None,
               errors: tuple[int, ...] = (), public: bool = False,
               query: dict[str, dict] | None = None, roles: tuple[str, ...] = (),
-              description: str = "") -> Callable:
+              description: str = "", body_media: str = "application/json",
+              response_media: tuple[str, ...] = ("application/json",)) -> Callable:
     """Register a view under /api/v1 together with what the OpenAPI document says of it.
 
     `roles` restricts the operation to those account roles (403 for the others); `description`
-    is the document's longer text for it."""
+    is the document's longer text for it. `body_media` is the request body's media type (the
+    `body` shape then describes a form's fields); `response_media` other than JSON means the
+    success answer is a file's bytes in one of those types."""
 
     def register(view: Callable) -> Callable:
         endpoint = f"{view.__name__}_{method.lower()}"
@@ -68,7 +73,7 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
             _PUBLIC_ENDPOINTS.add(f"{bp.name}.{endpoint}")
         OPERATIONS.append(Operation(rule, method, endpoint, summary, tag, status, body, response,
                                     tuple(errors), public, dict(query or {}), tuple(roles),
-                                    description))
+                                    description, body_media, tuple(response_media)))
         return view
 
     return register
@@ -200,7 +205,7 @@ def page_json(page, serialize: Callable) -> dict:
 
 
 PAGE_QUERY = {
-    "page": {"type": "integer", "minimum": 1, "default": 1},
+    "page": {"type": "integer", "minimum": 1, "maximum": MAX_INT, "default": 1},
     "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
 }
 

@@ -76,6 +76,14 @@ def document() -> dict:
         responses = {}
         if op.status == 204:
             responses["204"] = {"description": "Done; no content."}
+        elif op.response_media != ("application/json",):
+            responses[str(op.status)] = {
+                "description": "The file's bytes, offered for download under its name.",
+                "headers": {"Content-Disposition": {
+                    "description": "attachment; filename=… (ASCII) and filename*=UTF-8''…",
+                    "schema": {"type": "string"}}},
+                "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                            for media in op.response_media}}
         else:
             responses[str(op.status)] = {
                 "description": "Success.",
@@ -102,7 +110,7 @@ def document() -> dict:
             entry["security"] = []
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": _schema(op.body, components)}}}
+                op.body_media: {"schema": _schema(op.body, components)}}}
         elif op.method == "PUT":
             entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "additionalProperties": {"type": "integer", "minimum": 0},

@@ -202,6 +202,17 @@ class DecisionCreate(Request):
     nomination_ids: list[int]
 
 
+class EvidenceUpload(Request):
+    """An evidence upload (multipart/form-data; documented only, read by the view)."""
+
+    file: bytes = Field(description="The file: PDF, JPEG or PNG, recognised by its first bytes "
+                                    "(another kind: 422 wrong_type); larger than the limit: 413 "
+                                    "too_large.")
+    criterion: Code = Field(description="Where the file goes: a criterion code or a document "
+                                        "slot code of the nomination's rule version (another: "
+                                        "422 unknown).")
+
+
 # -- responses ------------------------------------------------------------------------------------
 
 class ErrorBody(Response):
@@ -538,6 +549,20 @@ class PublicRecognition(Response):
     title: str
     holder: str = Field(description="Initials for a person; the name for an organization.")
     valid_until: date
+
+
+class EvidenceOut(Response):
+    id: int
+    token: str = Field(description="The file's address: /nominations/{id}/evidence/{token}.")
+    criterion: str = Field(description="The criterion or document slot code it was uploaded to.")
+    slot: Literal["criterion", "document"] = Field(
+        description="Whether `criterion` names a criterion or a document of the rule version.")
+    filename: str = Field(description="The cleaned name it is downloaded under.")
+    size: int = Field(description="Bytes.")
+    content_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by: int | None = Field(description="The uploading account's id.")
 
 
 def page_of(item: type[BaseModel]) -> dict:

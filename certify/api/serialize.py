@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from .. import clock, policy, rubric
-from ..models import Decision, Membership, Nomination, Organization, Person, Recognition, Unit, User
+from ..models import (Decision, EvidenceFile, Membership, Nomination, Organization, Person,
+                      Recognition, Unit, User)
 from ..services import judging, scope, units
 from ..workflow import engine
 
@@ -100,6 +101,15 @@ def decision(d: Decision, page: int = 1, per_page: int = 50) -> dict:
                                  "unit_code": r.unit.code, "recognition_code": r.code}
                                 for r in items.items],
                       "total": items.total, "page": items.page, "per_page": items.per_page}}
+
+
+def evidence(f: EvidenceFile, documents: set[str]) -> dict:
+    """An evidence file; `documents` are the document slot codes of the nomination's version."""
+    return {"id": f.id, "token": f.token, "criterion": f.criterion,
+            "slot": "document" if f.criterion in documents else "criterion",
+            "filename": f.display_name, "size": f.size, "content_type": f.mimetype,
+            "sha256": f.sha256, "uploaded_at": f.uploaded_at.isoformat(),
+            "uploaded_by": f.uploaded_by_id}
 
 
 def criterion(c) -> dict:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import current_app, g, jsonify, request
 from pydantic import RootModel
 from sqlalchemy import select
 
-from ..errors import Unauthorized
+from ..errors import Invalid, TooLarge, Unauthorized
 from ..extensions import limiter
 from ..models import User
-from ..services import (accounts, members, nominations, people, progress, public, signin_guard,
-                        units)
+from ..models.evidence import MEDIA_TYPES
+from ..routing import body_limit
+from ..services import (accounts, evidence, members, nominations, people, progress, public,
+                        signin_guard, units)
 from ..services.validate import Longest
+from ..web.helpers import attachment
 from ..workflow import workflows
 from . import schemas as s
 from . import serialize
@@ -282,6 +287,69 @@ def fire_event(nomination_id: int):
                          comment=data.comment, assessment=data.assessment, decision=decision,
                          notes=data.notes)
     return _json(serialize.nomination(n, actor()))
+
+
+# -- evidence -------------------------------------------------------------------------------------
+
+EVIDENCE_DOC = ("Evidence files of a nomination: per criterion, and the documents its rule version "
+                "declares (Tờ trình …, which submit requires). Read by anyone who may see the "
+                "nomination (anyone else: 404); added and deleted by the applicant (others who "
+                "see it: 403) while the nomination is editable (otherwise 409 "
+                "transition_not_allowed).")
+
+
+@operation("/nominations/<id:nomination_id>/evidence", "GET",
+           summary="A nomination's evidence files, in upload order", tag="evidence",
+           response=s.page_of(s.EvidenceOut), errors=(400, 401, 404, 422), query=PAGE_QUERY,
+           description=EVIDENCE_DOC)
+def list_evidence(nomination_id: int):
+    page, per_page = page_args()
+    result = evidence.page_of_files(actor(), nomination_id, page, per_page)
+    documents = _document_codes(nomination_id)
+    return _json(page_json(result, lambda f: serialize.evidence(f, documents)))
+
+
+@operation("/nominations/<id:nomination_id>/evidence", "POST",
+           summary="Upload an evidence file (multipart/form-data: file, criterion)",
+           tag="evidence", status=201, body=s.EvidenceUpload, body_media="multipart/form-data",
+           response=s.EvidenceOut, errors=(400, 401, 403, 404, 409, 413, 422),
+           description=EVIDENCE_DOC + " At most " + str(evidence.MAX_FILES_PER_CRITERION)
+           + " files per criterion or document (more: 422 too_many); the file's name is "
+             "cleaned to a safe set of characters.")
+@body_limit(evidence.request_limit)
+def upload_evidence(nomination_id: int):
+    upload = request.files.get("file")
+    try:
+        record = evidence.add(actor(), nomination_id,
+                              criterion=request.form.get("criterion", ""),
+                              filename=(upload.filename or "") if upload else "",
+                              stream=upload.stream if upload else io.BytesIO())
+    except Invalid as error:
+        # Over the file limit but under the body's: the same answer as a body over its limit.
+        if any(d.get("code") == "too_large" for d in error.details or []):
+            raise TooLarge(error.message, {"limit": evidence.max_bytes()}) from None
+        raise
+    return _json(serialize.evidence(record, _document_codes(nomination_id)), 201)
+
+
+def _document_codes(nomination_id: int) -> set[str]:
+    return set(evidence.documents(nominations.get(actor(), nomination_id)))
+
+
+@operation("/nominations/<id:nomination_id>/evidence/<token>", "GET",
+           summary="Download an evidence file", tag="evidence", errors=(401, 404),
+           response_media=tuple(sorted(set(MEDIA_TYPES.values()))), description=EVIDENCE_DOC)
+def download_evidence(nomination_id: int, token: str):
+    path, record = evidence.get(actor(), nomination_id, token)
+    return attachment(path, record.mimetype, record.display_name, record.kind)
+
+
+@operation("/nominations/<id:nomination_id>/evidence/<token>", "DELETE",
+           summary="Delete an evidence file", tag="evidence", status=204,
+           errors=(401, 403, 404, 409), description=EVIDENCE_DOC)
+def delete_evidence(nomination_id: int, token: str):
+    evidence.remove(actor(), nomination_id, token)
+    return "", 204
 
 
 # -- decisions ------------------------------------------------------------------------------------

@@ -32,11 +32,21 @@ from . import nominations, scope
 SIGNATURES = {"pdf": b"%PDF-", "jpg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n"}
 MAX_BYTES = 5 * 1024 * 1024
 MAX_FILES_PER_CRITERION = 5
+# An upload request carries one file; its other fields (criterion, CSRF token on the page) and
+# the multipart envelope fit well within the overhead.
+FILES_PER_REQUEST = 1
+FORM_OVERHEAD = 64 * 1024
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
 def max_bytes() -> int:
     return int(current_app.config.get("EVIDENCE_MAX_BYTES", MAX_BYTES))
+
+
+def request_limit() -> int:
+    """The body limit of an upload request (page or API), a little above the file limit: an
+    oversized body is refused (413) before it is read."""
+    return max_bytes() * FILES_PER_REQUEST + FORM_OVERHEAD
 
 
 def root() -> Path:
@@ -49,12 +59,21 @@ def path_of(record: EvidenceFile) -> Path:
     return root() / str(record.nomination_id) / record.filename
 
 
+def _files(nomination_id: int):
+    return (select(EvidenceFile).where(EvidenceFile.nomination_id == nomination_id)
+            .order_by(EvidenceFile.uploaded_at, EvidenceFile.id))
+
+
 def list_files(actor: User, nomination_id: int) -> list[EvidenceFile]:
     """The nomination's files in upload order (404 outside the actor's scope)."""
     nominations.get(actor, nomination_id)
-    return list(db.session.scalars(
-        select(EvidenceFile).where(EvidenceFile.nomination_id == nomination_id)
-        .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)))
+    return list(db.session.scalars(_files(nomination_id)))
+
+
+def page_of_files(actor: User, nomination_id: int, page: int, per_page: int):
+    """One page of `list_files` (404 outside the actor's scope)."""
+    nominations.get(actor, nomination_id)
+    return nominations.paginate(_files(nomination_id), page, per_page)
 
 
 def _lock_editable(actor: User, nomination_id: int):
@@ -110,6 +129,11 @@ def add(actor: User, nomination_id: int, *, criterion: str, filename: str,
 def slots(rules) -> list[str]:
     """Where a file may go: a criterion of the version, or one of the documents it declares."""
     return [c.code for c in rules.criteria] + [d.code for d in rules.documents]
+
+
+def documents(n) -> dict:
+    """The documents the nomination's rule version declares, by slot code (Tờ trình …)."""
+    return {d.code: d for d in workflow(n.title_code).rules(n).documents}
 
 
 def missing_documents(n, rules) -> list[Reason]:

@@ -10,7 +10,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import Forbidden, Invalid, TransitionNotAllowed, invalid
 from ..services import evidence
-from ..workflow import workflow
 from .filters import loc
 from .errors import page
 from .helpers import ActionForm, attachment, flash_error, roles
@@ -19,18 +18,12 @@ from ..routing import body_limit
 
 bp = Blueprint("evidence", __name__)
 
-# The upload form sends one file; its other fields (CSRF token, criterion) and the multipart
-# envelope fit well within the overhead.
-FILES_PER_REQUEST = 1
-FORM_OVERHEAD = 64 * 1024
-
-
 def upload_limit() -> int | None:
     """The upload's own body limit, in place of the app's MAX_CONTENT_LENGTH — only for people who
     are signed in: anyone else stays under the app's limit."""
     if not current_user.is_authenticated:
         return None
-    return evidence.max_bytes() * FILES_PER_REQUEST + FORM_OVERHEAD
+    return evidence.request_limit()
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -78,8 +71,7 @@ def _document(record):
     from ..services import nominations
 
     n = nominations.get(current_user, record.nomination_id)
-    rules = workflow(n.title_code).rules(n)
-    return next((d for d in rules.documents if d.code == record.criterion), None)
+    return evidence.documents(n).get(record.criterion)
 
 
 class _Empty:
