@@ -36,6 +36,8 @@ class Operation:
     query: dict[str, dict] = field(default_factory=dict)
     roles: tuple[str, ...] = ()
     description: str = ""
+    # Other success statuses answered with the same response shape (e.g. 200 beside 201).
+    also: tuple[int, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -46,7 +48,7 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
               body: type[BaseModel] | None = None, response: Any = None,
               errors: tuple[int, ...] = (), public: bool = False,
               query: dict[str, dict] | None = None, roles: tuple[str, ...] = (),
-              description: str = "") -> Callable:
+              description: str = "", also: tuple[int, ...] = ()) -> Callable:
     """Register a view under /api/v1 together with what the OpenAPI document says of it.
 
     `roles` restricts the operation to those account roles (403 for the others); `description`
@@ -68,7 +70,7 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
             _PUBLIC_ENDPOINTS.add(f"{bp.name}.{endpoint}")
         OPERATIONS.append(Operation(rule, method, endpoint, summary, tag, status, body, response,
                                     tuple(errors), public, dict(query or {}), tuple(roles),
-                                    description))
+                                    description, tuple(also)))
         return view
 
     return register
