@@ -344,3 +344,47 @@ def test_the_bim_son_example_applies_cleanly_to_the_demo(runner, ctx):
     assert set(db.session.scalars(select(User.unit_id).where(User.role != "admin"))) <= new
     assert db.session.scalar(select(func.count()).select_from(Succession)) == 9
     assert set(workflows())  # the workflows still load
+
+
+# -- the admin page --------------------------------------------------------------------------------
+
+def test_admin_page_previews_then_applies_with_one_click(client):
+    from tests.web_support import Site, sign_in, text
+
+    site = Site(client.application)
+    data = site.run(lambda w: yaml.safe_dump(merge_file(w), allow_unicode=True))
+    sign_in(client, "admin")
+    assert client.get("/admin/reorganizations").status_code == 200
+    units_before = site.count(Unit)
+    preview = client.post("/admin/reorganizations", data={"text": data})
+    assert preview.status_code == 200
+    page = text(preview)
+    assert "Xem trước: chưa thay đổi gì" in page and "Phường Bỉm Sơn" in page
+    assert site.count(Unit) == units_before
+    applied = client.post("/admin/reorganizations", data={"text": data, "confirm": "1"})
+    assert applied.status_code == 200 and "Đã áp dụng" in text(applied)
+    assert site.count(Unit) == units_before + 1
+    again = client.post("/admin/reorganizations", data={"text": data, "confirm": "1"})
+    assert "Đã áp dụng trước đây" in text(again)
+    assert site.count(Unit) == units_before + 1
+
+
+def test_admin_page_shows_errors_and_unassigned_and_changes_nothing(client):
+    from tests.web_support import Site, sign_in, text
+
+    site = Site(client.application)
+    split = site.run(lambda w: yaml.safe_dump(split_file(w), allow_unicode=True))
+    sign_in(client, "admin")
+    before = site.count(Unit)
+    bad = client.post("/admin/reorganizations", data={"text": "effective: [\n"})
+    assert bad.status_code == 422 and "Tệp không đúng định dạng YAML." in text(bad)
+    wrong = client.post("/admin/reorganizations", data={"text": "source: x\nunits: []\n"})
+    assert wrong.status_code == 422 and "Ngày có hiệu lực: chưa nhập." in text(wrong)
+    preview = client.post("/admin/reorganizations", data={"text": split})
+    assert "Chưa phân về đơn vị mới" in text(preview) and "Trường THCS Ba Đình" in text(preview)
+    assert 'name="confirm"' not in preview.get_data(as_text=True)
+    refused = client.post("/admin/reorganizations", data={"text": split, "confirm": "1"})
+    assert refused.status_code == 422 and "Chưa phân về đơn vị mới" in text(refused)
+    assert site.count(Unit) == before
+    sign_in(client, "ho-a")
+    assert client.get("/admin/reorganizations").status_code == 403

@@ -135,9 +135,24 @@ def parse(data: Any) -> Reorganization:
         return Reorganization.model_validate(data)
     except ValidationError as exc:
         raise Invalid("The reorganisation file has errors.", [
-            {"field": ".".join(str(p) for p in e["loc"]) or "(file)", "code": e["type"],
-             "message": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)]) from None
+            _reason(e) for e in exc.errors(include_url=False, include_input=False)]) from None
+
+
+# pydantic's error types → the codes every service uses (certify/messages.py words them).
+_CODES = {"missing": "required", "too_short": "required", "string_too_short": "required",
+          "extra_forbidden": "unknown_key", "literal_error": "not_allowed",
+          "string_too_long": "too_long", "model_type": "not_allowed", "dict_type": "not_allowed",
+          "list_type": "not_allowed", "string_type": "not_allowed"}
+
+
+def _reason(error: dict) -> dict:
+    field_ = ".".join(str(p) for p in error["loc"]) or "(file)"
+    code = "date_parsing" if error["type"].startswith("date") else _CODES.get(error["type"],
+                                                                              error["type"])
+    item = {"field": field_, "code": code, "message": f"{field_}: {error['msg']}"}
+    if code == "too_long":
+        item["max_length"] = (error.get("ctx") or {}).get("max_length")
+    return item
 
 
 @dataclass
