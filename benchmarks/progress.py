@@ -183,8 +183,9 @@ def load_recognitions(tree, today, rng, n_citizens, n_organizations) -> dict:
             decision_id = len(decision_rows) + 1
             decisions[(district.id, day)] = decision_id
             decision_rows.append((decision_id, f"{decision_id}/QĐ-UBND", day.isoformat(),
-                                  "Chủ tịch UBND", district.id, None, now))
-    bulk("decisions", ("id", "number", "date", "signer", "unit_id", "created_by_id",
+                                  "Chủ tịch UBND", f"ỦY BAN NHÂN DÂN {district.name.upper()}",
+                                  district.id, None, now))
+    bulk("decisions", ("id", "number", "date", "signer", "issuer", "unit_id", "created_by_id",
                        "created_at"), decision_rows)
 
     deltas: dict[tuple[int, str, date], int] = defaultdict(int)

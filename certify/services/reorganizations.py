@@ -403,19 +403,15 @@ def _moves(r: _Resolved) -> list[Moves]:
     for old_id, index in r.whole.items():
         m = moves[index]
         for kind, model, label in (("households", Household, Household.name),
-                                   ("organizations", Organization, Organization.name)):
-            rows = db.session.execute(select(model.id, label).where(model.unit_id == old_id)
-                                      .order_by(model.id)).all()
-            m.add(kind, [{"id": i, "name": n} for i, n in rows])
-        count = db.session.scalar(select(func.count()).select_from(Person)
-                                  .where(Person.unit_id == old_id))
-        rows = db.session.execute(select(Person.id, Person.full_name)
-                                  .where(Person.unit_id == old_id).order_by(Person.id)
-                                  .limit(LISTED)).all()
-        m.add("persons", [{"id": i, "name": n} for i, n in rows], count)
-        rows = db.session.execute(select(User.id, User.username).where(User.unit_id == old_id)
-                                  .order_by(User.id)).all()
-        m.add("accounts", [{"id": i, "name": n} for i, n in rows])
+                                   ("organizations", Organization, Organization.name),
+                                   ("persons", Person, Person.full_name),
+                                   ("accounts", User, User.username)):
+            count = db.session.scalar(select(func.count()).select_from(model)
+                                      .where(model.unit_id == old_id))
+            if count:
+                rows = db.session.execute(select(model.id, label).where(model.unit_id == old_id)
+                                          .order_by(model.id).limit(LISTED)).all()
+                m.add(kind, [{"id": i, "name": n} for i, n in rows], count)
     households_to = defaultdict(list)
     for hid, index in r.households.items():
         households_to[index].append(hid)
