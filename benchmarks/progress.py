@@ -60,12 +60,7 @@ def main() -> None:
     parser.add_argument("--verify", action="store_true")
     args = parser.parse_args()
 
-    url = os.environ.get("CERTIFY_BENCH_DATABASE_URL")
-    folder = None
-    if not url:
-        folder = tempfile.TemporaryDirectory(prefix="certify-bench-")
-        url = f"sqlite:///{Path(folder.name) / 'bench.sqlite3'}"
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False})
+    app, folder = open_app()
     with app.app_context():
         dialect = db.engine.dialect.name
         print(f"database: {dialect} ({db.engine.url.render_as_string(hide_password=True)})")
@@ -107,6 +102,18 @@ def main() -> None:
         db.engine.dispose()
     if folder is not None:
         folder.cleanup()
+
+
+def open_app():
+    """The app on CERTIFY_BENCH_DATABASE_URL, or on an SQLite file in a temporary folder (returned
+    too, to clean up; None otherwise)."""
+    url = os.environ.get("CERTIFY_BENCH_DATABASE_URL")
+    folder = None
+    if not url:
+        folder = tempfile.TemporaryDirectory(prefix="certify-bench-")
+        url = f"sqlite:///{Path(folder.name) / 'bench.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False})
+    return app, folder
 
 
 def reset_schema() -> None:

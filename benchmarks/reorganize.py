@@ -18,18 +18,15 @@ Options: --recognitions N (default 1,500,000), --repetitions N (progress timings
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select, update
 
 import progress as bench  # benchmarks/progress.py: the synthetic province
-from certify import clock, create_app
+from certify import clock
 from certify.extensions import db
 from certify.models import Household, Nomination, Organization, Person, Succession, Unit, User
 from certify.services import reorganizations
@@ -45,12 +42,7 @@ def main() -> None:
     parser.add_argument("--repetitions", type=int, default=100)
     args = parser.parse_args()
 
-    url = os.environ.get("CERTIFY_BENCH_DATABASE_URL")
-    folder = None
-    if not url:
-        folder = tempfile.TemporaryDirectory(prefix="certify-bench-")
-        url = f"sqlite:///{Path(folder.name) / 'bench.sqlite3'}"
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False})
+    app, folder = bench.open_app()
     with app.app_context():
         print(f"database: {db.engine.dialect.name}")
         t0 = time.perf_counter()

@@ -66,12 +66,15 @@ class PasswordChange(Request):
     new_password: NewPassword
 
 
-class ReorganizedUnitIn(Request):
-    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True)
-
+class UnitFields(Request):
     code: UnitCode
     name: text(Longest.UNIT_NAME)
     level: Code = Field(description="province, district or commune")
+
+
+class ReorganizedUnitIn(UnitFields):
+    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True)
+
     parent_code: UnitCode | None = Field(
         default=None, description="The unit it stands below from `effective` on: another new "
                                   "unit of this change, or one that goes on.")
@@ -101,10 +104,7 @@ class ReorganizationIn(Request):
     dry_run: bool = Field(default=False, description="true: only say what would move (200).")
 
 
-class UnitCreate(Request):
-    code: UnitCode
-    name: text(Longest.UNIT_NAME)
-    level: Code = Field(description="province, district or commune")
+class UnitCreate(UnitFields):
     parent_code: UnitCode | None = Field(
         default=None, description="The unit it stands below, the one bearing that code on "
                                   "valid_from.")
