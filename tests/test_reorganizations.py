@@ -5,6 +5,7 @@ all driving certify/services/reorganizations.py."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -356,6 +357,9 @@ def test_admin_page_previews_then_applies_with_one_click(client):
     sign_in(client, "admin")
     assert client.get("/admin/reorganizations").status_code == 200
     units_before = site.count(Unit)
+    uploaded = client.post("/admin/reorganizations", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(data.encode()), "bim-son.yaml")})
+    assert uploaded.status_code == 200 and "Phường Bỉm Sơn" in text(uploaded)
     preview = client.post("/admin/reorganizations", data={"text": data})
     assert preview.status_code == 200
     page = text(preview)
