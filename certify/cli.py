@@ -177,6 +177,10 @@ def _fail(message: str, exc) -> None:
     raise SystemExit(1)
 
 
+# How a unit was taken over (models.SUCCESSION_KINDS), as the command prints it.
+KINDS = {"merge": "sáp nhập", "split": "chia tách", "rename": "đổi tên"}
+
+
 def _print_plan(plan, dry_run: bool) -> None:
     """A reorganisation plan (services/reorganizations.Plan), Vietnamese first."""
     click.echo(f"Sắp xếp đơn vị hành chính từ {_date(plan.effective)} — {plan.source}")
@@ -189,7 +193,8 @@ def _print_plan(plan, dry_run: bool) -> None:
     rows = []
     for u in plan.units:
         c = u.as_dict()["counts"]
-        rows.append((u.code, u.name, ", ".join(f"{r['code']} ({r['kind']})" for r in u.replaces),
+        rows.append((u.code, u.name, ", ".join(f"{r['code']} ({KINDS.get(r['kind'], r['kind'])})"
+                                               for r in u.replaces),
                      _number(c["households"]), _number(c["organizations"]),
                      _number(c["persons"]), _number(c["accounts"]), _number(c["open_dossiers"])))
     _table(("Mã", "Đơn vị mới", "Từ (from)", "Hộ", "Cơ quan", "Công dân", "Tài khoản",
