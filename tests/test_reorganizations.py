@@ -392,3 +392,16 @@ def test_admin_page_shows_errors_and_unassigned_and_changes_nothing(client):
     assert site.count(Unit) == before
     sign_in(client, "ho-a")
     assert client.get("/admin/reorganizations").status_code == 403
+
+
+def test_a_unit_cannot_end_while_a_unit_below_it_is_not_replaced(world):
+    w = world
+    data = {"effective": EFFECTIVE.isoformat(), "source": SOURCE, "units": [
+        {"code": "14830", "name": "Phường Mới", "level": "commune", "parent_code": w.province.code,
+         "from": [w.ward_a.code, w.district.code]}]}
+    before = snapshot()
+    with pytest.raises(Invalid) as refused:
+        reorganizations.apply(data, actor=w.admin)
+    (reason,) = refused.value.details
+    assert reason["code"] == "children_go_on" and reason["children"] == [w.ward_b.code]
+    assert snapshot() == before
