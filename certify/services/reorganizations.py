@@ -409,8 +409,11 @@ def _moves(r: _Resolved) -> list[Moves]:
             count = db.session.scalar(select(func.count()).select_from(model)
                                       .where(model.unit_id == old_id))
             if count:
-                rows = db.session.execute(select(model.id, label).where(model.unit_id == old_id)
-                                          .order_by(model.id).limit(LISTED)).all()
+                # No ORDER BY id: with it PostgreSQL may walk the primary key past millions of
+                # other units' rows to find LISTED of this one; these are sorted here instead.
+                rows = sorted(db.session.execute(select(model.id, label)
+                                                 .where(model.unit_id == old_id)
+                                                 .limit(LISTED)).all())
                 m.add(kind, [{"id": i, "name": n} for i, n in rows], count)
     households_to = defaultdict(list)
     for hid, index in r.households.items():
