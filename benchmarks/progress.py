@@ -60,12 +60,7 @@ def main() -> None:
     parser.add_argument("--verify", action="store_true")
     args = parser.parse_args()
 
-    url = os.environ.get("CERTIFY_BENCH_DATABASE_URL")
-    folder = None
-    if not url:
-        folder = tempfile.TemporaryDirectory(prefix="certify-bench-")
-        url = f"sqlite:///{Path(folder.name) / 'bench.sqlite3'}"
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False})
+    app, folder = open_app()
     with app.app_context():
         dialect = db.engine.dialect.name
         print(f"database: {dialect} ({db.engine.url.render_as_string(hide_password=True)})")
@@ -107,6 +102,18 @@ def main() -> None:
         db.engine.dispose()
     if folder is not None:
         folder.cleanup()
+
+
+def open_app():
+    """The app on CERTIFY_BENCH_DATABASE_URL, or on an SQLite file in a temporary folder (returned
+    too, to clean up; None otherwise)."""
+    url = os.environ.get("CERTIFY_BENCH_DATABASE_URL")
+    folder = None
+    if not url:
+        folder = tempfile.TemporaryDirectory(prefix="certify-bench-")
+        url = f"sqlite:///{Path(folder.name) / 'bench.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False})
+    return app, folder
 
 
 def reset_schema() -> None:
@@ -183,8 +190,9 @@ def load_recognitions(tree, today, rng, n_citizens, n_organizations) -> dict:
             decision_id = len(decision_rows) + 1
             decisions[(district.id, day)] = decision_id
             decision_rows.append((decision_id, f"{decision_id}/QĐ-UBND", day.isoformat(),
-                                  "Chủ tịch UBND", district.id, None, now))
-    bulk("decisions", ("id", "number", "date", "signer", "unit_id", "created_by_id",
+                                  "Chủ tịch UBND", f"ỦY BAN NHÂN DÂN {district.name.upper()}",
+                                  district.id, None, now))
+    bulk("decisions", ("id", "number", "date", "signer", "issuer", "unit_id", "created_by_id",
                        "created_at"), decision_rows)
 
     deltas: dict[tuple[int, str, date], int] = defaultdict(int)

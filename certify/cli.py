@@ -127,6 +127,26 @@ def register(app: Flask) -> None:
         if failed:
             raise SystemExit(1)
 
+    @app.cli.command("reorganize")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Print what would move; change nothing.")
+    def reorganize(file: str, dry_run: bool) -> None:
+        """Apply a reorganisation of units (sắp xếp đơn vị hành chính) from a YAML file."""
+        from .errors import CertifyError
+        from .services import reorganizations
+
+        _require_schema()
+        with open(file, encoding="utf-8") as handle:
+            text = handle.read()
+        try:
+            plan = (reorganizations.plan(text) if dry_run
+                    else reorganizations.apply(text, actor=None))
+        except CertifyError as exc:
+            _fail("Không áp dụng được việc sắp xếp đơn vị (the reorganisation was refused).", exc)
+        _print_plan(plan, dry_run)
+        if dry_run and plan.unassigned:
+            raise SystemExit(1)
+
     from .backup import backup_command, restore_command
 
     app.cli.add_command(backup_command)
@@ -155,6 +175,44 @@ def _fail(message: str, exc) -> None:
     if not details:
         click.echo(f"  ({exc.message})", err=True)
     raise SystemExit(1)
+
+
+# How a unit was taken over (models.SUCCESSION_KINDS), as the command prints it.
+KINDS = {"merge": "sáp nhập", "split": "chia tách", "rename": "đổi tên"}
+
+
+def _print_plan(plan, dry_run: bool) -> None:
+    """A reorganisation plan (services/reorganizations.Plan), Vietnamese first."""
+    click.echo(f"Sắp xếp đơn vị hành chính từ {_date(plan.effective)} — {plan.source}")
+    if plan.already_applied:
+        click.echo("Đã áp dụng trước đây; không thay đổi gì (already applied; nothing changed).")
+        return
+    click.echo("Đơn vị kết thúc ngày " + _date(plan.effective.fromordinal(
+        plan.effective.toordinal() - 1)) + " (units ending): "
+        + ", ".join(f"{u['code']} {u['name']}" for u in plan.ending))
+    rows = []
+    for u in plan.units:
+        c = u.as_dict()["counts"]
+        rows.append((u.code, u.name, ", ".join(f"{r['code']} ({KINDS.get(r['kind'], r['kind'])})"
+                                               for r in u.replaces),
+                     _number(c["households"]), _number(c["organizations"]),
+                     _number(c["persons"]), _number(c["accounts"]), _number(c["open_dossiers"])))
+    _table(("Mã", "Đơn vị mới", "Từ (from)", "Hộ", "Cơ quan", "Công dân", "Tài khoản",
+            "Hồ sơ đang xử lý"), rows)
+    for u in plan.units:
+        for d in u.carried:
+            click.echo(f"  {u.code}: mẫu số {d['title_code']} {d['year']} = {_number(d['value'])} "
+                       f"(cộng từ các đơn vị cũ; carried)")
+        for d in u.to_enter:
+            click.echo(f"  {u.code}: mẫu số {d['title_code']} {d['year']} cần quản trị nhập "
+                       f"(to be entered by an admin)")
+    for item in plan.unassigned:
+        click.echo(f"Chưa phân về đơn vị mới (unassigned): {item['kind']} {item['id']} "
+                   f"{item['name']} — {item['unit']}")
+    if dry_run:
+        click.echo("Chạy thử: chưa thay đổi gì (dry run: nothing changed).")
+    else:
+        click.echo("Đã áp dụng (applied).")
 
 
 def _date(day: date) -> str:

@@ -12,6 +12,8 @@ from .errors import (BadRequest, Busy, CertifyError, Conflict, Duplicate, Forbid
                      Unauthorized)
 
 FIELDS = {
+    "effective": _l("Ngày có hiệu lực"),
+    "source": _l("Văn bản"),
     "full_name": _l("Họ và tên"),
     "national_id": _l("Số định danh cá nhân"),
     "birth_year": _l("Năm sinh"),
@@ -217,6 +219,33 @@ def reason(item: dict) -> str:
         return _("%(field)s: phải là ngày hợp lệ.", field=label)
     if code == "repeated":
         return _("Một hồ sơ được chọn hai lần.")
+    if code == "unassigned":
+        return _("Chưa phân về đơn vị mới: %(name)s (thuộc đơn vị %(unit)s).",
+                 name=item.get("name"), unit=item.get("unit"))
+    if code == "children_go_on":
+        return _("Đơn vị %(unit)s kết thúc nhưng các đơn vị cấp dưới sau chưa được sắp xếp: "
+                 "%(list)s.", unit=item.get("unit"), list=", ".join(item.get("children", [])))
+    if code == "parent_ends":
+        return _("%(field)s: đơn vị cấp trên này kết thúc trước ngày có hiệu lực; hãy ghi đơn vị "
+                 "cấp trên từ ngày đó.", field=label)
+    if code == "ended":
+        return _("%(field)s: đơn vị đã kết thúc trước đó.", field=label)
+    if code == "duplicate":
+        return _("%(field)s: được ghi hai lần.", field=label)
+    if code == "not_a_successor":
+        return _("%(field)s: đơn vị mới này không thay thế đơn vị đang có mục này.", field=label)
+    if code == "twice":
+        return _("%(field)s: được phân về hai đơn vị.", field=label)
+    if code == "ambiguous":
+        return _("%(field)s: nhiều mục trùng tên; hãy ghi mã số (id).", field=label)
+    if code == "not_split":
+        return _("assign chỉ dùng khi một đơn vị được chia cho nhiều đơn vị mới.")
+    if code == "yaml":
+        return _("Tệp không đúng định dạng YAML.")
+    if code == "encoding":
+        return _("Tệp phải là văn bản UTF-8.")
+    if code == "unknown_key":
+        return _("%(field)s: không có mục này trong tệp sắp xếp.", field=label)
     return _("%(field)s: không hợp lệ.", field=label)
 
 

@@ -38,6 +38,8 @@ class Operation:
     description: str = ""
     body_media: str = "application/json"
     response_media: tuple[str, ...] = ("application/json",)
+    # Other success statuses answered with the same response shape (e.g. 200 beside 201).
+    also: tuple[int, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -49,7 +51,8 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
               errors: tuple[int, ...] = (), public: bool = False,
               query: dict[str, dict] | None = None, roles: tuple[str, ...] = (),
               description: str = "", body_media: str = "application/json",
-              response_media: tuple[str, ...] = ("application/json",)) -> Callable:
+              response_media: tuple[str, ...] = ("application/json",),
+              also: tuple[int, ...] = ()) -> Callable:
     """Register a view under /api/v1 together with what the OpenAPI document says of it.
 
     `roles` restricts the operation to those account roles (403 for the others); `description`
@@ -73,7 +76,8 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
             _PUBLIC_ENDPOINTS.add(f"{bp.name}.{endpoint}")
         OPERATIONS.append(Operation(rule, method, endpoint, summary, tag, status, body, response,
                                     tuple(errors), public, dict(query or {}), tuple(roles),
-                                    description, body_media, tuple(response_media)))
+                                    description, body_media, tuple(response_media),
+                                    tuple(also)))
         return view
 
     return register

@@ -85,9 +85,10 @@ def document() -> dict:
                 "content": {media: {"schema": {"type": "string", "format": "binary"}}
                             for media in op.response_media}}
         else:
-            responses[str(op.status)] = {
-                "description": "Success.",
-                "content": {"application/json": {"schema": _schema(op.response, components)}}}
+            for status in (op.status, *op.also):
+                responses[str(status)] = {
+                    "description": "Success.",
+                    "content": {"application/json": {"schema": _schema(op.response, components)}}}
         # Any request may be malformed (400) and find the database busy (503); any but the public
         # ones may lack credentials (401); any with a body may send too much of it (413).
         statuses = set(op.errors) | {400, Busy.status} | (set() if op.public else {401})

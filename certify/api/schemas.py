@@ -66,10 +66,45 @@ class PasswordChange(Request):
     new_password: NewPassword
 
 
-class UnitCreate(Request):
+class UnitFields(Request):
     code: UnitCode
     name: text(Longest.UNIT_NAME)
     level: Code = Field(description="province, district or commune")
+
+
+class ReorganizedUnitIn(UnitFields):
+    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True)
+
+    parent_code: UnitCode | None = Field(
+        default=None, description="The unit it stands below from `effective` on: another new "
+                                  "unit of this change, or one that goes on.")
+    from_: list[UnitCode] = Field(default_factory=list, alias="from", description=(
+        "Codes of the units it replaces, as they are on the day before `effective`. A unit in "
+        "the `from` of several new units is split (see `assign`)."))
+
+
+class AssignmentIn(Request):
+    households: list[int | Text] = Field(default_factory=list, description="ids or names")
+    organizations: list[int | Text] = Field(default_factory=list, description="ids or names")
+    persons: list[int | Text] = Field(default_factory=list, description=(
+        "ids or national ids of persons without a household"))
+    accounts: list[text(Longest.USERNAME)] = Field(default_factory=list,
+                                                   description="usernames")
+
+
+class ReorganizationIn(Request):
+    effective: Text = Field(description="YYYY-MM-DD: the first day of the new units; the old "
+                                        "ones end the day before.")
+    source: text(Longest.SUCCESSION_SOURCE) = Field(
+        description="The text that decided it, e.g. \"NQ 1686/NQ-UBTVQH15, 16/6/2025\".")
+    units: list[ReorganizedUnitIn]
+    assign: dict[str, AssignmentIn] | None = Field(default=None, description=(
+        "New unit code → which households, organizations, persons without a household and "
+        "staff accounts of a split unit go there. Every one must be assigned."))
+    dry_run: bool = Field(default=False, description="true: only say what would move (200).")
+
+
+class UnitCreate(UnitFields):
     parent_code: UnitCode | None = Field(
         default=None, description="The unit it stands below, the one bearing that code on "
                                   "valid_from.")
@@ -272,6 +307,92 @@ class UnitOut(Response):
                                                  "while current. Its code is free the day after.")
     predecessors: list[UnitLink] = Field(description="The units it took over, earliest first.")
     successors: list[UnitLink] = Field(description="The units that took it over, earliest first.")
+
+
+class MovedItem(Response):
+    id: int
+    name: str
+
+
+class MovedDossier(Response):
+    id: int
+    receipt_code: str
+    state: str
+
+
+class ReplacedUnit(Response):
+    code: str
+    name: str
+    kind: str = Field(description="merge, split or rename ('' when already applied)")
+
+
+class MoveCounts(Response):
+    households: int
+    organizations: int
+    persons: int
+    accounts: int
+    open_dossiers: int
+
+
+class CarriedDenominator(Response):
+    title_code: str
+    year: int
+    value: int
+
+
+class DenominatorToEnter(Response):
+    title_code: str
+    year: int
+
+
+class PlannedDenominators(Response):
+    carried: list[CarriedDenominator] = Field(description=(
+        "Entered for the new unit: the sum of its predecessors taken over whole."))
+    to_enter: list[DenominatorToEnter] = Field(description=(
+        "Left for an admin to enter (a split unit's figure cannot be divided)."))
+
+
+class PlannedUnit(Response):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    code: str
+    name: str
+    level: Level
+    parent_code: str | None
+    from_: list[ReplacedUnit] = Field(alias="from")
+    counts: MoveCounts
+    households: list[MovedItem] = Field(description="The first 200; all are counted.")
+    organizations: list[MovedItem]
+    persons: list[MovedItem]
+    accounts: list[MovedItem]
+    open_dossiers: list[MovedDossier]
+    denominators: PlannedDenominators
+
+
+class EndingUnit(Response):
+    code: str
+    name: str
+    level: Level
+
+
+class UnassignedItem(Response):
+    kind: Literal["household", "organization", "person", "account"]
+    id: int
+    unit: str
+    name: str
+
+
+class ReorganizationOut(Response):
+    effective: date
+    source: str
+    last_day_of_old_units: date
+    already_applied: bool = Field(description="true: this change was applied before; nothing "
+                                              "changed now.")
+    applied: bool
+    ending: list[EndingUnit]
+    units: list[PlannedUnit]
+    unassigned: list[UnassignedItem] = Field(description=(
+        "Rows of a split unit not assigned to a new unit; while any is left, applying is 422."))
 
 
 class DenominatorsOut(Response):

@@ -14,7 +14,7 @@ from ..models import User
 from ..models.evidence import MEDIA_TYPES
 from ..routing import body_limit
 from ..services import (accounts, evidence, members, nominations, people, progress, public,
-                        signin_guard, units)
+                        reorganizations, signin_guard, units)
 from ..services.validate import Longest
 from ..web.helpers import attachment
 from ..workflow import workflows
@@ -80,6 +80,25 @@ def create_unit():
     data = parse(s.UnitCreate)
     unit = units.create(**data.model_dump())
     return _json(serialize.unit(unit), 201)
+
+
+@operation("/reorganizations", "POST", summary="Reorganise units: merge, split, rename on a day",
+           tag="units", status=201, body=s.ReorganizationIn, response=s.ReorganizationOut,
+           also=(200,), errors=(400, 401, 403, 422), roles=("admin",),
+           description="One transaction: the old units end the day before `effective`, the new "
+                       "ones start on it; households, organizations, persons, accounts and open "
+                       "dossiers move to them (each dossier keeps its state and queue place and "
+                       "gets a new version); decided dossiers and recognitions stay. `dry_run`: "
+                       "200 with what would move, nothing changed. Applied: 201; applied before: "
+                       "200 with `already_applied`, nothing changed. A split with anything "
+                       "unassigned, or anything that cannot apply: 422, nothing changed.")
+def reorganize():
+    data = parse(s.ReorganizationIn)
+    body = data.model_dump(by_alias=True, exclude={"dry_run"}, exclude_none=True)
+    if data.dry_run:
+        return _json(reorganizations.plan(body).as_dict())
+    result = reorganizations.apply(body, actor())
+    return _json(result.as_dict(), 201 if result.applied else 200)
 
 
 UNIT_ON_QUERY = {"on": {"type": "string", "format": "date",

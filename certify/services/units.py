@@ -82,7 +82,15 @@ def _day(r: Reasons, name: str, value) -> date | None:
 
 @writes
 def create(*, code, name, level, parent_code=None, valid_from=None, valid_until=None) -> Unit:
-    """A new unit, valid from `valid_from` (default: EARLIEST, a unit whose start is not recorded)
+    """A new unit (see `add`), committed."""
+    unit = add(code=code, name=name, level=level, parent_code=parent_code, valid_from=valid_from,
+               valid_until=valid_until)
+    db.session.commit()
+    return unit
+
+
+def add(*, code, name, level, parent_code=None, valid_from=None, valid_until=None) -> Unit:
+    """A new unit in the caller's transaction (not committed), valid from `valid_from` (default: EARLIEST, a unit whose start is not recorded)
     to `valid_until` (default: current). The parent is the unit bearing `parent_code` on the
     first day, and must exist for as long as the new unit does."""
     r = Reasons()
@@ -125,20 +133,25 @@ def create(*, code, name, level, parent_code=None, valid_from=None, valid_until=
         db.session.flush()
     except IntegrityError:
         # Another request made a current unit of this code in the meantime (the partial unique
-        # index): the same refusal as above, nothing written.
-        db.session.rollback()
+        # index): the same refusal as above, nothing written (the caller's @writes rolls back).
         raise Invalid("Some fields are missing or invalid.", [{
             "field": "code", "code": "taken",
             "message": f"Unit {code} was created by another request meanwhile."}]) from None
     unit.path = (parent.path if parent else "/") + f"{unit.id}/"
-    db.session.commit()
     return unit
 
 
 @writes
 def end(unit: Unit, last_day) -> Unit:
-    """Close a current unit: `last_day` is the last day it exists (its code is free the day
-    after). Its children must have ended by then."""
+    """Close a current unit (see `close`), committed."""
+    close(unit, last_day)
+    db.session.commit()
+    return unit
+
+
+def close(unit: Unit, last_day) -> Unit:
+    """Close a current unit in the caller's transaction: `last_day` is the last day it exists
+    (its code is free the day after). Its children must have ended by then."""
     r = Reasons()
     last = _day(r, "valid_until", last_day)
     if last_day is None:
@@ -157,13 +170,20 @@ def end(unit: Unit, last_day) -> Unit:
                   f"{', '.join(going_on)}; end or move them first.")
     r.raise_if_any()
     unit.valid_until = last
-    db.session.commit()
+    db.session.flush()
     return unit
 
 
 @writes
 def record_succession(predecessor: Unit, successor: Unit, *, effective, kind, source="") -> Succession:
-    """Record that from `effective` on `successor` takes over (all or part of) `predecessor`:
+    """Record a succession (see `link`), committed."""
+    succession = link(predecessor, successor, effective=effective, kind=kind, source=source)
+    db.session.commit()
+    return succession
+
+
+def link(predecessor: Unit, successor: Unit, *, effective, kind, source="") -> Succession:
+    """In the caller's transaction, record that from `effective` on `successor` takes over (all or part of) `predecessor`:
     the predecessor exists on the day before, the successor on the day itself."""
     r = Reasons()
     day = _day(r, "effective", effective)
@@ -185,11 +205,11 @@ def record_succession(predecessor: Unit, successor: Unit, *, effective, kind, so
                                                      Succession.successor_id == successor.id)):
         r.add("successor", "taken", "That succession is already recorded.")
     r.raise_if_any()
-    link = Succession(predecessor=predecessor, successor=successor, effective=day, kind=kind,
-                      source=source)
-    db.session.add(link)
-    db.session.commit()
-    return link
+    succession = Succession(predecessor=predecessor, successor=successor, effective=day,
+                            kind=kind, source=source)
+    db.session.add(succession)
+    db.session.flush()
+    return succession
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from .. import clock
 from ..errors import Invalid
 from ..messages import reasons
 from ..models import EARLIEST, LEVELS, ROLES, User
-from ..services import accounts, directory, members, people, signin_guard
+from ..services import accounts, directory, members, people, reorganizations, signin_guard
 from ..services import units as unit_service
 from ..services.validate import MAX_INT
 from ..workflow import workflows
@@ -55,6 +56,19 @@ class AccountForm(FlaskForm):
                             validators=[Optional()])
     organization_id = SelectField(_l("Cơ quan, đơn vị"), invalid_choice_message=INVALID_CHOICE,
                                   validators=[Optional()])
+
+
+class ReorganizationForm(FlaskForm):
+    """A reorganisation file, pasted or uploaded (services/reorganizations.py says its shape)."""
+
+    text = TextAreaField(_l("Nội dung tệp sắp xếp (YAML)"), validators=[Optional()])
+    file = FileField(_l("Hoặc tải tệp lên"))
+
+
+class ConfirmReorganizationForm(FlaskForm):
+    """The previewed file, applied with one click."""
+
+    text = HiddenField()
 
 
 class PasswordForm(FlaskForm):
@@ -278,3 +292,58 @@ def organizations():
     return render_template("admin/organizations.html", form=form, lines=lines,
                            organizations=directory.organizations(),
                            member_counts=members.counts_on()), status
+
+
+# What of a split unit is left unassigned (services/reorganizations.py).
+ITEM_KINDS = {"household": _l("hộ gia đình"), "organization": _l("cơ quan, đơn vị"),
+              "person": _l("công dân"), "account": _l("tài khoản")}
+# How much of a reorganisation file a page takes (a province's file is a few hundred lines).
+REORGANIZATION_FILE_CHARS = 1_000_000
+
+
+def _reorganization_text(form: ReorganizationForm) -> str:
+    upload = form.file.data
+    if upload is not None and getattr(upload, "filename", ""):
+        raw = upload.read(REORGANIZATION_FILE_CHARS + 1)
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid("", [{"field": "(file)", "code": "encoding"}]) from None
+    return form.text.data or ""
+
+
+@bp.route("/reorganizations", methods=["GET", "POST"])
+@roles("admin")
+def reorganizations_page():
+    """Paste or upload a reorganisation file, see what would move, confirm to apply it."""
+    form, confirm = ReorganizationForm(), ConfirmReorganizationForm()
+    lines: list[str] = []
+    plan, status, text = None, 200, ""
+    if request.method == "POST":
+        status = 422
+        if "confirm" in request.form and confirm.validate_on_submit():
+            text = confirm.text.data or ""
+            try:
+                plan = reorganizations.apply(text, actor=current_user)
+            except Invalid as error:
+                lines = reasons(error)
+            else:
+                status = 200
+        elif "confirm" not in request.form and form.validate_on_submit():
+            try:
+                text = _reorganization_text(form)
+                if len(text) > REORGANIZATION_FILE_CHARS:
+                    raise Invalid("", [{"field": "(file)", "code": "too_long",
+                                        "max_length": REORGANIZATION_FILE_CHARS}])
+                plan = reorganizations.plan(text)
+            except Invalid as error:
+                lines = reasons(error)
+            else:
+                status = 200
+        else:
+            lines = [_("Dữ liệu gửi lên chưa hợp lệ; hãy thử lại.")]
+        confirm.text.data = text
+        form.text.data = text
+    return render_template("admin/reorganizations.html", form=form, confirm=confirm, plan=plan,
+                           lines=lines, kind_names=KIND_NAMES, level_names=LEVEL_NAMES,
+                           item_kinds=ITEM_KINDS), status

@@ -84,6 +84,10 @@ def state_name(state: str, title_code: str | None = None) -> str:
 
 
 def event_name(event: str, title_code: str | None = None) -> str:
+    from ..services.reorganizations import REORGANIZE
+
+    if event == REORGANIZE:  # not a workflow event: the dossier moved to a new unit
+        return _("Chuyển sang đơn vị mới (sắp xếp đơn vị hành chính)")
     for wf in ([workflow(title_code)] if title_code else []) + list(workflows().values()):
         if wf is not None and event in wf.spec.events:
             return loc(wf.spec.events[event].name)

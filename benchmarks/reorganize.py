@@ -1,0 +1,131 @@
+"""How long does a province's reorganisation take to apply?
+
+Builds the synthetic province of benchmarks/progress.py (3.7 million citizens, about a million and a
+half recognitions, 103 communes in 5 districts), then merges its communes three by three within
+each district (103 communes into 35 new ones, codes reused: each new commune takes its first
+predecessor's code) with certify.services.reorganizations.apply, as `flask reorganize` would, and
+prints the time beside that of a bare bulk UPDATE of as many rows (households, persons,
+organizations, accounts and dossiers in progress of each old unit moved to another unit of its
+group, in a transaction rolled back; run first, so neither pays alone for a cold cache). Then it times progress() for the province again.
+
+    .venv/bin/python benchmarks/reorganize.py                   # SQLite file in a temp folder
+    CERTIFY_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python benchmarks/reorganize.py               # PostgreSQL: THE DATABASE IS WIPED
+
+Options: --recognitions N (default 1,500,000), --repetitions N (progress timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import date
+
+from sqlalchemy import select, update
+
+import progress as bench  # benchmarks/progress.py: the synthetic province
+from certify import clock
+from certify.extensions import db
+from certify.models import Household, Nomination, Organization, Person, Unit, User
+from certify.services import reorganizations
+
+EFFECTIVE = date(2025, 7, 1)
+GROUP = 3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recognitions", type=int, default=1_500_000)
+    parser.add_argument("--organizations", type=int, default=3_000)
+    parser.add_argument("--repetitions", type=int, default=100)
+    args = parser.parse_args()
+
+    app, folder = bench.open_app()
+    with app.app_context():
+        print(f"database: {db.engine.dialect.name}")
+        t0 = time.perf_counter()
+        bench.reset_schema()
+        today = clock.today()
+        tree = bench.build_units()
+        bench.enter_denominators(tree, today, args.organizations)
+        with bench.secondary_indexes_dropped(("households", "persons", "nominations",
+                                              "recognitions")):
+            counts = bench.load_recognitions(tree, today, random.Random(1373), args.recognitions,
+                                             args.organizations)
+        bench.analyse()
+        print(f"built in {time.perf_counter() - t0:.0f} s: " + ", ".join(
+            f"{name} {value:,}" for name, value in counts.items()))
+
+        data = reorganization_file()
+        units_by_code = dict(db.session.execute(select(Unit.code, Unit.id)).all())
+        groups = [[units_by_code[c] for c in u["from"]] for u in data["units"]]
+        # The bare UPDATE first, so that neither side pays for reading the rows from disk first.
+        pairs = [(old, group[1] if old == group[0] and len(group) > 1 else group[0])
+                 for group in groups for old in group]
+        bare = bare_update(pairs)
+        t = time.perf_counter()
+        plan = reorganizations.plan(data)
+        print(f"\nplan (dry run): {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        result = reorganizations.apply(data, actor=None)
+        applied = time.perf_counter() - t
+        moved = {k: sum(u.as_dict()["counts"][k] for u in result.units)
+                 for k in ("households", "persons", "organizations", "accounts", "open_dossiers")}
+        assert plan.units and result.applied
+        print(f"apply: {len(data['units'])} new communes from "
+              f"{sum(len(u['from']) for u in data['units'])}, in {applied:.1f} s; moved "
+              + ", ".join(f"{k} {v:,}" for k, v in moved.items()))
+        print(f"bare bulk UPDATE of the same rows (rolled back): {bare:.1f} s")
+        db.session.remove()
+
+        province = db.session.scalar(select(Unit.id).where(Unit.level == "province"))
+        figure, times = bench.time_progress(province, bench.CITIZEN, today, args.repetitions)
+        print(f"progress(province) after the change: {figure.holders:,} holders, median "
+              f"{statistics.median(times):.2f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.2f} ms")
+        db.session.remove()
+        db.engine.dispose()
+    if folder is not None:
+        folder.cleanup()
+
+
+def reorganization_file() -> dict:
+    """Each district's communes merged three by three, under the same district."""
+    new_units = []
+    by_district: dict[int, list[Unit]] = {}
+    for commune in db.session.scalars(select(Unit).where(Unit.level == "commune")
+                                      .order_by(Unit.code)):
+        by_district.setdefault(commune.parent_id, []).append(commune)
+    for district_id, communes in by_district.items():
+        parent = db.session.get(Unit, district_id)
+        for i in range(0, len(communes), GROUP):
+            group = communes[i:i + GROUP]
+            new_units.append({"code": group[0].code, "name": f"{group[0].name} mới",
+                              "level": "commune", "parent_code": parent.code,
+                              "from": [c.code for c in group]})
+    return {"effective": EFFECTIVE.isoformat(), "source": "Benchmark", "units": new_units}
+
+
+def bare_update(pairs: list[tuple[int, int]]) -> float:
+    """The same rows moved by bare UPDATEs (each old unit's rows to another unit of its group,
+    as many rows as the reorganisation moves), timed and rolled back."""
+    db.session.commit()
+    t = time.perf_counter()
+    for old_id, other_id in pairs:
+        for model in (Household, Person, Organization, User):
+            db.session.execute(update(model).where(model.unit_id == old_id)
+                               .values(unit_id=other_id)
+                               .execution_options(synchronize_session=False))
+        db.session.execute(update(Nomination).where(Nomination.unit_id == old_id,
+                                                    reorganizations.in_progress())
+                           .values(unit_id=other_id, version=Nomination.version + 1)
+                           .execution_options(synchronize_session=False))
+    db.session.flush()
+    seconds = time.perf_counter() - t
+    db.session.rollback()
+    return seconds
+
+
+if __name__ == "__main__":
+    main()
