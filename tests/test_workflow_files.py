@@ -4,6 +4,7 @@ the key, and an edited file changes the rule without any code change."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -42,11 +43,21 @@ def start(folder: Path, tmp_path: Path, **config):
 
 
 def test_the_shipped_files_load_in_both_profiles(folder, tmp_path):
-    for profile in ("three-tier", "two-tier"):
+    for profile in ("three-tier", "two-tier", "vn-2025"):
         app = start(folder, tmp_path, PROFILE=profile)
         with app.app_context():
             assert set(app.extensions["certify.workflows"]) == {CITIZEN, UNIT_TITLE}
             assert workflow(CITIZEN).profile_name == profile
+
+
+def test_a_dated_profile_in_the_mapping_form_still_loads(folder, tmp_path):
+    """`vn-2025` may also be written as one mapping: then its tiers never change."""
+    edit(folder, CITIZEN, _set({"reviewer": "commune", "approver": "commune"},
+                               *_v("tiers", "vn-2025")))
+    app = start(folder, tmp_path, PROFILE="vn-2025")
+    with app.app_context():
+        wf = workflow(CITIZEN)
+        assert wf.tier("approver", date(2020, 1, 1)) == wf.tier("approver", date(2030, 1, 1))
 
 
 def test_an_unedited_round_trip_still_loads(folder, tmp_path):
@@ -184,6 +195,18 @@ BROKEN = [
     (CITIZEN, _set("magic", "events", "verify", "needs", 0), "events.verify.needs.0", "comment"),
     (CITIZEN, _set("director", *_v("tiers", "three-tier", "approver")),
      "versions.0.tiers.three-tier.approver", "district"),
+    # Dated profiles (vn-2025): a list of entries in day order, each with its own tiers.
+    (CITIZEN, _set("director", *_v("tiers", "vn-2025", 1, "approver")),
+     "versions.0.tiers.vn-2025.1.approver", "district"),
+    (CITIZEN, _delete(*_v("tiers", "vn-2025", 1, "from")), "versions.0.tiers.vn-2025.1.from",
+     "Field required"),
+    (CITIZEN, _set("1/7/2025", *_v("tiers", "vn-2025", 1, "from")),
+     "versions.0.tiers.vn-2025.1.from", "date"),
+    (UNIT_TITLE, _set("2019-01-01", *_tt24("tiers", "vn-2025", 1, "from")),
+     "versions[1].tiers.vn-2025[1].from", "must come after"),
+    (CITIZEN, _set([], *_v("tiers", "vn-2025")), "versions[0].tiers.vn-2025", "at least one"),
+    (CITIZEN, _set("two-tier", *_v("tiers", "vn-2025")), "versions.0.tiers.vn-2025",
+     "dictionary"),
     (CITIZEN, _duplicate_criterion, "versions[0].criteria[1].code", "1.1"),
     (UNIT_TITLE, _duplicate_criterion, "versions[0].criteria[1].code", "1.1"),
     (CITIZEN, _set(101, *_v("pass_rule", "min_total")), "versions[0].pass_rule.min_total", "101"),

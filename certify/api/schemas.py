@@ -502,6 +502,11 @@ class TierOut(Response):
     approver: Level
 
 
+class DatedTierOut(TierOut):
+    from_: date = Field(alias="from", description="The first day this entry is in force (until "
+                                                  "the next entry's day).")
+
+
 class DocumentOut(Response):
     code: str
     name: str
@@ -519,7 +524,8 @@ class VersionOut(Response):
     grades: list[GradeOut]
     valid: ValidityOut
     deadlines: DeadlinesOut | None
-    tiers: dict[str, TierOut]
+    tiers: dict[str, TierOut | list[DatedTierOut]] = Field(description=(
+        "Per profile: one mapping, or dated entries oldest first (e.g. vn-2025)."))
     documents: list[DocumentOut]
 
 

@@ -129,7 +129,9 @@ def version(v) -> dict:
         "grades": [{"code": g.code, "name": g.name.vi, "min_total": g.min_total} for g in v.grades],
         "valid": v.valid.model_dump(),
         "deadlines": v.deadlines.model_dump() if v.deadlines else None,
-        "tiers": {name: t.model_dump() for name, t in v.tiers.items()},
+        "tiers": {name: (t.model_dump(by_alias=True, mode="json") if not isinstance(t, list) else
+                         [e.model_dump(by_alias=True, mode="json") for e in t])
+                  for name, t in v.tiers.items()},
         "documents": [{"code": d.code, "name": d.name.vi, "required": d.required}
                       for d in v.documents],
     }

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from statemachine import Event, State, StateMachine
 from statemachine.exceptions import InvalidDefinition
 
-from .spec import RuleVersion, TitleSpec
+from .spec import UNION_TAGS, RuleVersion, TitleSpec, tiers_on
 
 
 class WorkflowError(Exception):
@@ -57,7 +57,10 @@ class Workflow:
     def tier(self, role: str, on: date | None = None) -> str | None:
         """The unit level an account of `role` must hold to act on `on` (default today) under the
         version then in force (None: ownership decides)."""
-        return getattr(self.rules_on(on).tiers[self.profile_name], role, None)
+        if on is None:
+            from .. import clock
+            on = clock.today()
+        return getattr(tiers_on(self.rules_on(on).tiers[self.profile_name], on), role, None)
 
     def machine(self, nomination) -> StateMachine:
         """The state machine bound to a nomination row; it reads and writes `nomination.state`."""
@@ -98,7 +101,8 @@ def load_file(path: Path, profile: str) -> Workflow:
         spec = TitleSpec.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        key = ".".join(str(part) for part in first["loc"]
+                       if part not in UNION_TAGS) or "(top level)"
         message = first["msg"]
         if first["type"] == "value_error":
             # Our own consistency checks carry "key: message" in the text.

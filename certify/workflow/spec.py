@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 Level = Literal["province", "district", "commune"]
 Role = Literal["applicant", "reviewer", "approver"]
@@ -141,6 +141,34 @@ class TierProfile(Strict):
     approver: Level
 
 
+class DatedTiers(TierProfile):
+    """One entry of a dated profile: the tiers in force from `from` until the next entry's day
+    (before the first entry's day, the first entry)."""
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: date = Field(alias="from")
+
+
+# A profile's tiers: one mapping for the whole version, or a list of dated entries in day order
+# (e.g. `vn-2025`: three tiers until 30 June 2025, two from 1 July 2025).
+# The tags only pick the shape; the loader leaves them out of the key it names (UNION_TAGS).
+UNION_TAGS = ("tiers-mapping", "tiers-dated")
+Tiers = Annotated[
+    Annotated[TierProfile, Tag(UNION_TAGS[0])] | Annotated[list[DatedTiers], Tag(UNION_TAGS[1])],
+    Discriminator(lambda v: UNION_TAGS[1] if isinstance(v, list) else UNION_TAGS[0])]
+
+
+def tiers_on(tiers: Tiers, day: date) -> TierProfile:
+    """The tiers of one profile in force on `day`."""
+    if isinstance(tiers, TierProfile):
+        return tiers
+    found = tiers[0]
+    for entry in tiers:
+        if entry.from_ <= day:
+            found = entry
+    return found
+
+
 class StateSpec(Strict):
     name: Localized
     initial: bool = False
@@ -176,7 +204,7 @@ class RuleVersion(Strict):
     grades: list[Grade] = Field(default_factory=list)
     valid: Validity
     deadlines: Deadlines | None = None
-    tiers: dict[str, TierProfile] = Field(min_length=1)
+    tiers: dict[str, Tiers] = Field(min_length=1)
     documents: list[Document] = Field(default_factory=list)
 
     @property
@@ -256,6 +284,16 @@ class RuleVersion(Strict):
         for i, code in enumerate(names):
             if code in names[:i]:
                 problems.append((f"{at}documents[{i}].code", f"document {code} is listed twice"))
+        for name, tiers in self.tiers.items():
+            if isinstance(tiers, TierProfile):
+                continue
+            if not tiers:
+                problems.append((f"{at}tiers.{name}", "a dated profile lists at least one entry"))
+            for i in range(1, len(tiers)):
+                if tiers[i].from_ <= tiers[i - 1].from_:
+                    problems.append((f"{at}tiers.{name}[{i}].from",
+                                     f"{tiers[i].from_} must come after the entry before it "
+                                     f"({tiers[i - 1].from_})"))
         return problems
 
 
