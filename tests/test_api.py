@@ -395,6 +395,11 @@ def test_titles_describe_the_rules_in_force(world, api):
     assert [v["id"] for v in citizen["versions"]] == ["qd324-2023"]
     verify = next(e for e in citizen["events"] if e["code"] == "verify")
     assert verify["transitions"][0]["tier"] == "commune"
+    # A dated profile (vn-2025) is listed entry by entry, oldest first; the last gives citizens
+    # to the commune (no district tier from 1 July 2025).
+    dated = citizen["versions"][0]["tiers"]["vn-2025"]
+    assert len(dated) > 1 and [e["from"] for e in dated] == sorted(e["from"] for e in dated)
+    assert dated[0]["approver"] == "district" and dated[-1]["approver"] == "commune"
 
 
 def test_public_lookups_need_no_account_and_leak_nothing(world, api):
