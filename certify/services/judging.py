@@ -21,27 +21,31 @@ def rules(nomination: Nomination):
     return workflow(nomination.title_code).rules(nomination)
 
 
-def shares(nomination: Nomination, version=None) -> dict[str, members.Share]:
-    """Each computed target's share, with the members behind it. A school (an organization with
-    learners on 31 December — the file's assumption) counts its learners, others all members."""
+def shares(nomination: Nomination, version=None, *,
+           with_members: bool = True) -> dict[str, members.Share]:
+    """Each computed target's share, with the members behind it (`with_members`). A school (an
+    organization with learners on 31 December — the file's assumption) counts its learners, others
+    all members."""
     version = version or rules(nomination)
-    if nomination.organization_id is None:
+    if nomination.organization_id is None or not version.computed_criteria:
         return {}
-    out = {}
-    for c in version.computed_criteria:
-        day = date(nomination.year, 12, 31)
-        school = bool(members.members_on(nomination.organization_id, day, "learner"))
-        out[c.code] = members.share(nomination.organization_id, c.computed.share_of,
-                                    nomination.year, role="learner" if school else None)
-    return out
+    day = date(nomination.year, 12, 31)
+    school = bool(members.members_on(nomination.organization_id, day, "learner"))
+    return {c.code: members.share(nomination.organization_id, c.computed.share_of,
+                                  nomination.year, role="learner" if school else None,
+                                  with_members=with_members)
+            for c in version.computed_criteria}
 
 
-def measured(nomination: Nomination, version=None) -> dict[str, rubric.Measured]:
-    """The computed targets' figures (empty for a version without any)."""
+def measured(nomination: Nomination, version=None,
+             known: dict[str, members.Share] | None = None) -> dict[str, rubric.Measured]:
+    """The computed targets' figures (empty for a version without any), from the `known` shares
+    when the caller already has them, else counted without loading the members."""
+    found = known if known is not None else shares(nomination, version, with_members=False)
     return {code: rubric.Measured(value=s.value, numerator=s.numerator,
                                   denominator=s.denominator, as_of=s.as_of,
                                   basis="learners" if s.role == "learner" else "members")
-            for code, s in shares(nomination, version).items()}
+            for code, s in found.items()}
 
 
 def prior_levels(nomination: Nomination) -> dict[str, date]:

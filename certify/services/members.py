@@ -83,14 +83,17 @@ def holders_among(person_ids, title_code: str, day: date) -> set[int]:
     return held
 
 
-def share(organization_id: int, title_code: str, year: int, role: str | None = None) -> Share:
+def share(organization_id: int, title_code: str, year: int, role: str | None = None, *,
+          with_members: bool = True) -> Share:
     """The share of the organization's members (of `role`, or all) on 31 December of `year`
-    holding `title_code` valid that day, with the list behind it (by name)."""
+    holding `title_code` valid that day, with the list behind it (by name; left empty when
+    `with_members` is false and only the figure is wanted)."""
     day = date(year, 12, 31)
     roles = members_on(organization_id, day, role)
     held = holders_among(roles, title_code, day)
     persons = db.session.scalars(select(Person).where(Person.id.in_(sorted(roles)))
-                                 .order_by(Person.search_name, Person.id)).all() if roles else []
+                                 .order_by(Person.search_name, Person.id)).all() \
+        if roles and with_members else []
     return Share(organization_id=organization_id, title_code=title_code, role=role, as_of=day,
                  numerator=len(held), denominator=len(roles),
                  members=[Member(p, tuple(sorted(roles[p.id])), p.id in held) for p in persons])

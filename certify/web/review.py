@@ -89,7 +89,7 @@ def _render(n: Nomination, *, scores=None, notes=None, errors=None, lines=None, 
     if scores is None:
         scores = n.review_assessment or {}
     shares = judging.shares(n, rules)
-    measured = judging.measured(n, rules)
+    measured = judging.measured(n, rules, known=shares)
     prior, today = judging.prior_levels(n), clock.today()
     # What the reviewer's marks reach if approved today (the decision's day decides in the end).
     result = judging.outcome(n, scores, on=today)
