@@ -1,4 +1,5 @@
-"""Flask commands: init-db, create-admin, demo-data, check (and backup, restore: certify/backup.py).
+"""Flask commands: init-db, create-admin, demo-data, check, reorganize (and backup, restore:
+certify/backup.py; units: certify/units_cli.py).
 
 Commands parse and print; the rules live in the services they call. A command that cannot do its
 job prints why (in Vietnamese, with the service's reasons) and exits with status 1.
@@ -148,9 +149,11 @@ def register(app: Flask) -> None:
             raise SystemExit(1)
 
     from .backup import backup_command, restore_command
+    from .units_cli import units_command
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(units_command)
 
 
 def _require_schema() -> None:
