@@ -92,8 +92,39 @@ def begin_write() -> None:
     """
     session = db.session()
     if session.in_transaction():
-        session.commit()
+        _end_read(session)
     session.connection(execution_options=WRITE)
+
+
+def _end_read(session) -> None:
+    """End the read transaction before a write one. What a writer may change is expired, so that
+    the write transaction reads it afresh under its lock; the signed-in account, its API token and
+    units are kept as the request loaded them (a request acts as the account it authenticated)."""
+    from .models import ApiToken, Unit, User
+
+    keep = (ApiToken, Unit, User)
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
+    for obj in list(session.identity_map.values()):
+        if not isinstance(obj, keep):
+            session.expire(obj)
+
+
+def commit_keeping() -> None:
+    """Commit the write transaction without expiring what it loaded: it held the write lock (the
+    rows it locked), so what the session holds is what was committed, and the response can be
+    built from it without reading it all again."""
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
 
 
 F = TypeVar("F", bound=Callable)

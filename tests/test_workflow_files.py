@@ -364,3 +364,18 @@ def test_editing_the_threshold_changes_the_rule(app, database_url, folder, thres
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_events_read_from_a_file_are_those_its_state_machine_allows(ctx):
+    """policy.allowed_events reads the file's transitions instead of building a machine per
+    question; both come from one file and must agree in every state of every shipped title."""
+    from types import SimpleNamespace
+
+    from certify.workflow import workflows
+
+    for wf in workflows().values():
+        for state in wf.spec.states:
+            machine = wf.machine(SimpleNamespace(state=state))
+            from_machine = [e.id for e in machine.allowed_events]
+            from_file = [e for e in wf.spec.events if wf.spec.transition(e, state)]
+            assert sorted(from_machine) == sorted(from_file), (wf.code, state)

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..config import Defaults
@@ -246,7 +247,9 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 
 
 def user_for_token(token: str) -> tuple[User, ApiToken]:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    # One statement: the token, its account and the account's unit (every request needs them).
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token))
+                            .options(joinedload(ApiToken.user).joinedload(User.unit)))
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now() \
             or not row.user.active:
         raise Unauthorized("The token is missing, wrong, expired or revoked.")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, rubric
-from ..database import writes
+from ..database import commit_keeping, writes
 from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale,
                       TransitionNotAllowed, invalid)
 from ..extensions import db
@@ -180,7 +180,7 @@ def fire(actor: User, nomination_id, event, *, version, comment=None, assessment
         db.session.flush()
     except IntegrityError as exc:  # a simultaneous decision took the number after the check
         raise invalid("decision.number", "taken", "This decision number already exists.") from exc
-    db.session.commit()
+    commit_keeping()
     return nomination
 
 
