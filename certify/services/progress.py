@@ -44,17 +44,6 @@ def interval(recognition: Recognition) -> Interval:
     return (recognition.valid_from, end) if end >= recognition.valid_from else None
 
 
-def held_days(recognitions) -> list[tuple[date, date]]:
-    """The days on which at least one of `recognitions` counts, as disjoint, sorted intervals."""
-    merged: list[tuple[date, date]] = []
-    for start, end in sorted(i for i in map(interval, recognitions) if i is not None):
-        if merged and start <= merged[-1][1] + timedelta(days=1):
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def lock_subjects(nominations) -> None:
     """Hold the row locks of the nominations' subjects (PostgreSQL; SQLite's write transaction
     already excludes every other writer), in id order, so that two approvals or revocations for
@@ -206,15 +195,19 @@ def _ancestors(path: str) -> list[int]:
 
 
 def _upsert(rows: list[dict]) -> None:
+    """Add each row's delta to the counter of its unit, title and day (one executemany)."""
+    if not rows:
+        return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), 2000):
-        stmt = insert(ProgressDelta).values(rows[start:start + 2000])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["unit_id", "title_code", "day"],
-            set_={"delta": ProgressDelta.delta + stmt.excluded.delta},
-        )
-        db.session.execute(stmt)
+    table = ProgressDelta.__table__
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["unit_id", "title_code", "day"],
+        set_={"delta": table.c.delta + stmt.excluded.delta},
+    )
+    db.session.flush()
+    db.session.connection().execute(stmt, rows)  # Core executemany: no ORM bookkeeping per row
 
 
 def record_change(title_code: str, before: list[Segment], after: list[Segment],
@@ -271,13 +264,13 @@ def follow_reorganization(effective: date, old_ids: list[int]) -> None:
 
 
 def _hand_over(old: Unit, new: Unit, effective: date) -> None:
-    children = select(Unit.id).where(Unit.parent_id == old.id).scalar_subquery()
+    children = list(db.session.scalars(select(Unit.id).where(Unit.parent_id == old.id)))
     rows = (select(ProgressDelta.title_code,
                    case((ProgressDelta.day < effective, effective),
                         else_=ProgressDelta.day).label("on"),
                    case((ProgressDelta.unit_id == old.id, ProgressDelta.delta),
                         else_=-ProgressDelta.delta).label("delta"))
-            .where(or_(ProgressDelta.unit_id == old.id, ProgressDelta.unit_id.in_(children)))
+            .where(ProgressDelta.unit_id.in_([old.id] + children))
             .subquery())
     own = db.session.execute(select(rows.c.title_code, rows.c.on, func.sum(rows.c.delta))
                              .group_by(rows.c.title_code, rows.c.on)).all()
