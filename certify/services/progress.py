@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Integer, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..database import writes
@@ -257,35 +257,45 @@ def follow_reorganization(effective: date, old_ids: list[int]) -> None:
             split.append(old_id)
     involved = set(whole) | set(whole.values()) | set(split)
     units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(involved)))}
+    children: dict[int, list[int]] = defaultdict(list)
+    for child, parent in db.session.execute(select(Unit.id, Unit.parent_id)
+                                            .where(Unit.parent_id.in_(list(whole)))):
+        children[parent].append(child)
+    hand_over = _hand_over_statement(effective)
     for old_id, new_id in whole.items():
-        _hand_over(units[old_id], units[new_id], effective)
+        leaving, arriving = units[old_id].ancestor_ids(), units[new_id].ancestor_ids()
+        shared = set(leaving) & set(arriving)
+        # Onto the new chain first, then off the old one from the top down, the old unit itself
+        # last: every statement reads the old unit's own contribution before any changes it.
+        for unit_id, sign in ([(u, 1) for u in arriving if u not in shared]
+                              + [(u, -1) for u in leaving if u not in shared]):
+            db.session.execute(hand_over, {"old": old_id, "units": [old_id] + children[old_id],
+                                           "target": unit_id, "sign": sign})
     if split:
         _place_split(lineage, split, effective)
 
 
-def _hand_over(old: Unit, new: Unit, effective: date) -> None:
-    children = list(db.session.scalars(select(Unit.id).where(Unit.parent_id == old.id)))
-    rows = (select(ProgressDelta.title_code,
-                   case((ProgressDelta.day < effective, effective),
-                        else_=ProgressDelta.day).label("on"),
-                   case((ProgressDelta.unit_id == old.id, ProgressDelta.delta),
-                        else_=-ProgressDelta.delta).label("delta"))
-            .where(ProgressDelta.unit_id.in_([old.id] + children))
-            .subquery())
-    own = db.session.execute(select(rows.c.title_code, rows.c.on, func.sum(rows.c.delta))
-                             .group_by(rows.c.title_code, rows.c.on)).all()
-    leaving, arriving = old.ancestor_ids(), new.ancestor_ids()
-    shared = set(leaving) & set(arriving)
-    rows = []
-    for title_code, on, delta in own:
-        if not delta:
-            continue
-        rows += [{"unit_id": u, "title_code": title_code, "day": on, "delta": -int(delta)}
-                 for u in leaving if u not in shared]
-        rows += [{"unit_id": u, "title_code": title_code, "day": on, "delta": int(delta)}
-                 for u in arriving if u not in shared]
-    if rows:
-        _upsert(rows)
+def _hand_over_statement(effective: date):
+    """INSERT ... SELECT: onto unit :target, :sign times the own contribution of unit :old (its
+    counters minus those of its children; :units is the old unit and its children) from
+    `effective` on — the level on that day, then each later delta."""
+    own = (select(ProgressDelta.title_code,
+                  case((ProgressDelta.day < effective, effective),
+                       else_=ProgressDelta.day).label("on"),
+                  case((ProgressDelta.unit_id == bindparam("old"), ProgressDelta.delta),
+                       else_=-ProgressDelta.delta).label("delta"))
+           .where(ProgressDelta.unit_id.in_(bindparam("units", expanding=True)))
+           .subquery())
+    total = func.sum(own.c.delta)
+    table = ProgressDelta.__table__
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).from_select(
+        ["unit_id", "title_code", "day", "delta"],
+        select(bindparam("target", type_=Integer), own.c.title_code, own.c.on,
+               total * bindparam("sign", type_=Integer))
+        .group_by(own.c.title_code, own.c.on).having(total != 0))
+    return stmt.on_conflict_do_update(index_elements=["unit_id", "title_code", "day"],
+                                      set_={"delta": table.c.delta + stmt.excluded.delta})
 
 
 def _place_split(lineage: Lineage, split: list[int], effective: date) -> None:
