@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from certify.extensions import db
-from certify.models import Nomination, ProgressDelta, Unit
+from certify.models import Unit
 from certify.services import audit, nominations, progress, reorganizations, units
 from certify.workflow import engine, workflow
 from tests.factories import CITIZEN, TT22_YEAR, UNIT_TITLE, person, submitted_before, user
