@@ -6,7 +6,10 @@ each district (103 communes into 35 new ones, codes reused: each new commune tak
 predecessor's code) with certify.services.reorganizations.apply, as `flask reorganize` would, and
 prints the time beside that of a bare bulk UPDATE of as many rows (households, persons,
 organizations, accounts and dossiers in progress of each old unit moved to another unit of its
-group, in a transaction rolled back; run first, so neither pays alone for a cold cache). Then it times progress() for the province again.
+group, in a transaction rolled back; run first, so neither pays alone for a cold cache). The apply
+includes moving the progress counters of the recognitions to the new communes
+(progress.follow_reorganization, timed on its own too). Then it times progress() for the province
+again and checks that its holders are the same on the day before and the day of the change.
 
     .venv/bin/python benchmarks/reorganize.py                   # SQLite file in a temp folder
     CERTIFY_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
@@ -29,7 +32,7 @@ import progress as bench  # benchmarks/progress.py: the synthetic province
 from certify import clock
 from certify.extensions import db
 from certify.models import Household, Nomination, Organization, Person, Unit, User
-from certify.services import reorganizations
+from certify.services import progress, reorganizations
 
 EFFECTIVE = date(2025, 7, 1)
 GROUP = 3
@@ -68,19 +71,43 @@ def main() -> None:
         t = time.perf_counter()
         plan = reorganizations.plan(data)
         print(f"\nplan (dry run): {time.perf_counter() - t:.1f} s")
+        province = db.session.scalar(select(Unit.id).where(Unit.level == "province"))
+        day_before = date.fromordinal(EFFECTIVE.toordinal() - 1)
+        held = {day: progress.holders([province], bench.CITIZEN, day)[province]
+                for day in (day_before, EFFECTIVE, today)}
+        follow, moving = progress.follow_reorganization, []
+
+        def timed_follow(*a, **kw):  # the counters' share of the apply
+            t = time.perf_counter()
+            follow(*a, **kw)
+            moving.append(time.perf_counter() - t)
+
+        reorganizations.progress.follow_reorganization = timed_follow
         t = time.perf_counter()
         result = reorganizations.apply(data, actor=None)
         applied = time.perf_counter() - t
+        reorganizations.progress.follow_reorganization = follow
         moved = {k: sum(u.as_dict()["counts"][k] for u in result.units)
                  for k in ("households", "persons", "organizations", "accounts", "open_dossiers")}
         assert plan.units and result.applied
         print(f"apply: {len(data['units'])} new communes from "
               f"{sum(len(u['from']) for u in data['units'])}, in {applied:.1f} s; moved "
               + ", ".join(f"{k} {v:,}" for k, v in moved.items()))
+        print(f"  of which moving the progress counters: {moving[0]:.1f} s")
         print(f"bare bulk UPDATE of the same rows (rolled back): {bare:.1f} s")
         db.session.remove()
 
-        province = db.session.scalar(select(Unit.id).where(Unit.level == "province"))
+        after = {day: progress.holders([province], bench.CITIZEN, day)[province] for day in held}
+        assert after == held, (held, after)
+        first = units_by_code[data["units"][0]["code"]]
+        new_first = db.session.scalar(select(Unit.id).where(
+            Unit.code == data["units"][0]["code"], Unit.valid_from == EFFECTIVE))
+        olds = [units_by_code[c] for c in data["units"][0]["from"]]
+        was = sum(progress.holders(olds, bench.CITIZEN, day_before).values())
+        now = progress.holders([new_first], bench.CITIZEN, EFFECTIVE)[new_first]
+        print(f"province holders the same before and after the apply ({held[day_before]:,} on "
+              f"{day_before}, {held[EFFECTIVE]:,} on {EFFECTIVE}); new commune {first}: {now:,} "
+              f"on {EFFECTIVE}, its predecessors {was:,} on {day_before}")
         figure, times = bench.time_progress(province, bench.CITIZEN, today, args.repetitions)
         print(f"progress(province) after the change: {figure.holders:,} holders, median "
               f"{statistics.median(times):.2f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.2f} ms")

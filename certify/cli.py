@@ -87,11 +87,14 @@ def register(app: Flask) -> None:
     @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="The day to check (YYYY-MM-DD); default today in CERTIFY_TIMEZONE.")
     @click.option("--all-days", is_flag=True,
-                  help="Check every day on which a counter or a recognition changes.")
+                  help="Check every day on which a counter or a recognition changes. The day "
+                       "before and the day of every reorganisation are checked in any case.")
     @click.option("--repair", is_flag=True,
                   help="Rebuild the counters of a title that disagrees from its recognitions.")
     def check(as_of, all_days: bool, repair: bool) -> None:
-        """Recount title holders from the recognitions and compare with the progress counters."""
+        """Recount title holders from the recognitions and compare with the progress counters,
+        on the day asked for (or every change day) and on the day before and the day of every
+        reorganisation's effective date."""
         from . import clock
         from .services import audit
         from .services import progress as progress_service
@@ -102,9 +105,12 @@ def register(app: Flask) -> None:
         count = audit.unit_count()
         failed = False
         for code in sorted(workflows()):
-            days = audit.change_days(code) if all_days else [day]
+            days = audit.days_to_check(code, day, all_days)
             found = audit.check(code, days)
-            where = f"{len(days)} ngày thay đổi" if all_days else _date(day)
+            around = len(days) - (0 if all_days else 1)
+            where = (f"{len(days)} ngày thay đổi" if all_days else
+                     _date(day) + (f" + {around} ngày quanh các lần sắp xếp đơn vị (days around "
+                                   f"reorganisations)" if around else ""))
             if not found:
                 click.echo(f"{code} ({where}): cả {count} đơn vị đều khớp "
                            f"(all {count} units agree).")

@@ -53,6 +53,7 @@ from ..extensions import db
 from ..models import (Denominator, Household, HistoryEntry, Nomination, Organization, Person,
                       Succession, Unit, User)
 from ..models.types import utcnow
+from . import progress
 from . import units as unit_service
 from ..workflow import meaning, workflows
 from .validate import Longest
@@ -555,6 +556,8 @@ def apply(data, actor: User | None) -> Plan:
             unit_service.link(old, new_units[i], effective=data.effective,
                               kind=_kind(r, old.id, i), source=data.source)
     _move_rows(r, new_units, actor)
+    # The progress counters follow the holders to the successors, from `effective` on.
+    progress.follow_reorganization(data.effective, list(r.olds))
     for i, plan_ in enumerate(result.units):
         for d in plan_.carried:
             db.session.add(Denominator(unit=new_units[i], title_code=d["title_code"],

@@ -15,6 +15,7 @@ from ..services import progress as progress_service
 from ..services import units as unit_service
 from ..workflow import workflow, workflows
 from .bars import bars
+from .chart import chart
 from .filters import percent
 from .helpers import attachment, roles
 
@@ -55,8 +56,10 @@ def _result():
 def dashboard():
     result, wf, titles = _result()
     args = {"title": wf.code, "as_of": result.as_of.isoformat()}
+    history = progress_service.history(result.figure.unit, wf, result.as_of)
     return render_template(
-        "progress/dashboard.html", result=result, wf=wf, titles=titles,
+        "progress/dashboard.html", result=result, wf=wf, titles=titles, history=history,
+        chart=chart(history.points),
         units=directory.visible_units(current_user, result.as_of), geometry=bars(result, percent),
         denominator_label=exports.denominator_label(result),
         link=lambda u: url_for("progress.dashboard", unit=u.code, **args), args=args)

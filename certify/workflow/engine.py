@@ -197,19 +197,21 @@ def _grant(wf: Workflow, nomination: Nomination, decision: Decision | None) -> N
     # Holders are subjects: the counters move by the days this recognition adds to those the
     # subject already holds the title on (an earlier recognition may still be valid).
     held = progress.subject_recognitions(nomination)
+    # Where the subject counts on each day: along the lines of succession of its recognitions
+    # (a recognition decided before a reorganisation counts on the successor from its date).
+    place = progress.placer(nomination)
     recognition = Recognition(
         nomination=nomination, code=random_code(12), title_code=nomination.title_code,
         unit_id=nomination.unit_id, valid_from=start, valid_until=until,
         grade=result.grade, level=result.level, decision=decision)
     db.session.add(recognition)
-    progress.record_change(nomination.title_code, nomination.unit, progress.held_days(held),
-                           progress.held_days(held + [recognition]))
+    progress.record_change(nomination.title_code, place(held), place(held + [recognition]))
 
 
 def _end(recognition: Recognition, on: date | None = None, reason: str | None = None) -> None:
     held = progress.subject_recognitions(recognition.nomination)
-    before = progress.held_days(held)
+    place = progress.placer(recognition.nomination)
+    before = place(held)
     recognition.revoked_on = on or clock.today()
     recognition.revoke_reason = reason
-    progress.record_change(recognition.title_code, recognition.unit, before,
-                           progress.held_days(held))
+    progress.record_change(recognition.title_code, before, place(held))
