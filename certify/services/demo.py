@@ -273,6 +273,11 @@ class _Loader:
                 self.attach_documents(applicant, n, rules)
             reviewer = self.official(wf, "reviewer", n)
             approver = self.official(wf, "approver", n)
+            if reviewer is None or approver is None:
+                # Routed by its level to a tier below its unit (vn-2025 in a town whose district
+                # still stands: a district-level school goes to a commune that does not contain
+                # it): no account could act on it, so it stays a draft.
+                continue
             step = meaning.procedure(wf.spec)  # the file's event for each step, by meaning
             submitted = [(step["submit"], applicant, {})]
             verified = submitted + [(step["score"], reviewer, {"assessment": scores})]
@@ -362,13 +367,14 @@ class _Loader:
             evidence.add(applicant, n.id, criterion=d.code, filename=f"{d.code}.pdf",
                          stream=buffer)
 
-    def official(self, wf, role: str, n: Nomination) -> User:
-        """The account of `role` at the tier acting on the dossier today, above its unit."""
+    def official(self, wf, role: str, n: Nomination) -> User | None:
+        """The account of `role` at the tier acting on the dossier today, at or above its unit
+        (None: no unit of that tier contains it)."""
         level = wf.tier(role, subject=n.organization)
         here = n.unit
         while here is not None and here.level != level:
             here = here.parent
-        return self.users[(role, here.id)]
+        return self.users.get((role, here.id)) if here is not None else None
 
     # -- helpers ----------------------------------------------------------------------------------
 
