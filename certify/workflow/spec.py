@@ -187,11 +187,6 @@ class TierProfile(Strict):
     reviewer: Route
     approver: Route
 
-    @property
-    def routed(self) -> bool:
-        return any(isinstance(getattr(self, role), ByOrganizationLevel)
-                   for role in ("reviewer", "approver"))
-
 
 class DatedTiers(TierProfile):
     """One entry of a dated profile: the tiers in force from `from` until the next entry's day
