@@ -247,7 +247,7 @@ def load_recognitions(tree, today, rng, n_citizens, n_organizations) -> dict:
                                   "2.4": 5, "3.1": 22, "3.2": 9, "3.3": 5})
     for j in range(1, n_organizations + 1):
         district = tree["districts"][j % len(tree["districts"])]
-        organizations.append((j, f"Đơn vị {j}", district.id, 30, now))
+        organizations.append((j, f"Đơn vị {j}", district.id, 30, "district", now))
         if j % 5 < 2:  # 40% recognised
             start = rng.choice(decision_days)
             until = clock.add_years(start, 3) - timedelta(days=1)
@@ -259,7 +259,8 @@ def load_recognitions(tree, today, rng, n_citizens, n_organizations) -> dict:
             recognitions.append((nid, nid, f"U{j:011d}", UNIT_TITLE, district.id,
                                  start.isoformat(), until.isoformat(), "tot",
                                  decisions[(district.id, start)], None, None, now))
-    bulk("organizations", ("id", "name", "unit_id", "members_count", "created_at"), organizations)
+    bulk("organizations", ("id", "name", "unit_id", "members_count", "level", "created_at"),
+         organizations)
     flush([], [], nominations, recognitions)
 
     rows = [(u, t, d.isoformat(), v) for (u, t, d), v in deltas.items() if v]

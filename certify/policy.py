@@ -10,10 +10,12 @@ filters); acting on a dossier is its workflow file's transitions (role) with the
 
 from __future__ import annotations
 
+from sqlalchemy import and_, or_, select, true
+
 from .models import Decision, Nomination, Organization, Person, User
 from .services import scope
-from .workflow import Workflow, meaning, workflow
-from .workflow.spec import TransitionSpec
+from .workflow import Workflow, meaning, workflow, workflows
+from .workflow.spec import ByOrganizationLevel, TransitionSpec
 
 # -- seeing ---------------------------------------------------------------------------------------
 
@@ -68,7 +70,29 @@ def may_take(user: User, wf: Workflow, t: TransitionSpec, nomination: Nomination
         return is_applicant(user, nomination)
     if user.role != t.role or user.unit is None:
         return False
-    return user.unit.level == wf.tier(t.role) and user.unit.contains(nomination.unit)
+    # A title may route the role by the organization's own level (vn-2025, "Đơn vị học tập"
+    # from 1/7/2025): the dossier's organization picks the tier.
+    return (user.unit.level == wf.tier(t.role, subject=nomination.organization)
+            and user.unit.contains(nomination.unit))
+
+
+def routed_filter(user: User):
+    """A WHERE clause for the queues (stage review/decision) of a reviewer or approver: a dossier
+    of a title that routes the account's role by the organization's level is listed only when
+    its organization's level leads to the account's unit level (the same rule as `may_take`);
+    every other dossier is left as its scope lists it."""
+    if user.role not in ("reviewer", "approver") or user.unit is None:
+        return true()
+    clauses = []
+    for wf in workflows().values():
+        route = wf.route(user.role)
+        if not isinstance(route, ByOrganizationLevel):
+            continue
+        levels = [org for org, tier in route.by_organization_level.items()
+                  if tier == user.unit.level]
+        clauses.append(or_(Nomination.title_code != wf.code, Nomination.organization_id.in_(
+            select(Organization.id).where(Organization.level.in_(levels)))))
+    return and_(*clauses) if clauses else true()
 
 
 def allowed_events(user: User, nomination: Nomination) -> list[str]:

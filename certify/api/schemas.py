@@ -127,10 +127,21 @@ class UserCreate(Request):
     organization_id: int | None = Field(default=None, description="For organization accounts.")
 
 
+ORG_LEVEL_HELP = ("province, district or commune: which tier reviews and approves its \"Đơn vị "
+                  "học tập\" dossier where the tier profile routes by it (vn-2025 from "
+                  "1/7/2025).")
+
+
 class OrganizationCreate(Request):
     name: text(Longest.ORGANIZATION_NAME)
     unit_code: UnitCode
     members_count: int
+    level: Code | None = Field(default=None, description=ORG_LEVEL_HELP + " Default: its unit's "
+                                                                          "level.")
+
+
+class OrganizationPatch(Request):
+    level: Code = Field(description=ORG_LEVEL_HELP)
 
 
 class PersonCreate(Request):
@@ -406,6 +417,7 @@ class OrganizationOut(Response):
     name: str
     unit_code: str
     members_count: int
+    level: Level = Field(description=ORG_LEVEL_HELP)
 
 
 class PersonOut(Response):
@@ -443,11 +455,18 @@ class CriterionOut(Response):
                                        "share of members holding \"Công dân học tập\").")
 
 
+class ByOrganizationLevelOut(Response):
+    by_organization_level: dict[Level, Level] = Field(description=(
+        "The organization's level → the unit level that acts on its dossier."))
+
+
 class TransitionOut(Response):
     from_: list[str] = Field(alias="from")
     to: str
     role: str
-    tier: str | None
+    tier: Level | ByOrganizationLevelOut | None = Field(description=(
+        "The unit level whose accounts of `role` act today (null: the applicant), or a route by "
+        "the organization's own level."))
 
 
 class EventOut(Response):
@@ -498,8 +517,8 @@ class DeadlinesOut(Response):
 
 
 class TierOut(Response):
-    reviewer: Level
-    approver: Level
+    reviewer: Level | ByOrganizationLevelOut
+    approver: Level | ByOrganizationLevelOut
 
 
 class DatedTierOut(TierOut):

@@ -9,6 +9,7 @@ from ..models import (Decision, EvidenceFile, Membership, Nomination, Organizati
                       Recognition, Unit, User)
 from ..services import judging, scope, units
 from ..workflow import engine
+from ..workflow.spec import ByOrganizationLevel
 
 
 def user(u: User) -> dict:
@@ -39,7 +40,8 @@ def _link(u: Unit, succession) -> dict:
 
 
 def organization(o: Organization) -> dict:
-    return {"id": o.id, "name": o.name, "unit_code": o.unit.code, "members_count": o.members_count}
+    return {"id": o.id, "name": o.name, "unit_code": o.unit.code, "members_count": o.members_count,
+            "level": o.level}
 
 
 def person(p: Person, viewer: User) -> dict:
@@ -137,6 +139,12 @@ def version(v) -> dict:
     }
 
 
+def route(r):
+    """A role's route as the API shows it: a unit level, {"by_organization_level": {...}}, or
+    None."""
+    return r.model_dump(mode="json") if isinstance(r, ByOrganizationLevel) else r
+
+
 def title(wf) -> dict:
     spec = wf.spec
     today = wf.rules_on()
@@ -151,7 +159,7 @@ def title(wf) -> dict:
         "states": list(spec.states), "final_states": spec.final_states,
         "events": [{"code": code, "name": e.name.vi, "needs": list(e.needs),
                     "transitions": [{"from": list(t.from_), "to": t.to, "role": t.role,
-                                     "tier": wf.tier(t.role)} for t in e.transitions]}
+                                     "tier": route(wf.route(t.role))} for t in e.transitions]}
                    for code, e in spec.events.items()],
         "targets": {str(year): ratio for year, ratio in sorted(spec.targets.items())},
         "profile": wf.profile_name,

@@ -174,6 +174,18 @@ def get_organization(org_id: int):
     return _json(serialize.organization(people.get_organization(actor(), org_id)))
 
 
+@operation("/organizations/<id:org_id>", "PATCH", summary="Set an organization's level",
+           tag="organizations", body=s.OrganizationPatch, response=s.OrganizationOut,
+           errors=(400, 401, 403, 404, 422), roles=("admin",),
+           description=("The level (province, district, commune) picks which tier reviews and "
+                        "approves its \"Đơn vị học tập\" dossier where the tier profile routes "
+                        "by it (vn-2025 from 1/7/2025). Admins only."))
+def set_organization_level(org_id: int):
+    data = parse(s.OrganizationPatch)
+    return _json(serialize.organization(people.set_organization_level(actor(), org_id,
+                                                                      data.level)))
+
+
 # -- members of organizations --------------------------------------------------------------------
 
 MEMBERS_DOC = ("Written by the organization's own account and admins (reviewers and approvers who "

@@ -87,11 +87,17 @@ class Organization(db.Model):
     """An agency, unit or school (cơ quan, đơn vị, trường học) that may become a "Đơn vị học tập"."""
 
     __tablename__ = "organizations"
-    __table_args__ = (CheckConstraint("members_count >= 0", name="members_count"),)
+    __table_args__ = (
+        CheckConstraint("members_count >= 0", name="members_count"),
+        CheckConstraint("level IN ('province', 'district', 'commune')", name="level"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # Its own level (cấp tỉnh, cấp huyện, cấp xã), set by an admin; by default its unit's. Where a
+    # title routes by it (vn-2025 from 1/7/2025), it picks who reviews and approves its dossier.
+    level: Mapped[str] = mapped_column(String(16))
     members_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -97,8 +97,8 @@ def official_slots(data: dict) -> list[tuple[str, str, str]]:
     (three-tier: ward reviewers, a district reviewer for units, a district approver)."""
     codes = {"province": [data["province"]["code"]], "district": [data["district"]["code"]],
              "commune": [c["code"] for c in data["communes"]]}
-    wanted = sorted({(role, wf.tier(role)) for wf in workflows().values()
-                     for role in ("reviewer", "approver") if wf.tier(role)})
+    wanted = sorted({(role, level) for wf in workflows().values()
+                     for role in ("reviewer", "approver") for level in wf.tier_levels(role)})
     return [(role, level, code) for role, level in wanted for code in codes[level]]
 
 
@@ -219,8 +219,10 @@ class _Loader:
     def make_organizations(self) -> list[tuple]:
         result = []
         for o in self.data["organizations"]:
+            # Its own level when the data names one (the THPT school is provincial), else its
+            # unit's (organizations.level; routes its dossier under vn-2025).
             org = people.create_organization(name=o["name"], unit_code=self.district.code,
-                                             members_count=o["members"])
+                                             members_count=o["members"], level=o.get("level"))
             user = self.account(f"dv-{o['slug']}", "organization", self.district.code, o["name"],
                                 organization_id=org.id)
             result.append((org, user))
@@ -269,8 +271,13 @@ class _Loader:
                                    self_assessment=partial if plan == "draft" else scores)
             if plan != "draft":
                 self.attach_documents(applicant, n, rules)
-            reviewer = self.official(wf, "reviewer", n.unit)
-            approver = self.official(wf, "approver", n.unit)
+            reviewer = self.official(wf, "reviewer", n)
+            approver = self.official(wf, "approver", n)
+            if reviewer is None or approver is None:
+                # Routed by its level to a tier below its unit (vn-2025 in a town whose district
+                # still stands: a district-level school goes to a commune that does not contain
+                # it): no account could act on it, so it stays a draft.
+                continue
             step = meaning.procedure(wf.spec)  # the file's event for each step, by meaning
             submitted = [(step["submit"], applicant, {})]
             verified = submitted + [(step["score"], reviewer, {"assessment": scores})]
@@ -304,7 +311,7 @@ class _Loader:
                                        place=approver.unit.name, nomination_ids=ids)
         for nid in to_revoke:
             n = db.session.get(Nomination, nid)
-            approver = self.official(wf, "approver", n.unit)
+            approver = self.official(wf, "approver", n)
             nominations.fire(approver, nid, meaning.procedure(wf.spec)["end"], version=n.version,
                              comment="Thu hồi do phát hiện kê khai không trung thực.")
         for state, count in Counter(
@@ -360,12 +367,14 @@ class _Loader:
             evidence.add(applicant, n.id, criterion=d.code, filename=f"{d.code}.pdf",
                          stream=buffer)
 
-    def official(self, wf, role: str, unit: Unit) -> User:
-        level = wf.tier(role)
-        here = unit
+    def official(self, wf, role: str, n: Nomination) -> User | None:
+        """The account of `role` at the tier acting on the dossier today, at or above its unit
+        (None: no unit of that tier contains it)."""
+        level = wf.tier(role, subject=n.organization)
+        here = n.unit
         while here is not None and here.level != level:
             here = here.parent
-        return self.users[(role, here.id)]
+        return self.users.get((role, here.id)) if here is not None else None
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -254,7 +254,8 @@ def search(actor: User, *, state=None, stage=None, title=None, year=None, unit=N
     if state:
         query = query.where(Nomination.state == state)
     if stage in STAGES:
-        query = query.where(in_stage(stage))
+        # A queue lists what the account's tier acts on where a title routes it by level.
+        query = query.where(in_stage(stage), policy.routed_filter(actor))
     if title:
         query = query.where(Nomination.title_code == title)
     if year is not None:

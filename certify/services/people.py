@@ -8,7 +8,7 @@ from .. import clock, policy
 from ..errors import Forbidden, NotFound
 from ..database import writes
 from ..extensions import db
-from ..models import GENDERS, TARGET_GROUPS, Membership, Organization, Person, User
+from ..models import GENDERS, LEVELS, TARGET_GROUPS, Membership, Organization, Person, User
 from . import scope
 from . import units as unit_service
 from .validate import NATIONAL_ID, Longest, Reasons, fold, row
@@ -82,7 +82,8 @@ def household_members(actor: User) -> list[Person]:
 
 
 @writes
-def create_organization(*, name, unit_code, members_count) -> Organization:
+def create_organization(*, name, unit_code, members_count, level=None) -> Organization:
+    """A new organization; its `level` (LEVELS) defaults to its unit's."""
     r = Reasons()
     name = r.text("name", name, max_length=Longest.ORGANIZATION_NAME)
     unit = None
@@ -93,9 +94,27 @@ def create_organization(*, name, unit_code, members_count) -> Organization:
         if unit is None:
             r.add("unit_code", "unknown", f"There is no unit {unit_code}.")
     members_count = r.integer("members_count", members_count, minimum=0)
+    if level is not None:
+        level = r.choice("level", level, LEVELS)
     r.raise_if_any()
-    org = Organization(name=name, unit=unit, members_count=members_count)
+    org = Organization(name=name, unit=unit, members_count=members_count,
+                       level=level or unit.level)
     db.session.add(org)
+    db.session.commit()
+    return org
+
+
+@writes
+def set_organization_level(actor: User, org_id, level) -> Organization:
+    """An admin sets the organization's level: who reviews and approves its "Đơn vị học tập"
+    dossier where a tier profile routes by it (vn-2025)."""
+    if actor.role != "admin":
+        raise Forbidden("Only an admin changes an organization's level.")
+    org = get_organization(actor, org_id)
+    r = Reasons()
+    level = r.choice("level", level, LEVELS)
+    r.raise_if_any()
+    org.level = level
     db.session.commit()
     return org
 

@@ -23,6 +23,7 @@ from ..services import units as unit_service
 from ..services.validate import MAX_INT
 from ..workflow import workflows
 from .filters import LEVELS as LEVEL_NAMES
+from .filters import ORG_LEVELS
 from .filters import role_name
 from .district import VietnameseDateField
 from .filters import loc
@@ -83,6 +84,19 @@ class OrganizationForm(FlaskForm):
         InputRequired(_l("Hãy nhập số thành viên.")),
         NumberRange(min=0, message=_l("Số thành viên không được âm.")),
         NumberRange(max=10_000_000, message=_l("Số thành viên quá lớn."))])
+    # Its own level; blank: its unit's. Under vn-2025 it picks who reviews its dossier.
+    level = SelectField(_l("Cấp của cơ quan"), invalid_choice_message=INVALID_CHOICE,
+                        validators=[Optional()])
+
+
+class OrganizationLevelForm(FlaskForm):
+    level = SelectField(_l("Cấp của cơ quan"), invalid_choice_message=INVALID_CHOICE,
+                        validators=[InputRequired(_l("Hãy chọn cấp."))])
+
+
+def _org_level_choices(blank: bool):
+    return choices(([("", _("Theo đơn vị hành chính"))] if blank else [])
+                   + [(level, ORG_LEVELS[level]) for level in ORG_LEVELS])
 
 
 def _unit_choices(blank: bool):
@@ -275,6 +289,7 @@ def reset_password(user_id: int):
 def organizations():
     form = OrganizationForm()
     form.unit_code.choices = _unit_choices(blank=False)
+    form.level.choices = _org_level_choices(blank=True)
     lines: list[str] = []
     status = 200
     if request.method == "POST":
@@ -283,15 +298,47 @@ def organizations():
             try:
                 org = people.create_organization(name=form.name.data.strip(),
                                                  unit_code=form.unit_code.data,
-                                                 members_count=form.members_count.data)
+                                                 members_count=form.members_count.data,
+                                                 level=form.level.data or None)
             except Invalid as error:
                 lines = reasons(error)
             else:
                 flash(_("Đã thêm %(name)s.", name=org.name), "success")
                 return redirect(url_for("admin.organizations"))
+    return _organizations_page(form, lines, status)
+
+
+def _organizations_page(form, lines, status, level_lines=()):
     return render_template("admin/organizations.html", form=form, lines=lines,
+                           level_lines=list(level_lines), level_form=OrganizationLevelForm(
+                               formdata=None), org_levels=ORG_LEVELS,
                            organizations=directory.organizations(),
                            member_counts=members.counts_on()), status
+
+
+@bp.route("/organizations/<id:org_id>/level", methods=["POST"])
+@roles("admin")
+def organization_level(org_id: int):
+    """Set an organization's own level (the row's select on the organizations page)."""
+    level_form = OrganizationLevelForm()
+    level_form.level.choices = _org_level_choices(blank=False)
+    org = people.get_organization(current_user, org_id)
+    problems: list[str] = []
+    if not level_form.validate_on_submit():
+        problems = [str(e) for errors in level_form.errors.values() for e in errors]
+    else:
+        try:
+            people.set_organization_level(current_user, org.id, level_form.level.data)
+        except Invalid as error:
+            problems = reasons(error)
+    if problems:
+        form = OrganizationForm(formdata=None)
+        form.unit_code.choices = _unit_choices(blank=False)
+        form.level.choices = _org_level_choices(blank=True)
+        return _organizations_page(form, [], 422, [f"{org.name}: {p}" for p in problems])
+    flash(_("Đã đặt cấp của %(name)s: %(level)s.", name=org.name,
+            level=ORG_LEVELS[level_form.level.data]), "success")
+    return redirect(url_for("admin.organizations"))
 
 
 # What of a split unit is left unassigned (services/reorganizations.py).

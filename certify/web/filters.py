@@ -30,6 +30,8 @@ ROLES = {
 # The tier a reviewer or approver acts at, in the words of role labels, from the lowest up.
 TIER_WORDS = {"commune": _l("cấp xã"), "district": _l("cấp huyện"), "province": _l("cấp tỉnh")}
 LEVELS = {"province": _l("Tỉnh"), "district": _l("Huyện, thị xã"), "commune": _l("Xã, phường")}
+# An organization's own level (Organization.level), lowest first.
+ORG_LEVELS = {"commune": _l("Cấp xã"), "district": _l("Cấp huyện"), "province": _l("Cấp tỉnh")}
 GRADES_FALLBACK = {"tot": _l("Tốt"), "kha": _l("Khá"), "trung_binh": _l("Trung bình")}
 
 
@@ -97,7 +99,8 @@ def event_name(event: str, title_code: str | None = None) -> str:
 def tier_levels(role: str, titles=None) -> list[str]:
     """The unit levels the tier profiles in force give `role`, over the titles (default: all),
     lowest first."""
-    found = {wf.tier(role) for wf in (workflows().values() if titles is None else titles)}
+    found = {level for wf in (workflows().values() if titles is None else titles)
+             for level in wf.tier_levels(role)}
     return [level for level in TIER_WORDS if level in found]
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from statemachine import Event, State, StateMachine
 from statemachine.exceptions import InvalidDefinition
 
-from .spec import UNION_TAGS, RuleVersion, TitleSpec, tiers_on
+from .spec import UNION_TAGS, RuleVersion, TitleSpec, route_level, route_levels, tiers_on
 
 
 class WorkflowError(Exception):
@@ -54,13 +54,25 @@ class Workflow:
             found = self.rules_for_year(nomination.year) or self.spec.versions[0]
         return found
 
-    def tier(self, role: str, on: date | None = None) -> str | None:
-        """The unit level an account of `role` must hold to act on `on` (default today) under the
-        version then in force (None: ownership decides)."""
+    def route(self, role: str, on: date | None = None):
+        """Who acts for `role` on `on` (default today) under the version then in force: a unit
+        level, a route by the organization's level (spec.ByOrganizationLevel), or None."""
         if on is None:
             from .. import clock
             on = clock.today()
         return getattr(tiers_on(self.rules_on(on).tiers[self.profile_name], on), role, None)
+
+    def tier(self, role: str, on: date | None = None, subject=None) -> str | None:
+        """The unit level an account of `role` must hold to act on `on` (default today) under the
+        version then in force (None: ownership decides). Where the file routes the role by the
+        organization's level, `subject` (the dossier's organization) picks it; without one, None
+        (see `tier_levels` for every level it may be)."""
+        return route_level(self.route(role, on), getattr(subject, "level", None))
+
+    def tier_levels(self, role: str, on: date | None = None) -> list[str]:
+        """Every unit level whose accounts may act as `role` on `on`, from the lowest up: one,
+        or each a route by the organization's level leads to."""
+        return route_levels(self.route(role, on))
 
     def machine(self, nomination) -> StateMachine:
         """The state machine bound to a nomination row; it reads and writes `nomination.state`."""
@@ -101,8 +113,9 @@ def load_file(path: Path, profile: str) -> Workflow:
         spec = TitleSpec.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
+        # Union tags and pydantic's "[key]" (a mapping's key was wrong) name no key of the file.
         key = ".".join(str(part) for part in first["loc"]
-                       if part not in UNION_TAGS) or "(top level)"
+                       if part not in UNION_TAGS and part != "[key]") or "(top level)"
         message = first["msg"]
         if first["type"] == "value_error":
             # Our own consistency checks carry "key: message" in the text.

@@ -136,9 +136,56 @@ class Document(Strict):
     required: bool = True
 
 
+LEVELS_ORDER: tuple[str, ...] = ("commune", "district", "province")  # from the lowest up
+
+
+class ByOrganizationLevel(Strict):
+    """A role routed by the organization's own level (Organization.level): each of the three
+    levels an organization may carry → the unit level whose accounts act on its dossier. Only for
+    a title whose subject is an organization ("Đơn vị học tập" under vn-2025 from 1/7/2025)."""
+    by_organization_level: dict[Level, Level]
+
+    @model_validator(mode="after")
+    def _every_level(self) -> ByOrganizationLevel:
+        missing = [lv for lv in LEVELS_ORDER if lv not in self.by_organization_level]
+        if missing:
+            raise ValueError("by_organization_level: every organization level needs a tier; "
+                             f"missing: {', '.join(missing)}")
+        return self
+
+    def levels(self) -> list[str]:
+        """The unit levels this route may lead to, from the lowest up."""
+        found = set(self.by_organization_level.values())
+        return [lv for lv in LEVELS_ORDER if lv in found]
+
+
+# Who acts for a role: one unit level, or a route by the organization's level. The tags only pick
+# the shape; the loader leaves them out of the key it names (UNION_TAGS).
+ROUTE_TAGS = ("tier-level", "tier-by-organization-level")
+Route = Annotated[
+    Annotated[Level, Tag(ROUTE_TAGS[0])] | Annotated[ByOrganizationLevel, Tag(ROUTE_TAGS[1])],
+    Discriminator(lambda v: ROUTE_TAGS[1] if isinstance(v, (dict, ByOrganizationLevel))
+                  else ROUTE_TAGS[0])]
+
+
+def route_levels(route) -> list[str]:
+    """Every unit level a role's route may lead to (one for a plain level)."""
+    if route is None:
+        return []
+    return route.levels() if isinstance(route, ByOrganizationLevel) else [route]
+
+
+def route_level(route, organization_level: str | None) -> str | None:
+    """The unit level a route leads to for a subject of `organization_level` (None: a person, or
+    an organization without a level — then a route by level leads nowhere)."""
+    if isinstance(route, ByOrganizationLevel):
+        return route.by_organization_level.get(organization_level) if organization_level else None
+    return route
+
+
 class TierProfile(Strict):
-    reviewer: Level
-    approver: Level
+    reviewer: Route
+    approver: Route
 
 
 class DatedTiers(TierProfile):
@@ -152,7 +199,7 @@ class DatedTiers(TierProfile):
 # A profile's tiers: one mapping for the whole version, or a list of dated entries in day order
 # (e.g. `vn-2025`: three tiers until 30 June 2025, two from 1 July 2025).
 # The tags only pick the shape; the loader leaves them out of the key it names (UNION_TAGS).
-UNION_TAGS = ("tiers-mapping", "tiers-dated")
+UNION_TAGS = ("tiers-mapping", "tiers-dated") + ROUTE_TAGS
 Tiers = Annotated[
     Annotated[TierProfile, Tag(UNION_TAGS[0])] | Annotated[list[DatedTiers], Tag(UNION_TAGS[1])],
     Discriminator(lambda v: UNION_TAGS[1] if isinstance(v, list) else UNION_TAGS[0])]
@@ -167,6 +214,13 @@ def tiers_on(tiers: Tiers, day: date) -> TierProfile:
         if entry.from_ <= day:
             found = entry
     return found
+
+
+def tier_entries(tiers: Tiers) -> list[tuple[str, TierProfile]]:
+    """Each entry of a profile with its key under the profile (`""` or `[i]`)."""
+    if isinstance(tiers, TierProfile):
+        return [("", tiers)]
+    return [(f"[{i}]", entry) for i, entry in enumerate(tiers)]
 
 
 class StateSpec(Strict):
@@ -329,6 +383,17 @@ class TitleSpec(Strict):
                 problems.append((f"targets.{year}", "a target is a ratio above 0 and at most 1"))
             if not 2000 <= year <= 2100:
                 problems.append((f"targets.{year}", "a target year lies between 2000 and 2100"))
+        if self.subject != "organization":
+            # Routing by the organization's level needs an organization to read it from.
+            for i, v in enumerate(self.versions):
+                for name, tiers in v.tiers.items():
+                    for at, entry in tier_entries(tiers):
+                        for role in ("reviewer", "approver"):
+                            if isinstance(getattr(entry, role), ByOrganizationLevel):
+                                problems.append((
+                                    f"versions[{i}].tiers.{name}{at}.{role}",
+                                    "by_organization_level routes only a title whose subject "
+                                    "is an organization"))
         initial = [name for name, s in self.states.items() if s.initial]
         if len(initial) != 1:
             problems.append(("states", f"exactly one state must be initial, found {len(initial)}"))
