@@ -250,6 +250,13 @@ class Table:
     columns: dict[str, int]  # key -> index in each row
     headers: dict[str, str]  # key -> the header as written in the file
     rows: list[tuple[int, list[Any]]]  # (line, cells)
+    # Told (phase "check" or "write", rows done since the last call, rows in all) as the work
+    # goes: the CLI's progress bar.
+    progress: Callable[[str, int, int], None] | None = None
+
+    def tick(self, phase: str, done: int) -> None:
+        if self.progress is not None and done:
+            self.progress(phase, done, len(self.rows))
 
 
 def _header_key(text: str) -> str:
@@ -373,12 +380,15 @@ class Rows:
 
     def __init__(self, table: Table, problems: list[Problem]):
         self.table, self.problems = table, problems
-        self.line = 0
+        self.line = self.count = 0
         self.cells: list[Any] = []
         self.bad = False
 
     def start(self, line: int, cells: list[Any]) -> None:
         self.line, self.cells, self.bad = line, cells, False
+        self.count += 1
+        if self.count % 1000 == 0:
+            self.table.tick("check", 1000)
 
     def add(self, key: str, reason: str, detail: str = "") -> None:
         self.problems.append(Problem(self.line, self.table.headers.get(key, key), reason, detail))
@@ -610,6 +620,7 @@ def _plan_persons(table: Table) -> Plan:
             db.session.execute(insert(table_), [
                 person_row(fields, household_id=ids[key] if key else None, national_id=nid, now=now)
                 for key, nid, fields in chunk])
+            table.tick("write", len(chunk))
 
     return Plan(report, write)
 
@@ -743,6 +754,7 @@ def _plan_members(table: Table) -> Plan:
                 {"organization_id": o, "person_id": ids[n], "role": role, "starts_on": s,
                  "ends_on": e, "created_by_id": actor_id, "created_at": now}
                 for o, n, role, s, e in chunk])
+            table.tick("write", len(chunk))
 
     return Plan(report, write)
 
@@ -910,6 +922,7 @@ def _plan_recognitions(table: Table) -> Plan:
                 decision=made[i["decision"]], valid_until=i["valid_until"], level=i["level"],
                 grade=i["grade"])
             for i in items], actor)
+        table.tick("write", len(items))
 
     return Plan(report, write)
 
@@ -979,20 +992,23 @@ def _sorted(report: Report) -> Report:
     return report
 
 
-def check(kind: str, data: bytes) -> Report:
+def check(kind: str, data: bytes, progress: Callable[[str, int, int], None] | None = None) -> Report:
     """The dry run: every problem of the file, what would be created; nothing written.
     A file that cannot be read as a table raises ImportRefused."""
     table = read(kind, data)
+    table.progress = progress
     try:
         return _sorted(PLANNERS[kind](table).report)
     finally:
         db.session.rollback()
 
 
-def apply(kind: str, data: bytes, actor: User | None) -> Report:
+def apply(kind: str, data: bytes, actor: User | None,
+          progress: Callable[[str, int, int], None] | None = None) -> Report:
     """Import every row in one transaction, or nothing: ImportRefused (with every problem) when
     the file or any row is bad."""
     table = read(kind, data)  # no database work: outside the write lock
+    table.progress = progress
     return _apply(table, actor)
 
 
