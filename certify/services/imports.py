@@ -27,7 +27,11 @@ per row (benchmarks/imports.py measures it against raw executemany).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
+import gc
+import operator
 import io
 import re
 import unicodedata
@@ -37,7 +41,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import insert, or_, select, tuple_
+from sqlalchemy import insert, or_, select, text, tuple_
+from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..database import writes
@@ -167,6 +172,8 @@ REASONS = {
     "unknown_column": "unknown column",
     "missing_column": "a required column is missing",
     "duplicate_column": "the column appears twice",
+    "changed_meanwhile": "someone else registered some of these rows meanwhile; nothing was "
+                         "imported; try again",
 }
 
 
@@ -356,7 +363,7 @@ def read(kind: str, data: bytes) -> Table:
         line = 1
         for r in rows:
             line += 1
-            if any(c != "" and (not isinstance(c, str) or c.strip()) for c in r):
+            if any(r) and any(c != "" and (c.__class__ is not str or c.strip()) for c in r):
                 body.append((line, r))
     except csv.Error as exc:
         raise _file_refused("not_a_table", detail=str(exc), kind=kind) from None
@@ -383,8 +390,17 @@ class Rows:
         self.line = self.count = 0
         self.cells: list[Any] = []
         self.bad = False
+        # Every key of the kind gets an index; a column the file lacks points past its cells, at
+        # the blank each row is padded with.
+        self.width = 1 + max(table.columns.values(), default=-1)
+        self.columns = {c.key: table.columns.get(c.key, self.width)
+                        for cols in COLUMNS.values() for c in cols}
+        self.pad = [""] * (self.width + 1)
+        self.this_year = clock.today().year
 
     def start(self, line: int, cells: list[Any]) -> None:
+        cells = [c.strip() if c.__class__ is str else c for c in cells[:self.width]]
+        cells += self.pad[len(cells):]
         self.line, self.cells, self.bad = line, cells, False
         self.count += 1
         if self.count % 1000 == 0:
@@ -395,11 +411,7 @@ class Rows:
         self.bad = True
 
     def raw(self, key: str) -> Any:
-        index = self.table.columns.get(key)
-        if index is None or index >= len(self.cells):
-            return ""
-        value = self.cells[index]
-        return value.strip() if isinstance(value, str) else value
+        return self.cells[self.columns[key]]
 
     def text(self, key: str, longest: int, required: bool = False) -> str | None:
         value = self.raw(key)
@@ -407,20 +419,24 @@ class Rows:
             if required:
                 self.add(key, "required")
             return None
-        value = unicodedata.normalize("NFC", str(value))
-        if CONTROL.search(value):
-            self.add(key, "control_character")
-            return None
+        value = str(value)
+        if value.isascii():
+            if not value.isprintable():
+                self.add(key, "control_character")
+                return None
+        else:
+            if not unicodedata.is_normalized("NFC", value):
+                value = unicodedata.normalize("NFC", value)
+            if CONTROL.search(value):
+                self.add(key, "control_character")
+                return None
         if len(value) > longest:
             self.add(key, "too_long", f"> {longest}")
             return None
         return value
 
     def national_id(self, key: str = "national_id", required: bool = True) -> str | None:
-        value = self.raw(key)
-        if isinstance(value, int) and 0 <= value < 10**12:
-            value = f"{value:012d}"  # an XLSX number cell lost its leading zeros
-        value = str(value).replace(" ", "")
+        value = nid_text(self.raw(key))
         if value == "":
             if required:
                 self.add(key, "required")
@@ -456,7 +472,7 @@ class Rows:
             if required:
                 self.add(key, "required")
             return None
-        found = words.get(" ".join(fold(str(value)).split()))
+        found = words.get(_word(str(value)))
         if found is None:
             self.add(key, reason, str(value)[:60])
         return found
@@ -475,6 +491,20 @@ class Rows:
         if found is None:
             self.add(key, "date", str(value)[:40])
         return found
+
+
+def nid_text(value: Any) -> str:
+    """A số định danh cell as text: spaces dropped; an XLSX number cell, which lost its leading
+    zeros, written back with 12 digits."""
+    if value.__class__ is int and 0 <= value < 10**12:
+        return f"{value:012d}"
+    return "".join(str(value).split())
+
+
+@functools.lru_cache(maxsize=4096)
+def _word(text: str) -> str:
+    """A cell compared with the words a column takes (labels repeat on every row: cached)."""
+    return " ".join(fold(text).split())
 
 
 def parse_day(text: str) -> date | None:
@@ -527,7 +557,7 @@ def _unit_cell(rows: Rows, units: dict[str, Unit | None]) -> Unit | None:
 def _new_person(rows: Rows, units: dict[str, Unit | None], *, required: bool = True) -> dict | None:
     """The fields of a person from a row (None when one is bad)."""
     full_name = rows.text("full_name", Longest.FULL_NAME, required=required)
-    birth_year = rows.integer("birth_year", 1900, clock.today().year)
+    birth_year = rows.integer("birth_year", 1900, rows.this_year)
     gender = rows.word("gender", GENDER_WORDS, "unknown_gender")
     group = rows.word("target_group", TARGET_GROUP_WORDS, "unknown_target_group")
     ethnicity = rows.text("ethnicity", Longest.ETHNICITY)
@@ -567,11 +597,7 @@ def _plan_persons(table: Table) -> Plan:
     i_unit, i_nid = col["unit_code"], col["national_id"]
     codes = {str(r[i_unit]).strip() for _, r in table.rows if i_unit < len(r)}
     units = _units_by_code(codes)
-    numbers = []
-    for _, r in table.rows:
-        if i_nid < len(r):
-            v = r[i_nid]
-            numbers.append(f"{v:012d}" if isinstance(v, int) else str(v).replace(" ", ""))
+    numbers = [nid_text(r[i_nid]) for _, r in table.rows if i_nid < len(r)]
     existing = _persons_by_national_id(n for n in numbers if NATIONAL_ID.match(n))
     seen: dict[str, int] = {}
     new_persons: list[tuple[tuple | None, str, dict]] = []
@@ -610,19 +636,64 @@ def _plan_persons(table: Table) -> Plan:
         now = clock.now()
         ids = dict(reuse)
         todo = [k for k in households if k not in ids]
-        for chunk in _chunks(todo, 1000):
-            new_ids = db.session.scalars(
-                insert(Household).returning(Household.id, sort_by_parameter_order=True),
-                [{**households[k], "created_at": now} for k in chunk]).all()
-            ids.update(zip(chunk, new_ids))
-        table_ = Person.__table__
+        ids.update(zip(todo, _new_ids(Household, len(todo))))
+        _executemany(Household, [{**households[k], "id": ids[k], "created_at": now} for k in todo])
         for chunk in _chunks(new_persons, 5000):
-            db.session.execute(insert(table_), [
+            _executemany(Person, [
                 person_row(fields, household_id=ids[key] if key else None, national_id=nid, now=now)
                 for key, nid, fields in chunk])
             table.tick("write", len(chunk))
 
     return Plan(report, write)
+
+
+def _new_ids(model, n: int) -> list[int]:
+    """`n` fresh primary keys of `model`'s table, taken before inserting (rows then go in by
+    executemany, which returns no ids): PostgreSQL's sequence, or SQLite's next rowids (the
+    import holds SQLite's write lock, so no one else takes them meanwhile)."""
+    if n == 0:
+        return []
+    table = model.__table__.name
+    if db.session.get_bind().dialect.name == "postgresql":
+        return list(db.session.scalars(text(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": n}))
+    start = (db.session.scalar(text(f"SELECT max(id) FROM {table}")) or 0) + 1
+    return list(range(start, start + n))
+
+
+def _executemany(model, rows: list[dict]) -> None:
+    """INSERT the rows with the driver's executemany: each column's value goes through its
+    type's bind processing once per distinct value kind, not through the ORM per row."""
+    if not rows:
+        return
+    table = model.__table__
+    columns = list(rows[0])
+    connection = db.session.connection()
+    dialect = connection.dialect
+    processors = []
+    for name in columns:
+        processor = table.c[name].type._cached_bind_processor(dialect)
+        processors.append(processor)
+    mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    pick = operator.itemgetter(*columns)
+    params = [pick(r) for r in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
+    # Only columns whose type converts values (timestamps on SQLite) are touched again; a value
+    # repeated from the row before (the one timestamp of the import) is converted once.
+    for i, processor in enumerate(processors):
+        if processor is None:
+            continue
+        last_in, last_out = object(), None
+        for n, values in enumerate(params):
+            value = values[i]
+            if value is None:
+                continue
+            if value is not last_in:
+                last_in, last_out = value, processor(value)
+            params[n] = values[:i] + (last_out,) + values[i + 1:]
+    connection.exec_driver_sql(sql, params)
 
 
 def _existing_households(keys: list[tuple]) -> dict[tuple, int]:
@@ -688,8 +759,7 @@ def _plan_members(table: Table) -> Plan:
     units = _units_by_code({str(r[i_unit]).strip() for _, r in table.rows
                             if i_unit is not None and i_unit < len(r)})
     i_nid = col["national_id"]
-    numbers = [f"{r[i_nid]:012d}" if isinstance(r[i_nid], int) else str(r[i_nid]).replace(" ", "")
-               for _, r in table.rows if i_nid < len(r)]
+    numbers = [nid_text(r[i_nid]) for _, r in table.rows if i_nid < len(r)]
     existing = _persons_by_national_id(n for n in numbers if NATIONAL_ID.match(n))
     current = _memberships({existing[n][0] for n in numbers if n in existing})
     to_register: dict[str, dict] = {}
@@ -808,8 +878,7 @@ def _plan_recognitions(table: Table) -> Plan:
     col = table.columns
     titles = _titles()
     i_nid = col.get("national_id")
-    numbers = [f"{r[i_nid]:012d}" if isinstance(r[i_nid], int) else str(r[i_nid]).replace(" ", "")
-               for _, r in table.rows if i_nid is not None and i_nid < len(r)]
+    numbers = [nid_text(r[i_nid]) for _, r in table.rows if i_nid is not None and i_nid < len(r)]
     persons = _persons_by_national_id(n for n in numbers if NATIONAL_ID.match(n))
     i_org = col.get("organization")
     by_id, by_name = _organizations({r[i_org] for _, r in table.rows
@@ -998,7 +1067,8 @@ def check(kind: str, data: bytes, progress: Callable[[str, int, int], None] | No
     table = read(kind, data)
     table.progress = progress
     try:
-        return _sorted(PLANNERS[kind](table).report)
+        with _bulk():
+            return _sorted(PLANNERS[kind](table).report)
     finally:
         db.session.rollback()
 
@@ -1014,11 +1084,37 @@ def apply(kind: str, data: bytes, actor: User | None,
 
 @writes
 def _apply(table: Table, actor: User | None) -> Report:
+    with _bulk():
+        return _plan_and_write(table, actor)
+
+
+@contextlib.contextmanager
+def _bulk():
+    """No cyclic garbage collection while a list is checked and written: the rows make millions
+    of small objects and none of them cycles (CPython's collector would walk them again and
+    again)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _plan_and_write(table: Table, actor: User | None) -> Report:
     plan = PLANNERS[table.kind](table)
     report = _sorted(plan.report)
     if report.errors:
         raise ImportRefused(report)
-    plan.write(actor)
-    db.session.commit()
+    try:
+        plan.write(actor)
+        db.session.commit()
+    except IntegrityError:
+        # Another writer registered one of these số định danh (or decision numbers) between the
+        # checks and the writes (PostgreSQL): nothing was written; the next attempt reports it.
+        db.session.rollback()
+        raise ImportRefused(Report(table.kind, rows=len(table.rows),
+                                   errors=[Problem(None, "", "changed_meanwhile")])) from None
     report.applied = True
     return report

@@ -400,6 +400,7 @@ IMPORT_REASONS = {
     "unknown_column": _l("cột không rõ"),
     "missing_column": _l("thiếu cột bắt buộc"),
     "duplicate_column": _l("cột bị lặp"),
+    "changed_meanwhile": _l("trong lúc nhập, người khác đã đăng ký một số dòng này; chưa nhập gì, hãy thử lại"),
 }
 # What an import creates or reuses, as the preview counts it.
 IMPORT_THINGS = {"households": _l("hộ gia đình"), "persons": _l("công dân"),
