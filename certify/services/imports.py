@@ -603,21 +603,37 @@ def _plan_persons(table: Table) -> Plan:
     new_persons: list[tuple[tuple | None, str, dict]] = []
     households: dict[tuple, dict] = {}
     matched = 0
+    fast = _FastPersons(table, units)
     for line, cells in table.rows:
-        rows.start(line, cells)
-        household = rows.text("household", HOUSEHOLD_NAME)
-        address = rows.text("address", ADDRESS)
-        nid = rows.national_id()
-        fields = _new_person(rows, units)
+        # Most rows are good: a row the quick checks pass is taken as is; any other goes through
+        # the cell-by-cell checks, which name each problem.
+        quick = fast.row(cells)
+        if quick is not None:
+            household, address, nid, fields = quick
+            bad = False
+            rows.count += 1
+            if rows.count % 1000 == 0:
+                table.tick("check", 1000)
+        else:
+            rows.start(line, cells)
+            household = rows.text("household", HOUSEHOLD_NAME)
+            address = rows.text("address", ADDRESS)
+            nid = rows.national_id()
+            fields = _new_person(rows, units)
+            bad = rows.bad
         if nid is not None:
             if nid in seen:
+                if quick is not None:
+                    rows.start(line, cells)
                 rows.add("national_id", "duplicate", f"= line {seen[nid]}")
+                bad = True
             else:
                 seen[nid] = line
-        if rows.bad or fields is None or nid is None:
+        if bad or fields is None or nid is None:
             continue
         if nid in existing:
             if existing[nid][1] != fold(fields["full_name"]):
+                rows.start(line, cells)
                 rows.add("full_name", "name_mismatch")
             else:
                 matched += 1
@@ -693,7 +709,86 @@ def _executemany(model, rows: list[dict]) -> None:
             if value is not last_in:
                 last_in, last_out = value, processor(value)
             params[n] = values[:i] + (last_out,) + values[i + 1:]
+    if dialect.name == "postgresql":
+        # COPY: PostgreSQL's own bulk path, several times faster than INSERTs in a batch.
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for values in params:
+                    copy.write_row(values)
+        finally:
+            cursor.close()
+        return
     connection.exec_driver_sql(sql, params)
+
+
+class _FastPersons:
+    """The persons checks for a row in which every cell is plainly right, without naming
+    problems: None as soon as anything is not (the row is then checked cell by cell)."""
+
+    TEXTS = (("household", HOUSEHOLD_NAME), ("address", ADDRESS), ("full_name", Longest.FULL_NAME),
+             ("ethnicity", Longest.ETHNICITY), ("religion", Longest.RELIGION),
+             ("occupation", Longest.OCCUPATION))
+
+    def __init__(self, table: Table, units: dict[str, Unit | None]):
+        width = 1 + max(table.columns.values())
+        self.width = width
+        self.pad = [""] * (width + 1)
+        self.index = {key: table.columns.get(key, width) for key in (
+            "household", "address", "unit_code", "full_name", "national_id", "birth_year",
+            "gender", "target_group", "ethnicity", "religion", "occupation")}
+        self.units = {code: u.id for code, u in units.items()
+                      if u is not None and u.level == "commune"}
+        self.this_year = clock.today().year
+
+    def row(self, cells: list[Any]):
+        if len(cells) <= self.width:
+            cells = cells + self.pad[len(cells):]
+        at = self.index
+        texts = {}
+        for key, longest in self.TEXTS:
+            value = cells[at[key]]
+            if value.__class__ is not str:
+                return None
+            value = value.strip()
+            if not value:
+                texts[key] = None
+                continue
+            if len(value) > longest or not value.isprintable() or (
+                    not value.isascii() and not unicodedata.is_normalized("NFC", value)):
+                return None
+            texts[key] = value
+        if texts["full_name"] is None:
+            return None
+        nid = cells[at["national_id"]]
+        nid = nid.strip() if nid.__class__ is str else nid_text(nid)
+        if not NATIONAL_ID.match(nid):
+            return None
+        year = cells[at["birth_year"]]
+        if year.__class__ is str:
+            year = year.strip()
+            if not year.isdigit() or len(year) != 4:
+                return None
+            year = int(year)
+        elif year.__class__ is not int:
+            return None
+        if not 1900 <= year <= self.this_year:
+            return None
+        code = cells[at["unit_code"]]
+        unit_id = self.units.get(code.strip() if code.__class__ is str else code)
+        gender = cells[at["gender"]]
+        group = cells[at["target_group"]]
+        if unit_id is None or gender.__class__ is not str or group.__class__ is not str:
+            return None
+        gender = GENDER_WORDS.get(_word(gender.strip())) if gender.strip() else None
+        group = TARGET_GROUP_WORDS.get(_word(group.strip())) if group.strip() else None
+        if gender is None or group is None:
+            return None
+        fields = {"full_name": texts["full_name"], "birth_year": year, "gender": gender,
+                  "target_group": group, "ethnicity": texts["ethnicity"],
+                  "religion": texts["religion"], "occupation": texts["occupation"],
+                  "unit_id": unit_id}
+        return texts["household"], texts["address"], nid, fields
 
 
 def _existing_households(keys: list[tuple]) -> dict[tuple, int]:
