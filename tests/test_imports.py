@@ -343,3 +343,21 @@ def test_bad_recognition_rows(world):
     with pytest.raises(imports.ImportRefused):
         imports.apply("recognitions", data, world.admin)
     assert counts() == before
+
+
+def test_good_members_xlsx_with_excel_dates(world):
+    org = world.organization
+    data = xlsx_bytes([["Cơ quan, đơn vị", "Số định danh", "Vai trò", "Từ ngày", "Đến ngày"],
+                       [org.id, world.person_b.national_id, "Người học", date(2024, 9, 5), None]])
+    report = imports.apply("members", data, world.admin)
+    assert report.created == {"persons": 0, "memberships": 1}
+    m = db.session.scalars(select(Membership)).one()
+    assert (m.person_id, m.role, m.starts_on, m.ends_on, m.created_by_id) == (
+        world.person_b.id, "learner", date(2024, 9, 5), None, world.admin.id)
+
+
+def test_recognitions_need_a_subject_column(world):
+    with pytest.raises(imports.ImportRefused) as refused:
+        imports.check("recognitions", csv_bytes("title,year,decision_number,decision_date",
+                                                "cong-dan-hoc-tap,2024,1/QĐ-UBND,2024-12-01"))
+    assert {p.reason for p in refused.value.report.errors} == {"missing_column"}

@@ -356,6 +356,9 @@ def read(kind: str, data: bytes) -> Table:
             if col.required and col.key not in columns:
                 problems.append(Problem(None, col.aliases[0] if col.aliases else col.key,
                                         "missing_column", col.key))
+        if kind == "recognitions" and not {"national_id", "organization"} & set(columns):
+            problems.append(Problem(None, "Số định danh / Cơ quan", "missing_column",
+                                    "national_id / organization"))
         if problems:
             raise ImportRefused(Report(kind, errors=problems))
         body: list[tuple[int, list[Any]]] = []
