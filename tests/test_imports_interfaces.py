@@ -173,3 +173,22 @@ def test_admin_page_lists_errors_offers_them_as_csv_and_no_apply(client):
     assert site.count(Person) == before
     sign_in(client, "ho-a")
     assert client.get("/admin/imports").status_code == 403
+
+
+def test_admin_page_has_the_import_body_limit(client, app):
+    Site(client.application)
+    sign_in(client, "admin")
+    limit = app.config["IMPORT_MAX_BYTES"]
+    app.config["IMPORT_MAX_BYTES"] = 2000
+    try:
+        r = client.post("/admin/imports", content_type="multipart/form-data",
+                        data={"kind": "persons", "file": (io.BytesIO(persons_csv(60)), "a.csv")})
+        assert r.status_code == 413
+    finally:
+        app.config["IMPORT_MAX_BYTES"] = limit
+    # Above the app's general 1 MiB limit, within the import's own.
+    big = persons_csv(15_000)
+    assert len(big) > app.config["MAX_CONTENT_LENGTH"]
+    r = client.post("/admin/imports", content_type="multipart/form-data",
+                    data={"kind": "persons", "file": (io.BytesIO(big), "big.csv")})
+    assert r.status_code == 200 and 'name="confirm"' in text(r)
