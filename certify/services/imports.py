@@ -234,7 +234,7 @@ class Report:
         out = io.StringIO()
         out.write("\ufeff")
         writer = csv.writer(out)
-        writer.writerow(["dong (line)", "cot (column)", "ly do (reason)", "message"])
+        writer.writerow(["dòng (line)", "cột (column)", "lý do (reason)", "message"])
         for p in self.errors:
             writer.writerow(["" if p.line is None else p.line, p.column, p.reason, p.message])
         return out.getvalue()
