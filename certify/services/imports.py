@@ -532,13 +532,25 @@ def _units_by_code(codes: set[str]) -> dict[str, Unit | None]:
     return {code: unit_service.find(code) for code in codes}
 
 
+def _among(column, values: list):
+    """`column IN values`; on PostgreSQL `column = ANY(array)`: one parameter, not thousands
+    (the driver parses a statement with thousands of placeholders slowly)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import any_, literal
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(literal(values, ARRAY(column.type)))
+    return column.in_(values)
+
+
 def _persons_by_national_id(numbers: Iterable[str]) -> dict[str, tuple[int, str, int]]:
     """số định danh → (person id, folded name, unit id) of those already registered."""
     found: dict[str, tuple[int, str, int]] = {}
-    for chunk in _chunks(sorted(set(numbers))):
+    size = 50_000 if db.session.get_bind().dialect.name == "postgresql" else CHUNK
+    for chunk in _chunks(sorted(set(numbers)), size):
         for pid, nid, name, unit_id in db.session.execute(
                 select(Person.id, Person.national_id, Person.search_name, Person.unit_id)
-                .where(Person.national_id.in_(chunk))):
+                .where(_among(Person.national_id, chunk))):
             found[nid] = (pid, name, unit_id)
     return found
 
