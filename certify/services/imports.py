@@ -1166,8 +1166,10 @@ PLANNERS = {"persons": _plan_persons, "members": _plan_members,
 
 # -- the two entry points -------------------------------------------------------------------------
 
-def _sorted(report: Report) -> Report:
-    report.errors.sort(key=lambda p: (p.line or 0,))
+def _sorted(report: Report, table: Table) -> Report:
+    """Problems by line, and within a line in the order of the file's columns."""
+    position = {table.headers[key]: index for key, index in table.columns.items()}
+    report.errors.sort(key=lambda p: (p.line or 0, position.get(p.column, len(position))))
     return report
 
 
@@ -1178,7 +1180,7 @@ def check(kind: str, data: bytes, progress: Callable[[str, int, int], None] | No
     table.progress = progress
     try:
         with _bulk():
-            return _sorted(PLANNERS[kind](table).report)
+            return _sorted(PLANNERS[kind](table).report, table)
     finally:
         db.session.rollback()
 
@@ -1214,7 +1216,7 @@ def _bulk():
 
 def _plan_and_write(table: Table, actor: User | None) -> Report:
     plan = PLANNERS[table.kind](table)
-    report = _sorted(plan.report)
+    report = _sorted(plan.report, table)
     if report.errors:
         raise ImportRefused(report)
     try:
