@@ -154,6 +154,49 @@ def register(app: Flask) -> None:
         if dry_run and plan.unassigned:
             raise SystemExit(1)
 
+    @app.cli.command("import")
+    @click.argument("kind", type=click.Choice(["persons", "members", "recognitions"]))
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Check every row and print what would be "
+                                                   "created; change nothing.")
+    @click.option("--errors", "errors_path", type=click.Path(dir_okay=False), default=None,
+                  help="Where to write every problem as CSV (default: FILE.errors.csv).")
+    def import_command(kind: str, file: str, dry_run: bool, errors_path: str | None) -> None:
+        """Import a list (CSV or XLSX): persons (households), members of organizations, or
+        recognitions granted on paper. All rows or none; exits 1 listing the bad rows."""
+        from .services import imports
+
+        _require_schema()
+        with open(file, "rb") as handle:
+            data = handle.read()
+        bars: dict[str, object] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            bar = bars.get(phase)
+            if bar is None:
+                for other in bars.values():
+                    other.render_finish()
+                label = "Kiểm tra (checking)" if phase == "check" else "Ghi (writing)"
+                bar = bars[phase] = click.progressbar(length=total, label=label, file=None)
+                bar.render_progress()
+            bar.update(done)
+
+        try:
+            report = (imports.check(kind, data, progress) if dry_run
+                      else imports.apply(kind, data, actor=None, progress=progress))
+        except imports.ImportRefused as refused:
+            report = refused.report
+        finally:
+            for bar in bars.values():
+                bar.render_finish()
+        _print_import(report, dry_run)
+        if report.errors:
+            path = errors_path or file + ".errors.csv"
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                out.write(report.errors_csv())
+            click.echo(f"Danh sách đầy đủ các lỗi (every problem): {path}", err=True)
+            raise SystemExit(1)
+
     from .backup import backup_command, restore_command
     from .units_cli import units_command
 
@@ -184,6 +227,37 @@ def _fail(message: str, exc) -> None:
     if not details:
         click.echo(f"  ({exc.message})", err=True)
     raise SystemExit(1)
+
+
+def _print_import(report, dry_run: bool) -> None:
+    """An import's counts and its first problems, Vietnamese first."""
+    from flask_babel import force_locale
+
+    from .services import imports
+    from .web.admin import import_reason
+
+    bad = report.bad_rows
+    if report.file_problem:
+        click.echo("Không đọc được tệp; không thay đổi gì (the file was refused; nothing changed).",
+                   err=True)
+    else:
+        click.echo(f"{_number(report.rows)} dòng, {_number(report.valid)} hợp lệ, {_number(bad)} có "
+                   f"lỗi ({report.rows} rows, {report.valid} valid, {bad} bad).")
+        verb = ("Sẽ tạo (would create)" if dry_run or not report.applied else "Đã tạo (created)")
+        click.echo(f"{verb}: " + ", ".join(f"{k} {_number(v)}" for k, v in report.created.items()))
+        if any(report.matched.values()):
+            click.echo("Đã có, dùng lại (matched): "
+                       + ", ".join(f"{k} {_number(v)}" for k, v in report.matched.items()))
+    if report.errors:
+        if not report.file_problem and not dry_run:
+            click.echo("Không nhập dòng nào (nothing was imported).", err=True)
+        with force_locale("vi"):  # the page's wording, with the English message after it
+            for p in report.errors[:imports.SHOWN_ERRORS]:
+                where = f"dòng {p.line}, " if p.line is not None else ""
+                click.echo(f"  {where}cột {p.column}: {import_reason(p)} ({p.message})", err=True)
+        if len(report.errors) > imports.SHOWN_ERRORS:
+            click.echo(f"  … và {_number(len(report.errors) - imports.SHOWN_ERRORS)} lỗi khác "
+                       f"({len(report.errors)} problems in all).", err=True)
 
 
 # How a unit was taken over (models.SUCCESSION_KINDS), as the command prints it.

@@ -108,6 +108,10 @@ class Defaults:
     # settings). A view may raise its own body limit (certify.routing.body_limit: evidence files).
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     MAX_FORM_MEMORY_SIZE: int = 500_000
+    # The largest list an import takes (CERTIFY_IMPORT_MAX_BYTES; CLI files are not limited): the
+    # body limit of the admin page's upload and of POST /api/v1/imports/{kind}. 50 MiB holds a
+    # CSV of about half a million persons.
+    IMPORT_MAX_BYTES: int = 50 * 1024 * 1024
     MAX_FORM_PARTS: int = 1000
     # Log lines on stderr: "json" (one object per line, for a log collector) or "text" (for a
     # developer's terminal). JSON whatever the debug flag, so what production writes is what the

@@ -259,6 +259,16 @@ class EvidenceUpload(Request):
                                         "422 unknown).")
 
 
+class ImportUpload(Request):
+    """A list to import (multipart/form-data; documented only, read by the view)."""
+
+    file: bytes = Field(description=(
+        "A CSV (UTF-8 with or without BOM, comma or semicolon) or XLSX file (first sheet); the "
+        "first line names the columns, in Vietnamese or by their English keys (README, "
+        "Imports). The raw file as the whole body (Content-Type text/csv or the XLSX type) is "
+        "taken too."))
+
+
 # -- responses ------------------------------------------------------------------------------------
 
 class ErrorBody(Response):
@@ -714,3 +724,26 @@ class EvidenceOut(Response):
 def page_of(item: type[BaseModel]) -> dict:
     """A paginated list's schema (built by the OpenAPI module)."""
     return {"page_of": item}
+
+
+class ImportProblem(Response):
+    row: int | None = Field(description="The line as a spreadsheet shows it (the header is 1); "
+                                        "null: the file as a whole.")
+    column: str = Field(description="The column's header as written in the file.")
+    reason: str = Field(description="A machine word: national_id, unknown_unit, duplicate, "
+                                    "too_long, missing_column, not_a_table, … (README, Imports).")
+    message: str
+
+
+class ImportReport(Response):
+    kind: Literal["persons", "members", "recognitions"]
+    rows: int = Field(description="Rows below the header (blank lines left out).")
+    valid: int = Field(description="Rows without a problem.")
+    error_count: int
+    errors: list[ImportProblem] = Field(description="Every problem, by line.")
+    created: dict[str, int] = Field(description="What was (dry run: would be) created: "
+                                                "households, persons, memberships, nominations, "
+                                                "recognitions, decisions.")
+    matched: dict[str, int] = Field(description="What already existed and is reused (persons by "
+                                                "số định danh, households, decisions).")
+    applied: bool

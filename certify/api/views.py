@@ -8,13 +8,13 @@ from flask import current_app, g, jsonify, request
 from pydantic import RootModel
 from sqlalchemy import select
 
-from ..errors import Invalid, TooLarge, Unauthorized
+from ..errors import BadRequest, Invalid, NotFound, TooLarge, Unauthorized
 from ..extensions import limiter
 from ..models import User
 from ..models.evidence import MEDIA_TYPES
 from ..routing import body_limit
-from ..services import (accounts, evidence, members, nominations, people, progress, public,
-                        reorganizations, signin_guard, units)
+from ..services import (accounts, evidence, imports, members, nominations, people, progress,
+                        public, reorganizations, signin_guard, units)
 from ..services.validate import Longest
 from ..web.helpers import attachment
 from ..workflow import workflows
@@ -99,6 +99,43 @@ def reorganize():
         return _json(reorganizations.plan(body).as_dict())
     result = reorganizations.apply(body, actor())
     return _json(result.as_dict(), 201 if result.applied else 200)
+
+
+IMPORT_QUERY = {"dry_run": {"type": "boolean", "description": "true: check every row and say "
+                                                               "what would be created (200); "
+                                                               "nothing changed"}}
+
+
+def _import_limit() -> int:
+    return int(current_app.config["IMPORT_MAX_BYTES"])
+
+
+@body_limit(_import_limit)  # above: the role check wraps the view, the limit is the wrapper's
+@operation("/imports/<kind>", "POST",
+           summary="Import a list: persons (households), members of organizations, or "
+                   "recognitions granted on paper (CSV or XLSX)",
+           tag="imports", status=201, body=s.ImportUpload, body_media="multipart/form-data",
+           response=s.ImportReport, also=(200,), errors=(400, 401, 403, 404, 413, 422),
+           roles=("admin",), query=IMPORT_QUERY,
+           description="`kind`: persons, members or recognitions (another: 404). `dry_run=true`: "
+                       "200 with every bad row (line, column, reason) and what would be "
+                       "created, nothing changed. Otherwise all rows or none: 201 with the "
+                       "counts, or 422 whose `details` are the same problems (a file that is not "
+                       "CSV/XLSX, has missing or unknown columns or no rows: 422 also on a dry "
+                       "run). Duplicates are matched by số định danh. Body limit: "
+                       "CERTIFY_IMPORT_MAX_BYTES (413 too_large).")
+def import_list(kind: str):
+    if kind not in imports.KINDS:
+        raise NotFound(f"No import of kind {kind!r}: persons, members or recognitions.")
+    flag = request.args.get("dry_run", "false").lower()
+    if flag not in ("true", "false", "1", "0"):
+        raise BadRequest("dry_run is true or false.")
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else (
+        b"" if request.mimetype.startswith("multipart/") else request.get_data())
+    if flag in ("true", "1"):
+        return _json(imports.check(kind, data).as_dict())
+    return _json(imports.apply(kind, data, actor()).as_dict(), 201)
 
 
 UNIT_ON_QUERY = {"on": {"type": "string", "format": "date",

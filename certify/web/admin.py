@@ -3,9 +3,14 @@ sign-in), organizations. Every change goes through the services; bad input chang
 
 from __future__ import annotations
 
+import re
+import secrets
+import time
 from datetime import date
+from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +23,9 @@ from .. import clock
 from ..errors import Invalid
 from ..messages import reasons
 from ..models import EARLIEST, LEVELS, ROLES, User
-from ..services import accounts, directory, members, people, reorganizations, signin_guard
+from ..routing import body_limit
+from ..services import (accounts, directory, imports, members, people, reorganizations,
+                        signin_guard)
 from ..services import units as unit_service
 from ..services.validate import MAX_INT
 from ..workflow import workflows
@@ -394,3 +401,165 @@ def reorganizations_page():
     return render_template("admin/reorganizations.html", form=form, confirm=confirm, plan=plan,
                            lines=lines, kind_names=KIND_NAMES, level_names=LEVEL_NAMES,
                            item_kinds=ITEM_KINDS), status
+
+
+# -- imports (services/imports.py) ----------------------------------------------------------------
+# Upload → preview (counts and every bad row) → apply with one click. Between the two the file
+# waits under instance/imports/ named by a random token, and is removed once applied.
+
+IMPORT_KINDS = {"persons": _l("Hộ gia đình và nhân khẩu"), "members": _l("Thành viên cơ quan, đơn vị"),
+                "recognitions": _l("Danh hiệu đã công nhận trên giấy")}
+IMPORT_REASONS = {
+    "required": _l("chưa nhập"),
+    "format": _l("sai định dạng"),
+    "national_id": _l("số định danh cá nhân phải gồm đúng 12 chữ số"),
+    "unknown_unit": _l("không có xã, phường mang mã này"),
+    "not_commune": _l("mã này không phải của xã, phường"),
+    "unknown_target_group": _l("không rõ đối tượng"),
+    "unknown_gender": _l("giới tính là Nam hoặc Nữ"),
+    "unknown_role": _l("vai trò là Cán bộ, người lao động hoặc Người học"),
+    "out_of_range": _l("giá trị nằm ngoài khoảng cho phép"),
+    "too_long": _l("quá dài"),
+    "control_character": _l("có ký tự điều khiển (xuống dòng, tab…)"),
+    "duplicate": _l("trùng với một dòng khác trong tệp"),
+    "name_mismatch": _l("số định danh này đã đăng ký với họ tên khác"),
+    "unknown_person": _l("chưa có người mang số định danh này; hãy ghi họ tên, năm sinh, giới tính, đối tượng và mã xã để đăng ký"),
+    "unknown_organization": _l("không có cơ quan, đơn vị này"),
+    "ambiguous_organization": _l("nhiều cơ quan, đơn vị cùng tên; hãy ghi mã (id)"),
+    "date": _l("không phải ngày (dd/mm/yyyy hoặc yyyy-mm-dd)"),
+    "future": _l("sau ngày hôm nay"),
+    "before_start": _l("trước ngày bắt đầu"),
+    "overlap": _l("người này đã là thành viên với vai trò này trong một số ngày đó"),
+    "one_subject": _l("ghi số định danh (cá nhân) hoặc cơ quan, đơn vị, không ghi cả hai"),
+    "unknown_title": _l("không có danh hiệu này"),
+    "wrong_subject": _l("danh hiệu này dành cho loại đối tượng khác"),
+    "no_rules": _l("chưa có quy định của danh hiệu cho năm này"),
+    "before_year": _l("quyết định ký trước năm đánh giá"),
+    "already_recognized": _l("đối tượng đã được công nhận danh hiệu này cho năm này"),
+    "open_dossier": _l("đối tượng đang có hồ sơ danh hiệu này cho năm này"),
+    "decision_date_differs": _l("số quyết định này đã được ghi với ngày khác"),
+    "unknown_level": _l("không phải mức độ của quy định năm đó"),
+    "unknown_grade": _l("không phải xếp loại của quy định năm đó"),
+    "not_a_table": _l("tệp không phải CSV (UTF-8) hay XLSX"),
+    "old_excel": _l("tệp Excel 97-2003 (.xls): hãy lưu lại dạng XLSX"),
+    "encoding": _l("tệp CSV không phải UTF-8: hãy lưu dạng “CSV UTF-8”"),
+    "empty": _l("tệp không có dòng nào dưới dòng tiêu đề"),
+    "unknown_column": _l("cột không rõ"),
+    "missing_column": _l("thiếu cột bắt buộc"),
+    "duplicate_column": _l("cột bị lặp"),
+    "changed_meanwhile": _l("trong lúc nhập, người khác đã đăng ký một số dòng này; chưa nhập gì, hãy thử lại"),
+}
+# What an import creates or reuses, as the preview counts it.
+IMPORT_THINGS = {"households": _l("hộ gia đình"), "persons": _l("công dân"),
+                 "memberships": _l("thành viên"), "nominations": _l("hồ sơ"),
+                 "recognitions": _l("danh hiệu được công nhận"), "decisions": _l("quyết định")}
+IMPORT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def import_reason(problem) -> str:
+    """A problem of an imported file in the reader's language."""
+    text = str(IMPORT_REASONS.get(problem.reason, problem.reason))
+    return f"{text} ({problem.detail})" if problem.detail else text
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(_l("Loại danh sách"), choices=choices(IMPORT_KINDS.items()),
+                       invalid_choice_message=INVALID_CHOICE)
+    file = FileField(_l("Tệp CSV hoặc XLSX"))
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField()
+
+
+def _import_folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _stored_import(token: str | None) -> tuple[Path, str] | None:
+    if not token or not IMPORT_TOKEN.match(token):
+        return None
+    for kind in imports.KINDS:
+        path = _import_folder() / f"{token}.{kind}"
+        if path.is_file():
+            return path, kind
+    return None
+
+
+def _forget_old_imports() -> None:
+    """Uploads previewed and never applied go after a day."""
+    cutoff = time.time() - 86400
+    for path in _import_folder().iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def _import_limit() -> int:
+    return int(current_app.config["IMPORT_MAX_BYTES"])
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@roles("admin")
+@body_limit(_import_limit)
+def imports_page():
+    """Upload a list, see every bad row and what would be created, then import it in one click."""
+    form, confirm = ImportForm(), ConfirmImportForm()
+    report, token, status = None, None, 200
+    if request.method == "POST":
+        status = 422
+        if "confirm" in request.form:
+            stored = _stored_import(confirm.token.data) if confirm.validate_on_submit() else None
+            if stored is None:
+                flash(_("Tệp xem trước không còn; hãy tải lên lại."), "error")
+            else:
+                path, kind = stored
+                try:
+                    report = imports.apply(kind, path.read_bytes(), current_user)
+                except imports.ImportRefused as refused:
+                    report, token = refused.report, confirm.token.data
+                else:
+                    path.unlink(missing_ok=True)
+                    status = 200
+                    flash(_("Đã nhập %(rows)s dòng.", rows=report.rows), "success")
+        elif form.validate_on_submit():
+            upload = form.file.data
+            data = upload.read() if upload is not None and getattr(upload, "filename", "") else b""
+            kind = form.kind.data
+            try:
+                report = imports.check(kind, data)
+            except imports.ImportRefused as refused:
+                report = refused.report
+            if not report.file_problem:
+                _forget_old_imports()
+                token = secrets.token_urlsafe(24)
+                (_import_folder() / f"{token}.{kind}").write_bytes(data)
+                status = 200
+        else:
+            flash(_("Dữ liệu gửi lên chưa hợp lệ; hãy thử lại."), "error")
+        confirm.token.data = token
+    shown = report.errors[:imports.SHOWN_ERRORS] if report is not None else []
+    return render_template("admin/imports.html", form=form, confirm=confirm, report=report,
+                           token=token, shown=shown, reason=import_reason,
+                           kinds=IMPORT_KINDS, things=IMPORT_THINGS,
+                           columns=imports.COLUMNS), status
+
+
+@bp.route("/imports/<token>/errors.csv")
+@roles("admin")
+def import_errors(token: str):
+    """Every problem of a previewed file, as CSV (the page lists the first ones)."""
+    stored = _stored_import(token)
+    if stored is None:
+        abort(404)
+    path, kind = stored
+    try:
+        report = imports.check(kind, path.read_bytes())
+    except imports.ImportRefused as refused:
+        report = refused.report
+    return Response(report.errors_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=loi-nhap-du-lieu.csv"})

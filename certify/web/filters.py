@@ -90,6 +90,10 @@ def event_name(event: str, title_code: str | None = None) -> str:
 
     if event == REORGANIZE:  # not a workflow event: the dossier moved to a new unit
         return _("Chuyển sang đơn vị mới (sắp xếp đơn vị hành chính)")
+    from ..workflow.engine import PAPER_IMPORT
+
+    if event == PAPER_IMPORT:  # recorded from a decision on paper (services/imports.py)
+        return _("Nhập từ quyết định giấy")
     for wf in ([workflow(title_code)] if title_code else []) + list(workflows().values()):
         if wf is not None and event in wf.spec.events:
             return loc(wf.spec.events[event].name)

@@ -21,7 +21,7 @@ from .. import clock, policy, rubric
 from ..database import commit_keeping, writes
 from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..extensions import db
-from ..models import Decision, HistoryEntry, Nomination, Recognition, User
+from ..models import Decision, HistoryEntry, Nomination, Recognition, Unit, User
 from ..services import progress
 from ..services.validate import MAX_INT, Longest
 from . import Workflow, meaning, workflow
@@ -188,11 +188,7 @@ def _grant(wf: Workflow, nomination: Nomination, decision: Decision | None) -> N
 
     start = decision.date if decision is not None else clock.today()
     rules = wf.rules(nomination)
-    if rules.valid.counted_from == "end_of_decision_year":
-        # "kept for the N years following the year of recognition" (TT 24/2023)
-        until = date(start.year + rules.valid.years, 12, 31)
-    else:
-        until = clock.add_years(start, rules.valid.years) - timedelta(days=1)
+    until = valid_until(rules, start)
     result = judging.outcome(nomination, on=start)
     # Holders are subjects: the counters move by the days this recognition adds to those the
     # subject already holds the title on (an earlier recognition may still be valid).
@@ -206,6 +202,103 @@ def _grant(wf: Workflow, nomination: Nomination, decision: Decision | None) -> N
         grade=result.grade, level=result.level, decision=decision)
     db.session.add(recognition)
     progress.record_change(nomination.title_code, place(held), place(held + [recognition]))
+
+
+def valid_until(rules, start: date) -> date:
+    """The last day a recognition starting on `start` is valid under `rules`."""
+    if rules.valid.counted_from == "end_of_decision_year":
+        # "kept for the N years following the year of recognition" (TT 24/2023)
+        return date(start.year + rules.valid.years, 12, 31)
+    return clock.add_years(start, rules.valid.years) - timedelta(days=1)
+
+
+# The history event of a dossier recorded from a paper decision (not a workflow event).
+PAPER_IMPORT = "import"
+
+
+@dataclass
+class PaperRecognition:
+    """A title granted on paper before the product (certify/services/imports.py): its subject,
+    evaluation year, the paper decision (new or stored) and, when the paper says so, its last day,
+    level or grade."""
+
+    workflow: Workflow
+    rules: Any  # the RuleVersion of `year`
+    unit: Any  # the subject's Unit
+    year: int
+    person_id: int | None
+    organization_id: int | None
+    decision: Decision
+    valid_until: date | None = None
+    level: str | None = None
+    grade: str | None = None
+
+
+def record_paper_recognitions(items: list[PaperRecognition], actor: User | None) -> list[Nomination]:
+    """Record recognitions granted on paper, inside the caller's write transaction: each becomes a
+    nomination created directly in its title's granted state, with one history entry (event
+    "import", naming the paper decision), and its recognition, valid from the decision's date;
+    the progress counters move as `_grant` moves them, one subject at a time."""
+    from ..services.nominations import _receipt_code
+
+    now = clock.now()
+    actor_id = actor.id if actor is not None else None
+    made: list[tuple[Nomination, Recognition, Any]] = []
+    for item in items:
+        spec = item.workflow.spec
+        state = meaning.granted_states(spec)[0]
+        d = item.decision
+        nomination = Nomination(
+            receipt_code=_receipt_code(spec.code, item.year), title_code=spec.code, year=item.year,
+            rule_version=item.rules.id, unit_id=item.unit.id, person_id=item.person_id,
+            organization_id=item.organization_id, state=state,
+            is_open=meaning.is_open(spec, state), version=1, self_assessment={},
+            review_assessment={}, created_by_id=actor_id, created_at=now, updated_at=now)
+        nomination.history.append(HistoryEntry(
+            event=PAPER_IMPORT, from_state=None, to_state=state, actor_id=actor_id, at=now,
+            comment=f"Nhập từ quyết định giấy số {d.number} ngày {d.date:%d/%m/%Y} "
+                    f"(imported from the paper decision {d.number} of {d.date.isoformat()})."))
+        recognition = Recognition(
+            nomination=nomination, code=random_code(12), title_code=spec.code,
+            unit_id=item.unit.id, valid_from=d.date,
+            valid_until=item.valid_until or valid_until(item.rules, d.date),
+            grade=item.grade, level=item.level, decision=d)
+        made.append((nomination, recognition, item.unit))
+    db.session.add_all([n for n, _r, _u in made])
+    progress.lock_subjects([n for n, _r, _u in made])
+    db.session.flush()
+    # Holders are subjects: per subject and title, the days its new recognitions add to those its
+    # stored ones already cover.
+    new_ids = {r.id for _n, r, _u in made}
+    added: dict[tuple, list[Recognition]] = {}
+    units: dict[tuple, Any] = {}
+    for n, r, unit in made:
+        key = (n.title_code, n.person_id, n.organization_id)
+        added.setdefault(key, []).append(r)
+        units[key] = unit
+    stored: dict[tuple, list[Recognition]] = {key: [] for key in added}
+    for person in (True, False):
+        column = Nomination.person_id if person else Nomination.organization_id
+        ids = sorted({k[1] if person else k[2] for k in added if (k[1] is not None) == person})
+        for start in range(0, len(ids), 2000):
+            for rec, title, pid, oid in db.session.execute(
+                    select(Recognition, Nomination.title_code, Nomination.person_id,
+                           Nomination.organization_id)
+                    .join(Nomination, Nomination.id == Recognition.nomination_id)
+                    .where(column.in_(ids[start:start + 2000]))
+                    .order_by(Recognition.id)):
+                key = (title, pid, oid)
+                if key in stored and rec.id not in new_ids:
+                    stored[key].append(rec)
+    # Where each subject counts follows its line of succession (progress.Lineage), read once.
+    lineage = progress.Lineage.load()
+    paths = dict(db.session.execute(select(Unit.id, Unit.path)).all())
+    for key, new in added.items():
+        title_code, today = key[0], units[key].id
+        before = stored[key]
+        progress.record_change(title_code, lineage.placement(before, today),
+                               lineage.placement(before + new, today), paths)
+    return [n for n, _r, _u in made]
 
 
 def _end(recognition: Recognition, on: date | None = None, reason: str | None = None) -> None:
