@@ -183,6 +183,15 @@ def test_return_and_verify_act_without_a_confirmation(reviewer, site):
     assert site.nomination_row(verified).state in meaning.awaiting_decision_states(_spec())
 
 
+def test_only_irreversible_events_have_a_confirmation_page(reviewer, site):
+    nid = site.nomination("submitted")
+    row = site.nomination_row(nid)
+    response = reviewer.post(f"/review/nominations/{nid}/confirm", data={
+        "event": _steps()["send_back"], "comment": "Bổ sung", "version": row.version})
+    assert response.status_code == 400
+    assert site.nomination_row(nid).version == row.version
+
+
 def test_submit_acts_without_a_confirmation(client, site):
     sign_in(client, "ho-a")
     nid = site.nomination("draft")
@@ -368,7 +377,7 @@ def test_evidence_is_listed_beside_its_indicator(app, site):
     row_13 = [r for r in rows if 'id="c-1.3"' in r][0]
     assert "the-thu-vien.pdf" in row_13 and "Tự chấm: <strong>8</strong>" in row_13
     assert all("the-thu-vien.pdf" not in r for r in rows if r is not row_13)
-    assert page.index("the-thu-vien.pdf") < page.index('value="verify"')
+    assert page.index("the-thu-vien.pdf") < page.index(f'value="{_steps()["score"]}"')
 
 
 def site_version(nid):

@@ -169,6 +169,8 @@ def confirm_event(nomination_id: int):
     """The confirmation page of an event that cannot be undone; nothing is written here."""
     n = nominations.get(current_user, nomination_id)
     form, event = _read_event(n)
+    if not confirm.needed(n, event):
+        abort(400)  # the other events act at once (their forms post to `act`)
     return _confirmation(n, form, event)
 
 
