@@ -258,7 +258,12 @@ def test_send_back_withdraw_and_a_new_dossier_through_the_pages(renamed, site):
         form = member.split(f'id="year-{site.person_a}-{THIRD}"')
         return len(form) > 1 and f'<option value="{year}">' in form[1].split("</select>")[0]
     assert not offered()
+    # Withdrawing cannot be undone (the file's final state says so): it is confirmed first.
     r = household.post(f"/household/nominations/{nid}/withdraw", data={"version": row.version})
+    assert r.status_code == 200 and 'name="confirmed" value="1"' in text(r)
+    assert site.nomination_row(nid).state == row.state
+    r = household.post(f"/household/nominations/{nid}/withdraw",
+                       data={"version": row.version, "confirmed": "1"})
     assert r.status_code == 302
     row = site.nomination_row(nid)
     assert row.state in meaning.freeing_states(spec) and not row.is_open

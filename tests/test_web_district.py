@@ -67,7 +67,12 @@ def test_a_single_approval_asks_for_its_decision_first(approver, site):
                         data=_approval_form(version, number="16-QĐ"))
     assert bad.status_code == 422 and "Nghị định 30/2020/NĐ-CP" in text(bad)
     assert site.nomination_row(nid).state == "verified"
-    done = approver.post(f"/district/nominations/{nid}/approve", data=_approval_form(version))
+    # Without the confirmation page's `confirmed=1` the POST only shows that page.
+    unconfirmed = approver.post(f"/district/nominations/{nid}/approve", data=_approval_form(version))
+    assert unconfirmed.status_code == 200 and "không thể hoàn tác" in text(unconfirmed)
+    assert site.nomination_row(nid).state == "verified"
+    done = approver.post(f"/district/nominations/{nid}/approve",
+                         data={**_approval_form(version), "confirmed": "1"})
     assert done.status_code == 302
     page = text(approver.get(done.headers["Location"]))
     assert "16/QĐ-UBND" in page and "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" in page
@@ -188,8 +193,12 @@ def test_revoke_needs_a_reason(approver, site):
                                                                  "version": row.version})
     assert refused.status_code == 422
     assert site.nomination_row(nid).state == "approved"
+    asked = approver.post(f"/review/nominations/{nid}", data={"event": "revoke", "comment": "Khai sai",
+                                                              "version": row.version})
+    assert asked.status_code == 200 and "không thể hoàn tác" in text(asked)
+    assert site.nomination_row(nid).state == "approved"
     approver.post(f"/review/nominations/{nid}", data={"event": "revoke", "comment": "Khai sai",
-                                                      "version": row.version})
+                                                      "version": row.version, "confirmed": "1"})
     assert site.nomination_row(nid).state == "revoked"
 
 

@@ -199,7 +199,11 @@ def test_withdraw(household, site):
     row = site.nomination_row(nid)
     page = text(household.get(f"/household/nominations/{nid}"))
     assert "Rút hồ sơ" in page
-    response = household.post(f"/household/nominations/{nid}/withdraw", data={"version": row.version})
+    asked = household.post(f"/household/nominations/{nid}/withdraw", data={"version": row.version})
+    assert asked.status_code == 200 and "không thể hoàn tác" in text(asked)
+    assert site.nomination_row(nid).state == "submitted"
+    response = household.post(f"/household/nominations/{nid}/withdraw",
+                              data={"version": row.version, "confirmed": "1"})
     assert response.status_code == 302
     assert site.nomination_row(nid).state == "withdrawn"
     assert "Rút hồ sơ</button>" not in text(household.get(f"/household/nominations/{nid}"))

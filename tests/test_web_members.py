@@ -93,7 +93,7 @@ def test_the_organization_files_a_members_dossier_the_ward_verifies_the_househol
     sign_in(household, "ho-a")
     seen = text(household.get(f"/household/nominations/{nid}"))
     assert "Hồ sơ do Trường THCS Ba Đình lập cho thành viên" in seen
-    assert 'action="/household/nominations/%d/withdraw"' % nid not in seen
+    assert 'action="/household/nominations/%d/withdraw' % nid not in seen
     assert household.post(f"/household/nominations/{nid}/withdraw",
                           data={"version": "2"}).status_code == 404
     # The same person's household cannot file a second dossier for the year.

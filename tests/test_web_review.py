@@ -163,8 +163,12 @@ def test_return_needs_a_comment(reviewer, site):
 def test_reject_with_reason(reviewer, site):
     nid = site.nomination("submitted")
     row = site.nomination_row(nid)
+    asked = reviewer.post(f"/review/nominations/{nid}", data={
+        "event": "reject", "comment": "Không đủ điều kiện", "version": row.version})
+    assert asked.status_code == 200 and "không thể hoàn tác" in text(asked)
+    assert site.nomination_row(nid).state == "submitted"  # confirmed first
     reviewer.post(f"/review/nominations/{nid}", data={"event": "reject", "comment": "Không đủ điều kiện",
-                                                      "version": row.version})
+                                                      "version": row.version, "confirmed": "1"})
     assert site.nomination_row(nid).state == "rejected"
     page = text(reviewer.get(f"/review/nominations/{nid}"))
     assert "Không đủ điều kiện" in page

@@ -274,9 +274,30 @@ def search(actor: User, *, state=None, stage=None, title=None, year=None, unit=N
             query = query.where(Person.search_name.contains(fold(q), autoescape=True))
         if target_group:
             query = query.where(Person.target_group == target_group)
-    query = query.order_by(Nomination.submitted_at.is_(None), Nomination.submitted_at,
-                           Nomination.id)
+    query = query.order_by(*QUEUE_ORDER)
     return paginate(query, page, per_page)
+
+
+# The order of every staff list: the longest-waiting first (never submitted last), then by id.
+QUEUE_ORDER = (Nomination.submitted_at.is_(None), Nomination.submitted_at, Nomination.id)
+
+
+def next_in_queue(actor: User, nomination: Nomination, stage: str) -> Nomination | None:
+    """The dossier after `nomination` in the actor's list of `stage` ("review", "decision"), in
+    the lists' order (QUEUE_ORDER): what "Hồ sơ tiếp theo" opens. None at the end of the list."""
+    from sqlalchemy import and_, or_
+
+    query = select(Nomination).where(scope.nomination_filter(actor), in_stage(stage),
+                                     Nomination.id != nomination.id)
+    if nomination.submitted_at is not None:
+        query = query.where(or_(
+            Nomination.submitted_at > nomination.submitted_at,
+            Nomination.submitted_at.is_(None),
+            and_(Nomination.submitted_at == nomination.submitted_at,
+                 Nomination.id > nomination.id)))
+    else:
+        query = query.where(Nomination.submitted_at.is_(None), Nomination.id > nomination.id)
+    return db.session.scalars(query.order_by(*QUEUE_ORDER).limit(1)).first()
 
 
 def of_applicant(actor: User) -> list[Nomination]:

@@ -22,3 +22,22 @@
     inputs.forEach(function (i) { i.addEventListener("input", update); });
   });
 })();
+
+// "Điền theo điểm tự đánh giá": fill the form in place from each field's data-fill (without
+// JavaScript the link reloads the page with the form filled by the server).
+(function () {
+  document.querySelectorAll("a[data-prefill]").forEach(function (link) {
+    var form = link.closest("form");
+    if (!form) return;
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      form.querySelectorAll("[data-fill]").forEach(function (field) {
+        field.value = field.dataset.fill;
+        field.dispatchEvent(new Event("input", {bubbles: true}));
+        field.dispatchEvent(new Event("change", {bubbles: true}));
+      });
+      var first = form.querySelector("[data-fill]");
+      if (first) first.focus();
+    });
+  });
+})();

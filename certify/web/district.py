@@ -16,10 +16,11 @@ from .. import clock
 from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..services import certificates, nominations
 from ..services import decisions as decision_rules
+from . import confirm as confirmation
 from .conflict import conflict
 from .helpers import INVALID_CHOICE, choices
 from .errors import page
-from ..services.validate import Longest
+from ..services.validate import Longest, Reasons
 from .helpers import MaxLength, attachment, int_arg, roles
 from ..messages import describe
 
@@ -146,17 +147,33 @@ def approve_confirm(nomination_id: int):
     form = ApprovalForm()
     if not form.validate_on_submit():
         return render_template("district/approve.html", n=n, form=form, lines=[]), 422
+    return _approval_confirmation(n, form)
+
+
+def _approval_confirmation(n, form: ApprovalForm):
+    """The confirmation page, unless the decision's fields would be refused: then the form again
+    with every reason (the same rules the approval applies), so nothing refused is confirmed."""
+    r = Reasons()
+    fields = decision_rules.read(r, **form.fields())
+    decision_rules.check_number_free(r, current_user, fields.get("number"))
+    decision_rules.check_dates(r, fields.get("date"), [n])
+    if r.items:
+        return render_template("district/approve.html", n=n, form=form,
+                               lines=describe(Invalid("", r.items))), 422
     return render_template("district/approve_confirm.html", n=n, form=form)
 
 
 @bp.route("/district/nominations/<id:nomination_id>/approve", methods=["POST"])
 @roles("approver")
 def approve(nomination_id: int):
-    """Step three: approve the dossier inside its new one-item decision."""
+    """Step three: approve the dossier inside its new one-item decision. Only the confirmation
+    page's POST (with `confirmed=1`) acts; any other shows that page first."""
     n = nominations.get(current_user, nomination_id)
     form = ApprovalForm()
     if not form.validate_on_submit():
         return render_template("district/approve.html", n=n, form=form, lines=[]), 422
+    if not confirmation.given():
+        return _approval_confirmation(n, form)
     fields = form.fields()
     fields["date"] = fields.pop("date_").isoformat()
     back = url_for("review.nomination", nomination_id=nomination_id)

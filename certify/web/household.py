@@ -16,7 +16,7 @@ from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..models import Nomination
 from ..services import deadlines, evidence, judging, nominations, people
 from ..workflow import meaning, workflow, workflows
-from . import assessment
+from . import assessment, confirm
 from .conflict import conflict
 from .filters import GENDERS, TARGET_GROUPS
 from ..services.validate import Longest
@@ -263,6 +263,29 @@ def _refused(n: Nomination, wf, error: Invalid):
                    errors={code: _("Chưa có điểm.") for code in missing})
 
 
+@bp.route("/nominations/<id:nomination_id>/withdraw/confirm", methods=["POST"])
+@roles(*APPLICANTS)
+def withdraw_confirm(nomination_id: int):
+    """The confirmation page of a withdrawal; nothing is written here."""
+    n = _load(nomination_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _withdraw_confirmation(n, form)
+
+
+def _withdraw_confirmation(n: Nomination, form: ActionForm):
+    back = url_for("household.nomination", nomination_id=n.id)
+    event = policy.withdraw_event(current_user, n)
+    if form.seen_version() != n.version:
+        return conflict(n.id, back)
+    if event is None:
+        flash_error(TransitionNotAllowed("The dossier cannot be withdrawn now.", {"state": n.state}))
+        return redirect(back)
+    return confirm.render(n, event, action=url_for("household.withdraw", nomination_id=n.id),
+                          back=back, version=n.version)
+
+
 @bp.route("/nominations/<id:nomination_id>/withdraw", methods=["POST"])
 @roles(*APPLICANTS)
 def withdraw(nomination_id: int):
@@ -271,6 +294,9 @@ def withdraw(nomination_id: int):
     if not form.validate_on_submit():
         abort(400)
     event = policy.withdraw_event(current_user, n)
+    if event is not None and confirm.needed(n, event) and not confirm.given():
+        # A withdrawal cannot be undone: without `confirmed=1` the POST only asks to confirm.
+        return _withdraw_confirmation(n, form)
     try:
         if event is None:
             raise TransitionNotAllowed("The dossier cannot be withdrawn now.", {"state": n.state})

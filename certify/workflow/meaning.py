@@ -86,6 +86,20 @@ def leaves_queue(spec: TitleSpec, event: str) -> bool:
         source in queue for t in spec.events[event].transitions for source in t.from_)
 
 
+def irreversible_events(spec: TitleSpec) -> list[str]:
+    """The events that cannot be undone, which pages confirm before firing: those whose every
+    way leads into a final state (withdraw, refuse, revoke) and those that recognise the title
+    (a recognition is ended only by another event, never taken back)."""
+    granting = set(grant_events(spec))
+    return [name for name, e in spec.events.items()
+            if name in granting
+            or (e.transitions and all(spec.states[t.to].final for t in e.transitions))]
+
+
+def is_irreversible(spec: TitleSpec, event: str) -> bool:
+    return event in irreversible_events(spec)
+
+
 def event_tone(spec: TitleSpec, event: str) -> str:
     """How a button for the event looks: "danger" when every way it goes ends the dossier,
     "secondary" when it sends the dossier back with a comment, "" otherwise."""

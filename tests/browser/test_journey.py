@@ -87,7 +87,7 @@ def test_whole_journey(new_phone, site, live_url):
     with reviewer.expect_download() as evidence_file:
         reviewer.get_by_role("link", name="giay-khen-clb-doc-sach.pdf").click()
     assert open(evidence_file.value.path(), "rb").read().startswith(b"%PDF")
-    reviewer.get_by_label(re.compile("Nhận xét")).fill("Bổ sung minh chứng tiêu chí 2.2")
+    reviewer.get_by_label(re.compile("Cần bổ sung, sửa những gì")).fill("Bổ sung minh chứng tiêu chí 2.2")
     reviewer.get_by_role("button", name="Trả lại để bổ sung").click()
     expect(reviewer.get_by_text("Đã thực hiện “Trả lại để bổ sung”")).to_be_visible()
 
@@ -145,7 +145,7 @@ def test_two_reviewers_at_once_get_a_friendly_409(new_phone, site):
     for page in (first, second):
         sign_in(page, "review-a")
         page.get_by_role("link", name="Nguyễn Văn An").click()
-    first.get_by_label(re.compile("Nhận xét")).fill("Thiếu minh chứng")
+    first.get_by_label(re.compile("Cần bổ sung, sửa những gì")).fill("Thiếu minh chứng")
     first.get_by_role("button", name="Trả lại để bổ sung").click()
     expect(first.get_by_text("Đã thực hiện")).to_be_visible()
 
