@@ -27,7 +27,18 @@ from .api_client import Api
 from .factories import CITIZEN, CITIZEN_PASS, UNIT_TITLE, nomination_in, person
 from .web_support import Site, csrf_token, sign_in, text
 
-SPEC = lambda: workflow(CITIZEN).spec  # noqa: E731
+_SPECS = {}
+
+
+@pytest.fixture(autouse=True)
+def _citizen_spec(app):
+    with app.app_context():
+        _SPECS[CITIZEN] = workflow(CITIZEN).spec
+
+
+def SPEC():  # noqa: N802
+    """The citizen title's workflow, as the loaded file says (states asked by meaning)."""
+    return _SPECS[CITIZEN]
 
 
 @pytest.fixture
@@ -212,3 +223,251 @@ def test_a_page_costs_the_same_statements_whatever_its_length(app, client, site)
         assert response.status_code == 200 and len(response.get_json()["items"]) == min(n, 30)
         counts.append(len(seen))
     assert counts[0] == counts[1] and counts[0] <= 25, counts
+
+
+# -- bulk decisions on the approver's list -------------------------------------------------------
+
+def _today() -> str:
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+
+
+DECISION = {"number": "77/QĐ-UBND", "signer": "Lê Văn Hùng", "signer_position": "tm_chu_tich",
+            "place": "Bỉm Sơn"}
+
+
+def _preview(client, data: dict):
+    page = text(client.get("/district/"))
+    return client.post("/district/decisions/confirm",
+                       data={"csrf_token": csrf_token(page), "date": _today(), **DECISION, **data})
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def _issue(client, html: str):
+    return client.post("/district/decisions", data={
+        "csrf_token": csrf_token(html), "date": _today(), **DECISION, "token": _token(html)})
+
+
+def _decided(site) -> list[list[int]]:
+    def read(_w):
+        return [sorted(r.nomination_id for r in d.recognitions)
+                for d in db.session.scalars(select(Decision).order_by(Decision.id))]
+    return site.run(read)
+
+
+def test_nothing_selected_is_a_clear_error_and_nothing_is_written(client, site):
+    _people_in(site, "verified", 2)
+    sign_in(client, "approve")
+    response = _preview(client, {})
+    assert response.status_code == 422 and "Hãy chọn ít nhất một hồ sơ." in text(response)
+    assert _decided(site) == []
+
+
+def test_one_selected_dossier_is_decided_after_its_confirmation(client, site):
+    one, other = _people_in(site, "verified", 2)
+    sign_in(client, "approve")
+    preview = _preview(client, {"nomination_id": [str(one)]})
+    html = text(preview)
+    assert preview.status_code == 200 and "Sẽ công nhận 1 hồ sơ sau:" in html
+    assert _decided(site) == []  # the confirmation writes nothing
+    done = _issue(client, html)
+    assert done.status_code == 302
+    assert _decided(site) == [[one]]
+    assert site.nomination_row(other).state == site.nomination_row(other).state  # untouched
+    granted = meaning.granted_states(SPEC())
+    assert site.nomination_row(one).state in granted
+    assert site.nomination_row(other).state not in granted
+
+
+def test_every_dossier_matching_the_filter_across_pages_in_one_decision(client, site):
+    chosen = _people_in(site, "verified", 5, prefix="Ngô Gia Tự")
+    others = _people_in(site, "verified", 2, prefix="Lý Thường")
+    sign_in(client, "approve")
+    page = text(client.get("/district/?q=ngo+gia&per_page=2"))
+    assert "Trang 1 / 3" in page
+    preview = _preview(client, {"q": "ngo gia", "all_matching": "yes"})
+    html = text(preview)
+    assert "Sẽ công nhận 5 hồ sơ sau:" in html and len(_named(html, "Ngô Gia Tự")) == 5
+    assert "Lý Thường" not in html
+    assert _issue(client, html).status_code == 302
+    assert _decided(site) == [sorted(chosen)]
+    assert all(site.nomination_row(i).state in meaning.awaiting_decision_states(SPEC())
+               for i in others)
+
+
+def test_the_decision_names_exactly_what_was_confirmed_when_the_filter_changes(client, site):
+    shown = _people_in(site, "verified", 2, prefix="Đinh Bộ Lĩnh")
+    sign_in(client, "approve")
+    html = text(_preview(client, {"q": "dinh bo", "all_matching": "yes"}))
+    assert "Sẽ công nhận 2 hồ sơ sau:" in html
+    # Meanwhile a third dossier comes to match the same filter.
+    late_comer = _people_in(site, "verified", 1, prefix="Đinh Bộ Lĩnh Mới")
+    assert _issue(client, html).status_code == 302
+    assert _decided(site) == [sorted(shown)]
+    assert site.nomination_row(late_comer[0]).state in meaning.awaiting_decision_states(SPEC())
+
+
+def test_a_dossier_decided_by_someone_else_meanwhile_is_409_and_nothing_is_written(client, site):
+    ids = _people_in(site, "verified", 3)
+    sign_in(client, "approve")
+    html = text(_preview(client, {"all_matching": "yes"}))
+    assert "Sẽ công nhận 3 hồ sơ sau:" in html
+
+    def elsewhere(w):  # another approval of one of them, in its own decision
+        from .factories import decide
+        decide(w, [db.session.get(Nomination, ids[1])], number="901/QĐ-UBND")
+    site.run(elsewhere)
+    before = _decided(site)
+    response = _issue(client, html)
+    assert response.status_code == 409 and "Chưa có gì được ghi" in text(response)
+    assert _decided(site) == before == [[ids[1]]]
+    assert site.nomination_row(ids[0]).state in meaning.awaiting_decision_states(SPEC())
+
+
+def test_a_forged_or_foreign_confirmation_is_refused(client, site):
+    ids = _people_in(site, "verified", 1)
+    sign_in(client, "approve")
+    html = text(_preview(client, {"nomination_id": [str(ids[0])]}))
+    forged = html.replace(_token(html), _token(html)[:-3] + "abc")
+    assert _issue(client, forged).status_code == 400
+    assert _decided(site) == []
+
+
+# -- bulk verify and bulk return on the review queue ---------------------------------------------
+
+def _bulk_preview(client, data: dict):
+    page = text(client.get("/review/"))
+    return client.post("/review/bulk/confirm", data={"csrf_token": csrf_token(page), **data})
+
+
+def _bulk_commit(client, html: str):
+    action = re.search(r'name="action"[^>]*value="([a-z]+)"', html)
+    comment = re.search(r'<input type="hidden" name="comment" value="([^"]*)"', html).group(1)
+    return client.post("/review/bulk", data={
+        "csrf_token": csrf_token(html), "action": action.group(1), "token": _token(html),
+        "comment": comment.replace("&#39;", "'")})
+
+
+def _history(site, nid):
+    def read(_w):
+        return [(h.event, h.comment) for h in db.session.scalars(
+            select(HistoryEntry).where(HistoryEntry.nomination_id == nid)
+            .order_by(HistoryEntry.id))]
+    return site.run(read)
+
+
+def test_bulk_verify_takes_the_self_assessment_and_says_so_in_each_history(client, site):
+    ids = _people_in(site, "submitted", 3)
+    sign_in(client, "review-a")
+    html = text(_bulk_preview(client, {"action": "verify", "all_matching": "yes",
+                                       "state": "@queue"}))
+    assert "Xác minh 3 hồ sơ" in html
+    assert all(site.nomination_row(i).state in meaning.queue_states(SPEC()) for i in ids)
+    assert _bulk_commit(client, html).status_code == 302
+    score = meaning.procedure(SPEC())["score"]
+    for i in ids:
+        row = site.nomination_row(i)
+        assert row.state in meaning.awaiting_decision_states(SPEC())
+        assert row.review_assessment == row.self_assessment
+        assert _history(site, i)[-1] == (score, nominations.BULK_VERIFY_COMMENT)
+
+
+def test_bulk_verify_refuses_a_selection_with_a_failing_self_assessment_and_names_it(client,
+                                                                                     site):
+    good = _people_in(site, "submitted", 1)
+
+    def failing(w):
+        p = person(w.household_a, "Bùi Thị Xuân")
+        low = {code: 1 for code in CITIZEN_PASS}  # complete, far below the pass rule
+        return _submitted(w.household_a, p, low).id
+    bad = site.run(failing)
+    sign_in(client, "review-a")
+    response = _bulk_preview(client, {"action": "verify",
+                                      "nomination_id": [str(good[0]), str(bad)]})
+    html = text(response)
+    assert response.status_code == 422 and "Bùi Thị Xuân" in html and "chưa đạt" in html
+    assert 'name="token"' in html and "Xác minh 2 hồ sơ</button>" not in html
+    # Even a confirmation forced through is refused by the engine, all or nothing.
+    assert _bulk_commit(client, html).status_code == 422
+    assert all(site.nomination_row(i).state in meaning.queue_states(SPEC()) for i in (good[0], bad))
+
+
+def test_bulk_return_needs_one_reason_and_sends_it_to_each(client, site):
+    ids = _people_in(site, "submitted", 2)
+    sign_in(client, "review-a")
+    refused = _bulk_preview(client, {"action": "return", "all_matching": "yes",
+                                     "state": "@queue", "comment": "  "})
+    assert refused.status_code == 422 and "Hãy nhập lý do trả lại" in text(refused)
+    html = text(_bulk_preview(client, {"action": "return", "all_matching": "yes",
+                                       "state": "@queue", "comment": "Thiếu minh chứng"}))
+    assert "Trả lại 2 hồ sơ" in html
+    assert _bulk_commit(client, html).status_code == 302
+    back = meaning.procedure(SPEC())["send_back"]
+    for i in ids:
+        assert site.nomination_row(i).state in meaning.returned_states(SPEC())
+        assert _history(site, i)[-1] == (back, "Thiếu minh chứng")
+
+
+def test_bulk_service_refuses_an_empty_selection_and_a_missing_reason(world):
+    from certify.errors import Invalid
+    n = nomination_in(world, "submitted")
+    with pytest.raises(Invalid):
+        nominations.bulk_verify(world.reviewer_a, [])
+    with pytest.raises(Invalid):
+        nominations.bulk_return(world.reviewer_a, [n.id], " ")
+    db.session.refresh(n)
+    assert n.state in meaning.queue_states(SPEC())
+
+
+# -- exports -------------------------------------------------------------------------------------
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_the_queue_export_holds_exactly_the_filtered_rows(client, site):
+    wanted = _people_in(site, "verified", 3, prefix="Tô Hiến Thành")
+    _people_in(site, "verified", 2, prefix="=HYPERLINK")
+    sign_in(client, "approve")
+    page = text(client.get("/district/?q=to+hien"))
+    link = re.search(r'href="(/district/export\.csv[^"]*)"', page).group(1).replace("&amp;", "&")
+    rows = _csv_rows(client.get(link).data)
+    receipts = {site.nomination_row(i).receipt_code for i in wanted}
+    assert {r[1] for r in rows[1:]} == receipts and len(rows) == 4
+    everything = _csv_rows(client.get("/district/export.csv").data)
+    assert len(everything) == 6
+    assert all(r[2].startswith("'=") for r in everything[1:] if "HYPERLINK" in r[2])
+    xlsx = client.get(link.replace("export.csv", "export.xlsx"))
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)} == receipts
+    # The reviewer's queue export reads the same filter.
+    sign_in(client, "review-a")
+    rows = _csv_rows(client.get("/review/export.csv?state=&q=to+hien").data)
+    assert {r[1] for r in rows[1:]} == receipts
+
+
+def test_a_decisions_annex_as_csv_and_a_units_roster(client, site):
+    ids = _people_in(site, "verified", 2, prefix="Chu Văn An")
+
+    def decide(w):
+        from .factories import decide as issue
+        return issue(w, [db.session.get(Nomination, i) for i in ids], number="88/QĐ-UBND").id
+    decision_id = site.run(decide)
+    sign_in(client, "approve")
+    page = text(client.get(f"/district/decisions/{decision_id}"))
+    assert f"/district/decisions/{decision_id}/annex.csv" in page
+    rows = _csv_rows(client.get(f"/district/decisions/{decision_id}/annex.csv").data)
+    assert any("88/QĐ-UBND" in cell for cell in rows[1])
+    assert len(_named(str(rows), "Chu Văn An")) == 2
+    sign_in(client, "review-a")
+    assert "/review/units/16729/roster.csv" in text(client.get("/review/"))
+    roster = _csv_rows(client.get("/review/units/16729/roster.csv").data)
+    names = {r[2] for r in roster if r and r[0] == "Hộ gia đình"}
+    assert {"Nguyễn Văn An", "Chu Văn An 000", "Chu Văn An 001"} <= names
+    assert "Trần Thị Bình" not in names  # ward B's
+    assert all(not r[3] or r[3].startswith("********") for r in roster if r and r[0] == "Hộ gia đình")
+    assert client.get("/review/units/16732/roster.csv").status_code == 404  # outside the scope
+    book = load_workbook(io.BytesIO(client.get("/review/units/16729/roster.xlsx").data))
+    assert any(r[2] == "Nguyễn Văn An" for r in book.active.iter_rows(values_only=True))
