@@ -271,6 +271,24 @@ def is_late(nomination: Nomination) -> bool:
     return due is not None and due < clock.today()
 
 
+def late_among(items: list[Nomination]) -> set[int]:
+    """The ids of the late ones among a page's rows (`is_late`), each title and year's deadline
+    worked out once."""
+    today, due = clock.today(), {}
+    out = set()
+    for n in items:
+        wf = workflow(n.title_code)
+        if wf is None or not meaning.is_open(wf.spec, n.state) or \
+                n.state in meaning.granted_states(wf.spec):
+            continue
+        key = (n.title_code, n.year)
+        if key not in due:
+            due[key] = deadlines.for_year(n.title_code, n.year).get("approve_by")
+        if due[key] is not None and due[key] < today:
+            out.add(n.id)
+    return out
+
+
 NATIONAL_ID = re.compile(r"^[0-9]{12}$")
 
 
@@ -302,14 +320,18 @@ class QueueFilter:
         return out
 
 
-def _rows_options():
-    """What every list row shows, loaded with the page in a fixed number of statements."""
-    return (joinedload(Nomination.person).joinedload(Person.household),
-            joinedload(Nomination.organization), joinedload(Nomination.unit),
-            joinedload(Nomination.created_by),
-            selectinload(Nomination.history).joinedload(HistoryEntry.actor),
-            selectinload(Nomination.recognition).joinedload(Recognition.decision),
-            selectinload(Nomination.recognition).joinedload(Recognition.unit))
+def _rows_options(detail: bool = True):
+    """What list rows show, loaded with the page in a fixed number of statements: the subject
+    and unit (pages), and with `detail` also who filed it, the history and the recognition (what
+    the API's items carry)."""
+    rows = (joinedload(Nomination.person), joinedload(Nomination.organization),
+            joinedload(Nomination.unit))
+    if not detail:
+        return rows
+    return rows + (joinedload(Nomination.created_by),
+                   selectinload(Nomination.history).joinedload(HistoryEntry.actor),
+                   selectinload(Nomination.recognition).joinedload(Recognition.decision),
+                   selectinload(Nomination.recognition).joinedload(Recognition.unit))
 
 
 def matching(actor: User, f: QueueFilter):
@@ -356,15 +378,15 @@ def matching(actor: User, f: QueueFilter):
 
 
 def search(actor: User, filter: QueueFilter | None = None, *, page=1, per_page=50,
-           **fields) -> Page:
+           detail: bool = True, **fields) -> Page:
     """Nominations the actor may see matching `filter` (or its fields given by name), a page at a
-    time, each row's subject, unit, history and recognition loaded with the page (a fixed number
-    of statements whatever its length)."""
+    time, each row's subject and unit (and with `detail` its history and recognition) loaded with
+    the page: a fixed number of statements whatever its length."""
     f = filter or QueueFilter(**fields)
     query = matching(actor, f)
     if query is None:
         return Page([], 0, page, per_page)
-    return paginate(query.options(*_rows_options()), page, per_page)
+    return paginate(query.options(*_rows_options(detail)), page, per_page)
 
 
 def matching_ids(actor: User, f: QueueFilter) -> list[int]:
@@ -380,7 +402,7 @@ def rows_of(ids: list[int]) -> list[Nomination]:
     if not ids:
         return []
     found = {n.id: n for n in db.session.scalars(
-        select(Nomination).where(Nomination.id.in_(ids)).options(*_rows_options())).unique()}
+        select(Nomination).where(Nomination.id.in_(ids)).options(*_rows_options(False)))}
     return [found[i] for i in ids if i in found]
 
 

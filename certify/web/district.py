@@ -81,13 +81,14 @@ def _verified(f, params, page_no=1):
     per_page = int_arg(request.args.get("per_page"), 1, 200) or PER_PAGE
     if per_page != PER_PAGE:
         params["per_page"] = per_page
-    return nominations.search(current_user, f, page=page_no, per_page=per_page)
+    return nominations.search(current_user, f, page=page_no, per_page=per_page,
+                              detail=False)
 
 
 def _queue_page(form, f, fform, params, page_no=1, lines=(), chosen=(), status=200):
     return render_template("district/queue.html", result=_verified(f, params, page_no),
                            form=form, filter_form=fform, params=params, chosen=set(chosen),
-                           lines=list(lines), late=nominations.is_late), status
+                           lines=list(lines), late=nominations.late_among), status
 
 
 @bp.route("/district/")

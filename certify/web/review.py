@@ -113,14 +113,15 @@ def queue():
     f, form, params = read_filter(args, state_default=default_state)
     page_no = max(int_arg(args.get("page")) or 1, 1)
     per_page = _page_size(args, PER_PAGE)
-    result = nominations.search(current_user, f, page=page_no, per_page=per_page)
+    result = nominations.search(current_user, f, page=page_no, per_page=per_page,
+                                detail=False)
     if per_page != PER_PAGE:
         params["per_page"] = per_page
     # Bulk steps are offered on the review queue to an account that scores dossiers.
     bulk = current_user.role == "reviewer" and f.stage == "review"
     return render_template("review/queue.html", form=form, result=result, params=params,
                            bulk=bulk, bulk_form=BulkForm(formdata=None),
-                           late=nominations.is_late, comment_max=Longest.COMMENT)
+                           late=nominations.late_among, comment_max=Longest.COMMENT)
 
 
 EXPORTS = {"csv": ("text/csv; charset=utf-8", exports.queue_csv),
