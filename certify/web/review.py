@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -191,7 +193,8 @@ def bulk_confirm():
     f, _form, params = read_filter(request.form, state_default=QUEUE)
     if action not in BULK_STEPS:
         abort(400)
-    ids = selected_ids(request.form, f)
+    # Bulk steps act on the review queue: "all matching" never reaches beyond it.
+    ids = selected_ids(request.form, dataclasses.replace(f, stage="review"))
     comment = (form.comment.data or "").strip()
     if not ids:
         return page(422, _("Hãy chọn ít nhất một hồ sơ; chưa có gì được ghi."), back=_back(params))
