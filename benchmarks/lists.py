@@ -86,7 +86,7 @@ def build(dossiers: int) -> None:
             db.session.execute(insert(model), rows[k:k + 5000])
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
-        for table in ("households", "persons", "nominations", "history"):
+        for table in ("households", "persons", "nominations", "history_entries"):
             db.session.execute(db.text(f"ANALYZE {table}"))
         db.session.commit()
 
