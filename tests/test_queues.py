@@ -185,6 +185,7 @@ def _named(html: str, prefix: str) -> set[str]:
 
 LISTS = {
     "review queue": ("review-a", "/review/?state=&per_page={n}"),
+    "review queue with bulk": ("review-a", "/review/?per_page={n}"),
     "approver list": ("approve", "/district/?per_page={n}"),
     "decisions": ("approve", "/district/decisions/?per_page={n}"),
 }
@@ -408,6 +409,25 @@ def test_bulk_return_needs_one_reason_and_sends_it_to_each(client, site):
     for i in ids:
         assert site.nomination_row(i).state in meaning.returned_states(SPEC())
         assert _history(site, i)[-1] == (back, "Thiếu minh chứng")
+
+
+def test_a_dossier_returned_by_someone_else_meanwhile_is_409_and_nothing_is_verified(client,
+                                                                                    site):
+    ids = _people_in(site, "submitted", 3)
+    sign_in(client, "review-a")
+    html = text(_bulk_preview(client, {"action": "verify", "all_matching": "yes",
+                                       "state": "@queue"}))
+    assert "Xác minh 3 hồ sơ" in html
+
+    def meanwhile(w):
+        n = db.session.get(Nomination, ids[2])
+        engine.apply(n.id, meaning.procedure(SPEC())["send_back"], w.reviewer_a, n.version,
+                     engine.Payload(comment="Thiếu giấy tờ"))
+    site.run(meanwhile)
+    response = _bulk_commit(client, html)
+    assert response.status_code == 409 and "Chưa có gì được ghi" in text(response)
+    assert all(site.nomination_row(i).state in meaning.queue_states(SPEC()) for i in ids[:2])
+    assert all(len(_history(site, i)) == 1 for i in ids[:2])  # only their submission
 
 
 def test_bulk_service_refuses_an_empty_selection_and_a_missing_reason(world):
