@@ -430,6 +430,14 @@ def test_a_dossier_returned_by_someone_else_meanwhile_is_409_and_nothing_is_veri
     assert all(len(_history(site, i)) == 1 for i in ids[:2])  # only their submission
 
 
+def test_a_bulk_selection_outside_the_reviewers_ward_is_404(client, site):
+    mine = _people_in(site, "submitted", 1)
+    sign_in(client, "review-b")
+    response = _bulk_preview(client, {"action": "verify", "nomination_id": [str(mine[0])]})
+    assert response.status_code == 404
+    assert site.nomination_row(mine[0]).state in meaning.queue_states(SPEC())
+
+
 def test_bulk_service_refuses_an_empty_selection_and_a_missing_reason(world):
     from certify.errors import Invalid
     n = nomination_in(world, "submitted")

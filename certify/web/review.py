@@ -200,6 +200,10 @@ def bulk_confirm():
         return page(422, _("Hãy chọn ít nhất một hồ sơ; chưa có gì được ghi."), back=_back(params))
     if action == "return" and not comment:
         return page(422, _("Hãy nhập lý do trả lại; chưa có gì được ghi."), back=_back(params))
+    if not request.form.get("all_matching"):  # ticked ids: each one the reviewer may see
+        ticked = nominations.rows_of(ids)
+        if len(ticked) != len(ids) or not all(policy.can_view(current_user, n) for n in ticked):
+            abort(404)
     shown = nominations.rows_of(ids[:SHOWN])
     failing = nominations.failing_self_assessments(nominations.rows_of(ids)) \
         if action == "verify" else []
