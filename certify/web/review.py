@@ -80,7 +80,7 @@ def read_filter(args, *, state_default: str = "", with_state: bool = True):
     year = int_arg(raw_year, 1900, 2200) if raw_year else None
     if raw_year and year is None:
         year = -1  # a year that is not one matches nothing (never an error page)
-    q = (args.get("q") or "").strip()[:Longest.QUERY] or None
+    q = (args.get("q") or "").strip() or None  # past Longest.QUERY: the service says 422
     if with_state:
         f = nominations.QueueFilter(
             state=(state or None) if state != QUEUE else None,
