@@ -328,18 +328,38 @@ def patch_nomination(nomination_id: int):
 @operation("/nominations", "GET", summary="Nominations the caller may see", tag="nominations",
            response=s.page_of(s.NominationOut), errors=(400, 401, 422),
            query={"state": {"type": "string"}, "title": {"type": "string"},
-                  "year": {"type": "integer"}, "unit": {"type": "string"},
+                  "year": {"type": "integer"},
+                  "unit": {"type": "string", "description": "a unit code: it and every unit below"},
+                  "stage": {"type": "string", "enum": list(nominations.STAGES),
+                            "description": "the review queue or awaiting a decision, whatever "
+                                           "each title calls those states"},
+                  "late": {"type": "boolean",
+                           "description": "only open dossiers past their title's last day for "
+                                          "a decision"},
                   "q": {"type": "string", "maxLength": Longest.QUERY,
-                        "description": "name, diacritics optional"},
+                        "description": "one search box: a name (diacritics optional) of a person "
+                                       "or organization, a receipt code (any case) or a số định "
+                                       "danh (12 digits)"},
                   "target_group": {"type": "string"}, **PAGE_QUERY})
 def list_nominations():
     page, per_page = page_args()
-    result = nominations.search(
-        actor(), state=request.args.get("state") or None, title=request.args.get("title") or None,
-        year=query_int("year"), unit=request.args.get("unit") or None,
-        q=request.args.get("q") or None, target_group=request.args.get("target_group") or None,
-        page=page, per_page=per_page)
-    return _json(page_json(result, lambda n: serialize.nomination(n, actor())))
+    stage = request.args.get("stage") or None
+    if stage is not None and stage not in nominations.STAGES:
+        raise Invalid("stage is one of " + ", ".join(nominations.STAGES) + ".",
+                      [{"field": "stage", "code": "invalid_choice",
+                        "message": "not a stage"}])
+    late = (request.args.get("late") or "").lower()
+    if late not in ("", "true", "false", "1", "0"):
+        raise Invalid("late is true or false.",
+                      [{"field": "late", "code": "bool_parsing", "message": "not true or false"}])
+    f = nominations.QueueFilter(
+        state=request.args.get("state") or None, stage=stage,
+        title=request.args.get("title") or None, year=query_int("year"),
+        unit=request.args.get("unit") or None, late=late in ("true", "1"),
+        q=request.args.get("q") or None, target_group=request.args.get("target_group") or None)
+    result = nominations.search(actor(), f, page=page, per_page=per_page)
+    viewer = actor()
+    return _json(page_json(result, lambda n: serialize.nomination(n, viewer)))
 
 
 @operation("/nominations/<id:nomination_id>/events", "POST",

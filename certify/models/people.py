@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
@@ -94,6 +94,9 @@ class Organization(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
+    # Lower-case, without diacritics: what a search box matches against (kept by `_fold_name`).
+    search_name: Mapped[str] = mapped_column(String(300), index=True, default="",
+                                             server_default="")
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     # Its own level (cấp tỉnh, cấp huyện, cấp xã), set by an admin; by default its unit's. Where a
     # title routes by it (vn-2025 from 1/7/2025), it picks who reviews and approves its dossier.
@@ -102,6 +105,13 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit] = relationship()
+
+    @validates("name")
+    def _fold_name(self, _key, value):
+        from ..services.validate import fold
+
+        self.search_name = fold(value or "")
+        return value
 
 
 class Membership(db.Model):

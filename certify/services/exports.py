@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from .. import clock
 from ..extensions import db
 from ..models import Denominator
 from ..workflow import workflow
@@ -188,3 +189,176 @@ def progress_xlsx(progress: Progress) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# -- lists staff download: the queue as filtered, a decision's annex, a unit's roster -------------
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Rows fetched from the database at a time while a list is written (no query per row).
+BATCH = 1000
+
+QUEUE_HEADERS = ["STT", "Mã hồ sơ", "Họ và tên / Tên cơ quan, đơn vị", "Số định danh",
+                 "Đối tượng", "Danh hiệu", "Năm", "Trạng thái", "Nộp lúc", "Quá hạn xét",
+                 "Mã đơn vị", "Địa bàn"]
+TARGET_GROUP_NAMES = {"commune_resident": "Người dân trong xã, phường",
+                      "worker": "Người lao động",
+                      "staff_business": "Cán bộ, công nhân viên, doanh nhân",
+                      "learner": "Học sinh, sinh viên, học viên"}
+GENDER_NAMES = {"male": "Nam", "female": "Nữ"}
+
+
+def _state_vi(title_code: str, state: str) -> str:
+    wf = workflow(title_code)
+    return wf.spec.states[state].name.vi if wf is not None and state in wf.spec.states else state
+
+
+def queue_rows(actor, f):
+    """Every nomination `actor` sees matching the filter `f` (services.nominations.QueueFilter),
+    as rows of QUEUE_HEADERS, read in batches with their subject and unit (no query per row).
+    The số định danh is masked unless the actor may see it whole (api.md)."""
+    from sqlalchemy.orm import joinedload
+
+    from ..models import Nomination, Person
+    from . import nominations, scope
+
+    query = nominations.matching(actor, f)
+    if query is None:
+        return
+    query = query.options(joinedload(Nomination.person), joinedload(Nomination.organization),
+                          joinedload(Nomination.unit)).execution_options(yield_per=BATCH)
+    for index, n in enumerate(db.session.scalars(query), start=1):
+        person: Person | None = n.person
+        national_id = ""
+        if person is not None:
+            national_id = (person.national_id if scope.sees_full_national_id(actor, person)
+                           else person.masked_national_id)
+        submitted = (n.submitted_at.astimezone(clock.zone()).strftime("%d/%m/%Y %H:%M")
+                     if n.submitted_at else "")
+        yield [index, n.receipt_code, n.subject_name, national_id,
+               TARGET_GROUP_NAMES.get(person.target_group, "") if person else "",
+               workflow(n.title_code).spec.name.vi if workflow(n.title_code) else n.title_code,
+               n.year, _state_vi(n.title_code, n.state), submitted,
+               "Có" if nominations.is_late(n) else "", n.unit.code, n.unit.name]
+
+
+def table_csv(headers: list[str], rows, preamble=()) -> bytes:
+    """A CSV Excel opens (UTF-8 with BOM): the preamble lines, a blank line if any, the headers,
+    the rows; every text cell made inert."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for line in preamble:
+        writer.writerow([inert(v) for v in line])
+    if preamble:
+        writer.writerow([])
+    writer.writerow([inert(v) for v in headers])
+    for values in rows:
+        writer.writerow([inert("" if v is None else v) for v in values])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def table_xlsx(sheet_title: str, headers: list[str], rows, preamble=(), widths=()) -> bytes:
+    """The same table as a workbook, text cells written formula-safe, the header row frozen."""
+    book = Workbook(write_only=False)
+    sheet = book.active
+    sheet.title = sheet_title
+    for line in preamble:
+        _write_row(sheet, list(line))
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    if preamble:
+        sheet.append([])
+    _write_row(sheet, headers)
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+    for values in rows:
+        _write_row(sheet, list(values))
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+QUEUE_WIDTHS = (6, 20, 32, 14, 24, 22, 7, 18, 17, 10, 10, 26)
+
+
+def queue_csv(actor, f) -> bytes:
+    return table_csv(QUEUE_HEADERS, queue_rows(actor, f))
+
+
+def queue_xlsx(actor, f) -> bytes:
+    return table_xlsx("Hồ sơ", QUEUE_HEADERS, queue_rows(actor, f), widths=QUEUE_WIDTHS)
+
+
+def annex_rows(decision):
+    """The decision's annex (danh sách kèm theo), the rows of decisions.ANNEX_HEADERS, with the
+    recognitions' dossiers and units loaded in batches."""
+    from sqlalchemy.orm import joinedload
+
+    from ..models import Nomination, Recognition
+    from .certificates import grade_name, level_name, title_name
+
+    query = (select(Recognition).where(Recognition.decision_id == decision.id)
+             .options(joinedload(Recognition.nomination).joinedload(Nomination.person),
+                      joinedload(Recognition.nomination).joinedload(Nomination.organization),
+                      joinedload(Recognition.unit))
+             .order_by(Recognition.id).execution_options(yield_per=BATCH))
+    for index, rec in enumerate(db.session.scalars(query), start=1):
+        n = rec.nomination
+        yield [index, n.subject_name, rec.unit.name, title_name(rec), n.year, n.receipt_code,
+               rec.code, rec.valid_until.strftime("%d/%m/%Y") if rec.valid_until else "",
+               grade_name(rec) or level_name(rec) or ""]
+
+
+def annex_csv(decision) -> bytes:
+    from .decisions import ANNEX_HEADERS
+
+    return table_csv(ANNEX_HEADERS, annex_rows(decision), preamble=[
+        [decision.issuer],
+        [f"Danh sách kèm theo Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y}"]])
+
+
+ROSTER_HEADERS = ["Loại", "Hộ gia đình / Cơ quan, đơn vị", "Họ và tên", "Số định danh",
+                  "Năm sinh", "Giới tính", "Đối tượng", "Mã đơn vị", "Địa bàn"]
+
+
+def roster_rows(actor, unit):
+    """A unit's roster, the unit and every unit below it: each household and its members, then
+    each organization (with its declared number of members). Two queries in batches."""
+    from sqlalchemy.orm import joinedload
+
+    from ..models import Household, Organization, Person, Unit
+    from . import scope
+
+    below = select(Unit.id).where(Unit.path.startswith(unit.path))
+    people = (select(Person).join(Household, Household.id == Person.household_id)
+              .where(Household.unit_id.in_(below))
+              .options(joinedload(Person.household), joinedload(Person.unit))
+              .order_by(Household.name, Household.id, Person.id)
+              .execution_options(yield_per=BATCH))
+    for p in db.session.scalars(people):
+        national_id = (p.national_id if scope.sees_full_national_id(actor, p)
+                       else p.masked_national_id)
+        yield ["Hộ gia đình", p.household.name, p.full_name, national_id, p.birth_year,
+               GENDER_NAMES.get(p.gender, p.gender), TARGET_GROUP_NAMES.get(p.target_group, ""),
+               p.unit.code, p.unit.name]
+    orgs = (select(Organization).where(Organization.unit_id.in_(below))
+            .options(joinedload(Organization.unit)).order_by(Organization.name, Organization.id)
+            .execution_options(yield_per=BATCH))
+    for o in db.session.scalars(orgs):
+        yield ["Cơ quan, đơn vị", o.name, f"{o.members_count} thành viên", "", "", "", "",
+               o.unit.code, o.unit.name]
+
+
+def roster_csv(actor, unit) -> bytes:
+    return table_csv(ROSTER_HEADERS, roster_rows(actor, unit),
+                     preamble=[["Danh sách hộ gia đình, thành viên, cơ quan, đơn vị"],
+                               ["Đơn vị", f"{unit.name} ({unit.code})"]])
+
+
+def roster_xlsx(actor, unit) -> bytes:
+    return table_xlsx("Danh sách", ROSTER_HEADERS, roster_rows(actor, unit),
+                      preamble=[["Danh sách hộ gia đình, thành viên, cơ quan, đơn vị"],
+                                ["Đơn vị", f"{unit.name} ({unit.code})"]],
+                      widths=(16, 30, 28, 14, 9, 9, 26, 10, 26))

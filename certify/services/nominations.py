@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, rubric
@@ -13,9 +15,10 @@ from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale
                       TransitionNotAllowed, invalid)
 from ..extensions import db
 from .. import policy
-from ..models import Decision, Nomination, Organization, Person, Recognition, Unit, User
+from ..models import (Decision, HistoryEntry, Nomination, Organization, Person, Recognition, Unit,
+                      User)
 from ..workflow import engine, meaning, workflow, workflows
-from . import decisions, progress, scope
+from . import deadlines, decisions, progress, scope
 from . import units as unit_service
 from .validate import MAX_INT, Longest, Reasons, fold, row, too_long
 
@@ -237,45 +240,170 @@ STAGES = {"review": meaning.queue_states, "decision": meaning.awaiting_decision_
 
 def in_stage(stage: str):
     """A WHERE clause: nominations in the states that make up `stage` (see STAGES) in their title."""
-    from sqlalchemy import and_, false, or_
-
     clauses = [and_(Nomination.title_code == wf.code, Nomination.state.in_(STAGES[stage](wf.spec)))
                for wf in workflows().values() if STAGES[stage](wf.spec)]
     return or_(*clauses) if clauses else false()
 
 
-def search(actor: User, *, state=None, stage=None, title=None, year=None, unit=None, q=None,
-           target_group=None, page=1, per_page=50) -> Page:
-    """Nominations the actor may see; reviewers get the longest-waiting first. `stage` ("review",
-    "decision") selects the states that stage means in each title."""
-    if q is not None and len(q) > Longest.QUERY:
+def _late():
+    """A WHERE clause: open dossiers of a title and year whose last day for a decision
+    (deadlines.py, "approve_by") has passed, by the rule version of each year."""
+    today = clock.today()
+    clauses = []
+    for wf in workflows().values():
+        closed = set(wf.spec.states) - {s for s in wf.spec.states if meaning.is_open(wf.spec, s)}
+        finished = closed | set(meaning.granted_states(wf.spec))
+        for year in range(2021, today.year + 2):
+            due = deadlines.for_year(wf.code, year).get("approve_by")
+            if due is not None and due < today:
+                clauses.append(and_(Nomination.title_code == wf.code, Nomination.year == year,
+                                    Nomination.state.not_in(finished)))
+    return or_(*clauses) if clauses else false()
+
+
+def is_late(nomination: Nomination) -> bool:
+    """The same test as `_late`, for one row (a flag on the lists)."""
+    wf = workflow(nomination.title_code)
+    if wf is None or not meaning.is_open(wf.spec, nomination.state) or \
+            nomination.state in meaning.granted_states(wf.spec):
+        return False
+    due = deadlines.for_year(nomination.title_code, nomination.year).get("approve_by")
+    return due is not None and due < clock.today()
+
+
+def late_among(items: list[Nomination]) -> set[int]:
+    """The ids of the late ones among a page's rows (`is_late`), each title and year's deadline
+    worked out once."""
+    today, due = clock.today(), {}
+    out = set()
+    for n in items:
+        wf = workflow(n.title_code)
+        if wf is None or not meaning.is_open(wf.spec, n.state) or \
+                n.state in meaning.granted_states(wf.spec):
+            continue
+        key = (n.title_code, n.year)
+        if key not in due:
+            due[key] = deadlines.for_year(n.title_code, n.year).get("approve_by")
+        if due[key] is not None and due[key] < today:
+            out.add(n.id)
+    return out
+
+
+NATIONAL_ID = re.compile(r"^[0-9]{12}$")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What a staff list is narrowed to: pages, the API and the exports all read one of these.
+
+    `q` searches one box: a name without diacritics (person or organization), a receipt code
+    (exact, any case) or a số định danh (exactly 12 digits)."""
+
+    stage: str | None = None  # "review", "decision" (STAGES)
+    state: str | None = None
+    title: str | None = None
+    year: int | None = None
+    unit: str | None = None  # a unit's code: it and every unit below it
+    target_group: str | None = None
+    late: bool = False
+    q: str | None = None
+
+    def args(self) -> dict:
+        """The filter as query-string arguments (what pager and export links carry)."""
+        out = {}
+        for name in ("stage", "state", "title", "year", "unit", "target_group", "q"):
+            value = getattr(self, name)
+            if value not in (None, ""):
+                out[name] = value
+        if self.late:
+            out["late"] = "1"
+        return out
+
+
+def _rows_options(detail: bool = True):
+    """What list rows show, loaded with the page in a fixed number of statements: the subject
+    and unit (pages), and with `detail` also who filed it, the history and the recognition (what
+    the API's items carry)."""
+    rows = (joinedload(Nomination.person), joinedload(Nomination.organization),
+            joinedload(Nomination.unit))
+    if not detail:
+        return rows
+    return rows + (joinedload(Nomination.created_by),
+                   selectinload(Nomination.history).joinedload(HistoryEntry.actor),
+                   selectinload(Nomination.recognition).joinedload(Recognition.decision),
+                   selectinload(Nomination.recognition).joinedload(Recognition.unit))
+
+
+def matching(actor: User, f: QueueFilter):
+    """The SELECT of the nominations `actor` may see that match `f`, longest-waiting first; None
+    when nothing can match (an unknown unit, a year out of range)."""
+    if f.q is not None and len(f.q) > Longest.QUERY:
         raise too_long("q", Longest.QUERY)
     query = select(Nomination).where(scope.nomination_filter(actor))
-    if state:
-        query = query.where(Nomination.state == state)
-    if stage in STAGES:
+    if f.state:
+        query = query.where(Nomination.state == f.state)
+    if f.stage in STAGES:
         # A queue lists what the account's tier acts on where a title routes it by level.
-        query = query.where(in_stage(stage), policy.routed_filter(actor))
-    if title:
-        query = query.where(Nomination.title_code == title)
-    if year is not None:
-        if not isinstance(year, int) or abs(year) > MAX_INT:
-            return Page([], 0, page, per_page)
-        query = query.where(Nomination.year == year)
-    if unit:
-        found = unit_service.find(unit)
+        query = query.where(in_stage(f.stage), policy.routed_filter(actor))
+    if f.title:
+        query = query.where(Nomination.title_code == f.title)
+    if f.year is not None:
+        if not isinstance(f.year, int) or abs(f.year) > MAX_INT:
+            return None
+        query = query.where(Nomination.year == f.year)
+    if f.unit:
+        found = unit_service.find(f.unit)
         if found is None:
-            return Page([], 0, page, per_page)
+            return None
         query = query.where(Nomination.unit_id.in_(
             select(Unit.id).where(Unit.path.startswith(found.path))))
-    if q or target_group:
-        query = query.join(Person, Person.id == Nomination.person_id)
-        if q:
-            query = query.where(Person.search_name.contains(fold(q), autoescape=True))
-        if target_group:
-            query = query.where(Person.target_group == target_group)
-    query = query.order_by(*QUEUE_ORDER)
-    return paginate(query, page, per_page)
+    if f.late:
+        query = query.where(_late())
+    q = (f.q or "").strip()
+    if q or f.target_group:
+        query = query.outerjoin(Person, Person.id == Nomination.person_id)
+        if f.target_group:
+            query = query.where(Person.target_group == f.target_group)
+    if q:
+        query = query.outerjoin(Organization, Organization.id == Nomination.organization_id)
+        folded = fold(q)
+        found_by = [func.upper(Nomination.receipt_code) == q.upper()]
+        if folded:
+            found_by += [Person.search_name.contains(folded, autoescape=True),
+                         Organization.search_name.contains(folded, autoescape=True)]
+        if NATIONAL_ID.match(q):
+            found_by.append(Person.national_id == q)
+        query = query.where(or_(*found_by))
+    return query.order_by(*QUEUE_ORDER)
+
+
+def search(actor: User, filter: QueueFilter | None = None, *, page=1, per_page=50,
+           detail: bool = True, **fields) -> Page:
+    """Nominations the actor may see matching `filter` (or its fields given by name), a page at a
+    time, each row's subject and unit (and with `detail` its history and recognition) loaded with
+    the page: a fixed number of statements whatever its length."""
+    f = filter or QueueFilter(**fields)
+    query = matching(actor, f)
+    if query is None:
+        return Page([], 0, page, per_page)
+    return paginate(query.options(*_rows_options(detail)), page, per_page)
+
+
+def matching_ids(actor: User, f: QueueFilter) -> list[int]:
+    """The ids of every nomination matching `f`, in list order ("select all matching")."""
+    query = matching(actor, f)
+    if query is None:
+        return []
+    return list(db.session.scalars(query.with_only_columns(Nomination.id)))
+
+
+def rows_of(ids: list[int]) -> list[Nomination]:
+    """The nominations `ids`, in that order, with what list rows show (one batch of statements)."""
+    if not ids:
+        return []
+    found = {n.id: n for n in db.session.scalars(
+        select(Nomination).where(Nomination.id.in_(ids)).options(*_rows_options(False)))}
+    return [found[i] for i in ids if i in found]
 
 
 # The order of every staff list: the longest-waiting first (never submitted last), then by id.
@@ -288,7 +416,7 @@ def next_in_queue(actor: User, nomination: Nomination, stage: str) -> Nomination
     from sqlalchemy import and_, or_
 
     query = select(Nomination).where(scope.nomination_filter(actor), in_stage(stage),
-                                     Nomination.id != nomination.id)
+                                     policy.routed_filter(actor), Nomination.id != nomination.id)
     if nomination.submitted_at is not None:
         query = query.where(or_(
             Nomination.submitted_at > nomination.submitted_at,
@@ -377,11 +505,139 @@ def get_decision(actor: User, decision_id) -> Decision:
 
 
 def list_decisions(actor: User, page=1, per_page=50) -> Page:
-    query = select(Decision)
+    """The decisions of the actor's unit and below, newest first; each with `item_count` (its
+    recognitions, counted for the whole page in one statement)."""
+    query = select(Decision).options(joinedload(Decision.unit))
     if actor.role != "admin":
         if actor.unit is None or actor.role not in ("approver", "reviewer"):
             return Page([], 0, page, per_page)
         query = query.where(Decision.unit_id.in_(
             select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
-    return paginate(query.order_by(Decision.date.desc(), Decision.id.desc()), page, per_page)
+    result = paginate(query.order_by(Decision.date.desc(), Decision.id.desc()), page, per_page)
+    counts = dict(db.session.execute(
+        select(Recognition.decision_id, func.count()).where(
+            Recognition.decision_id.in_([d.id for d in result.items]))
+        .group_by(Recognition.decision_id)).all()) if result.items else {}
+    for d in result.items:
+        d.item_count = counts.get(d.id, 0)
+    return result
 
+
+# -- bulk work: one transaction over a confirmed set, all or nothing ------------------------------
+
+# What each verified dossier's history says when a reviewer verified a selection on the
+# household's own scores (the history is the record, kept in the domain's language).
+BULK_VERIFY_COMMENT = "Xác minh theo điểm tự đánh giá (xác minh hàng loạt)"
+
+
+def _bulk_rows(actor: User, nomination_ids) -> dict[int, Nomination]:
+    if not isinstance(nomination_ids, list) or not nomination_ids:
+        raise invalid("nomination_ids", "required", "List at least one nomination.")
+    if len(set(nomination_ids)) != len(nomination_ids):
+        raise invalid("nomination_ids", "repeated", "A nomination is listed twice.")
+    rows = engine.lock_all(nomination_ids)
+    for nid in nomination_ids:
+        if nid not in rows or not policy.can_view(actor, rows[nid]):
+            raise NotFound(f"No such nomination: {nid}.", {"nomination_id": nid})
+    return rows
+
+
+def _bulk_fire(actor: User, rows: dict[int, Nomination], ids: list[int], step: str,
+               payload_of) -> list[Nomination]:
+    """Fire the procedure's `step` ("score", "send_back") on every row through the engine; the
+    first refusal names its dossier and the caller's transaction rolls back."""
+    done = []
+    for nid in ids:
+        n = rows[nid]
+        event = meaning.procedure(workflow(n.title_code).spec)[step]
+        if event is None:
+            raise TransitionNotAllowed(f"Nomination {nid}'s title has no such step.",
+                                       {"nomination_id": nid, "state": n.state})
+        try:
+            engine.fire(n, event, actor, payload_of(n))
+        except TransitionNotAllowed as exc:
+            raise TransitionNotAllowed(
+                f"Nomination {nid} ({n.subject_name}) is {n.state}: {exc.message}",
+                {"nomination_id": nid, "state": n.state}) from exc
+        except Invalid as exc:
+            raise Invalid(f"Nomination {nid} ({n.subject_name}): {exc.message}",
+                          [{**item, "nomination_id": nid} for item in exc.details or []]) from exc
+        done.append(n)
+    return done
+
+
+def failing_self_assessments(nominations_: list[Nomination]) -> list[Nomination]:
+    """Those whose self-assessment would not pass as the review (what a bulk verify refuses)."""
+    from . import judging  # judging -> members -> this module
+
+    return [n for n in nominations_
+            if not rubric.passes(workflow(n.title_code).rules(n), n.self_assessment or {},
+                                 judging.measured(n))]
+
+
+@writes
+def bulk_verify(actor: User, nomination_ids) -> list[Nomination]:
+    """Verify every listed dossier taking its self-assessed scores as the review, recorded as
+    such in each history; all or none."""
+    rows = _bulk_rows(actor, nomination_ids)
+    done = _bulk_fire(actor, rows, nomination_ids, "score", lambda n: engine.Payload(
+        comment=BULK_VERIFY_COMMENT, assessment=dict(n.self_assessment or {})))
+    db.session.commit()
+    return done
+
+
+@writes
+def bulk_return(actor: User, nomination_ids, comment) -> list[Nomination]:
+    """Send every listed dossier back to its applicant with one reason; all or none."""
+    if not isinstance(comment, str) or not comment.strip():
+        raise invalid("comment", "required", "A reason is required to return dossiers.")
+    if len(comment.strip()) > Longest.COMMENT:
+        raise too_long("comment", Longest.COMMENT)
+    rows = _bulk_rows(actor, nomination_ids)
+    done = _bulk_fire(actor, rows, nomination_ids, "send_back",
+                      lambda n: engine.Payload(comment=comment.strip()))
+    db.session.commit()
+    return done
+
+
+# -- a confirmed selection, carried from the confirmation to the commit ---------------------------
+
+# How long a confirmation page stays valid.
+SEAL_MAX_AGE = 3600
+
+
+def _serializer(purpose: str):
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt=f"certify-{purpose}")
+
+
+def seal(actor: User, ids: list[int], purpose: str) -> str:
+    """A signed token of exactly `ids` (in order) for `actor`: what a confirmation page carries, so
+    that confirming decides the set that was shown even if the filter's matches change meanwhile.
+    The ids go as gaps from one to the next, which the serializer's compression makes small."""
+    gaps, last = [], 0
+    for i in ids:
+        gaps.append(i - last)
+        last = i
+    return _serializer(purpose).dumps({"u": actor.id, "g": gaps})
+
+
+def unseal(actor: User, token: str, purpose: str) -> list[int] | None:
+    """The ids of a token `seal` made for `actor` and `purpose` within SEAL_MAX_AGE, else None."""
+    from itsdangerous import BadData
+
+    try:
+        data = _serializer(purpose).loads(token, max_age=SEAL_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("u") != actor.id or not isinstance(data.get("g"), list):
+        return None
+    ids, last = [], 0
+    for gap in data["g"]:
+        if not isinstance(gap, int):
+            return None
+        last += gap
+        ids.append(last)
+    return ids

@@ -12,9 +12,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from .. import clock
+from .. import clock, policy
 from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
-from ..services import certificates, nominations
+from ..services import certificates, exports, nominations
 from ..services import decisions as decision_rules
 from . import confirm as confirmation
 from .conflict import conflict
@@ -25,7 +25,7 @@ from .helpers import MaxLength, attachment, int_arg, roles
 from ..messages import describe
 
 bp = Blueprint("district", __name__)
-PER_PAGE = 100
+PER_PAGE = 50
 
 
 class VietnameseDateField(DateField):
@@ -71,45 +71,75 @@ class ApprovalForm(DecisionForm):
     version = HiddenField()
 
 
-def _selected() -> list[int]:
-    ids = [int_arg(v) for v in request.form.getlist("nomination_id")]
-    return list(dict.fromkeys(i for i in ids if i is not None))
+def _filter(args):
+    """The approver's list filter (always the dossiers awaiting a decision): review.read_filter."""
+    from .review import read_filter
+
+    return read_filter(args, with_state=False)
 
 
-def _verified():
-    return nominations.search(current_user, stage="decision", page=1, per_page=PER_PAGE)
+def _verified(f, params, page_no=1):
+    per_page = int_arg(request.args.get("per_page"), 1, 200) or PER_PAGE
+    if per_page != PER_PAGE:
+        params["per_page"] = per_page
+    return nominations.search(current_user, f, page=page_no, per_page=per_page,
+                              detail=False)
+
+
+def _queue_page(form, f, fform, params, page_no=1, lines=(), chosen=(), status=200):
+    return render_template("district/queue.html", result=_verified(f, params, page_no),
+                           form=form, filter_form=fform, params=params, chosen=set(chosen),
+                           lines=list(lines), late=nominations.late_among), status
 
 
 @bp.route("/district/")
 @roles("approver", "admin")
 def queue():
+    f, fform, params = _filter(request.args)
+    page_no = max(int_arg(request.args.get("page")) or 1, 1)
     form = DecisionForm(formdata=None, date=clock.today())
-    return render_template("district/queue.html", result=_verified(), form=form, chosen=set(),
-                           lines=[])
+    return _queue_page(form, f, fform, params, page_no)
 
 
 @bp.route("/district/decisions/confirm", methods=["POST"])
 @roles("approver")
 def confirm():
-    """Step one: show how many and who will be recognised; nothing is written yet."""
+    """Step one: show how many and who will be recognised; nothing is written yet. The selection
+    is the ticked dossiers, or every one matching the filter ("all_matching")."""
+    from .review import SHOWN, selected_ids
+
     form = DecisionForm()
-    ids = _selected()
+    f, fform, params = _filter(request.form)
+    ids = selected_ids(request.form, f)
     lines = []
     if not ids:
         lines.append(_("Hãy chọn ít nhất một hồ sơ."))
     if not form.validate_on_submit() or lines:
-        return render_template("district/queue.html", result=_verified(), form=form,
-                               chosen=set(ids), lines=lines), 422
-    chosen = [nominations.get(current_user, i) for i in ids]  # 404 outside the approver's scope
-    return render_template("district/confirm.html", form=form, chosen=chosen)
+        return _queue_page(form, f, fform, params, lines=lines, chosen=ids, status=422)
+    shown = nominations.rows_of(ids[:SHOWN])
+    if len(shown) != min(len(ids), SHOWN) or any(
+            not policy.can_view(current_user, n) for n in shown):
+        abort(404)
+    token = nominations.seal(current_user, ids, "decision")
+    return render_template("district/confirm.html", form=form, chosen=shown, count=len(ids),
+                           token=token, params=params)
 
 
 @bp.route("/district/decisions", methods=["POST"])
 @roles("approver")
 def issue():
-    """Step two: approve them all in one decision, all or none."""
+    """Step two: approve exactly the confirmed dossiers in one decision, all or none."""
     form = DecisionForm()
-    ids = _selected()
+    token = request.form.get("token")
+    if token:
+        ids = nominations.unseal(current_user, token, "decision")
+        if ids is None:
+            return page(400, _("Xác nhận không hợp lệ hoặc đã hết hạn; hãy chọn lại."),
+                        back=url_for("district.queue"))
+    else:
+        ids = [i for i in (int_arg(v) for v in request.form.getlist("nomination_id"))
+               if i is not None]
+        ids = list(dict.fromkeys(ids))
     if not ids or not form.validate_on_submit():
         flash(_("Thiếu thông tin quyết định; chưa có gì được ghi."), "error")
         return redirect(url_for("district.queue"))
@@ -117,16 +147,17 @@ def issue():
         decision = nominations.issue_decision(current_user, nomination_ids=ids, **form.fields())
     except NotFound:
         abort(404)
-    except TransitionNotAllowed:
+    except (TransitionNotAllowed, Stale):
         return page(409, _("Một số hồ sơ không còn chờ quyết định công nhận (có thể người khác vừa "
                            "xử lý). Chưa có gì được ghi; hãy chọn lại."),
                     back=url_for("district.queue"))
     except Invalid as error:
-        chosen = [nominations.get(current_user, i) for i in ids]
-        return render_template("district/confirm.html", form=form, chosen=chosen,
-                               lines=describe(error)), 422
+        shown = nominations.rows_of(ids[:200])
+        return render_template("district/confirm.html", form=form, chosen=shown, count=len(ids),
+                               token=token or nominations.seal(current_user, ids, "decision"),
+                               params={}, lines=describe(error)), 422
     flash(_("Đã ban hành quyết định số %(number)s công nhận %(count)s hồ sơ.",
-            number=decision.number, count=len(decision.recognitions)), "success")
+            number=decision.number, count=len(ids)), "success")
     return redirect(url_for("district.decision", decision_id=decision.id))
 
 
@@ -200,8 +231,10 @@ def approve(nomination_id: int):
 @roles("approver", "reviewer", "admin")
 def decisions():
     page_no = max(int_arg(request.args.get("page")) or 1, 1)
+    per_page = int_arg(request.args.get("per_page"), 1, 200) or 50
     return render_template("district/decisions.html",
-                           result=nominations.list_decisions(current_user, page_no, 50))
+                           result=nominations.list_decisions(current_user, page_no, per_page),
+                           params={"per_page": per_page} if per_page != 50 else {})
 
 
 @bp.route("/district/decisions/<id:decision_id>")
@@ -218,6 +251,25 @@ def decision_annex(decision_id: int):
     return attachment(decision_rules.annex_xlsx(found),
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                       f"danh-sach-qd-{found.id}", "xlsx")
+
+
+@bp.route("/district/decisions/<id:decision_id>/annex.csv")
+@roles("approver", "reviewer", "admin")
+def decision_annex_csv(decision_id: int):
+    found = nominations.get_decision(current_user, decision_id)
+    return attachment(exports.annex_csv(found), "text/csv; charset=utf-8",
+                      f"danh-sach-qd-{found.id}", "csv")
+
+
+@bp.route("/district/export.<any(csv, xlsx):fmt>")
+@roles("approver", "admin")
+def export(fmt: str):
+    """The approver's list as filtered, every matching row."""
+    f, _form, _params = _filter(request.args)
+    build = exports.queue_csv if fmt == "csv" else exports.queue_xlsx
+    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else exports.XLSX_TYPE
+    return attachment(build(current_user, f), mimetype,
+                      f"ho-so-cho-cong-nhan-{clock.today().isoformat()}", fmt)
 
 
 @bp.route("/district/decisions/<id:decision_id>/certificates.pdf")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectField, StringField
+from wtforms import (BooleanField, HiddenField, SearchField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import Optional
 
-from ..errors import Forbidden, Invalid, Stale, TransitionNotAllowed
+from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..models import Nomination
-from ..services import evidence, judging, nominations
+from ..services import evidence, exports, judging, nominations, scope
+from ..services import units as unit_service
 from .. import policy
 from ..workflow import meaning, workflow, workflows
 from . import assessment, confirm
@@ -20,7 +24,7 @@ from .conflict import conflict
 from .errors import page
 from .filters import TARGET_GROUPS, event_name, loc, state_name
 from ..services.validate import Longest
-from .helpers import INVALID_CHOICE, ActionForm, MaxLength, choices, int_arg, roles
+from .helpers import INVALID_CHOICE, ActionForm, MaxLength, attachment, choices, int_arg, roles
 from ..messages import describe, reason
 from .. import clock
 
@@ -31,6 +35,7 @@ STAFF = ("reviewer", "approver", "admin")
 # state is named with a leading "@": YAML would not read it unquoted).
 QUEUE = "@queue"
 PER_PAGE = 30
+MAX_PER_PAGE = 200
 
 
 class QueueFilters(FlaskForm):
@@ -42,9 +47,11 @@ class QueueFilters(FlaskForm):
     title = SelectField(_l("Danh hiệu"), invalid_choice_message=INVALID_CHOICE,
                         validators=[Optional()])
     year = StringField(_l("Năm"), validators=[Optional()])
+    unit = StringField(_l("Mã đơn vị (gồm các đơn vị trực thuộc)"), validators=[Optional()])
     target_group = SelectField(_l("Đối tượng"), invalid_choice_message=INVALID_CHOICE,
                                validators=[Optional()])
-    q = SearchField(_l("Tìm theo tên (không cần dấu)"),
+    late = BooleanField(_l("Chỉ hồ sơ quá hạn xét"))
+    q = SearchField(_l("Tìm theo tên (không cần dấu), mã hồ sơ, số định danh, tên đơn vị"),
                     validators=[Optional(), MaxLength(Longest.QUERY)])
 
 
@@ -56,29 +63,190 @@ def _state_choices():
     return choices([("", _("Tất cả"))] + list(seen.items()))
 
 
+def read_filter(args, *, state_default: str = "", with_state: bool = True):
+    """The list filter from a query string (or a form carrying it), its form, and the arguments
+    that reproduce it (for pager and export links). Pages, exports and bulk steps all read it
+    here; `with_state=False` for the approver's list (always the dossiers awaiting a decision)."""
+    state = args.get("state", state_default) if with_state else ""
+    form = QueueFilters(formdata=None, state=state, title=args.get("title", ""),
+                        year=args.get("year", ""), unit=args.get("unit", ""),
+                        target_group=args.get("target_group", ""),
+                        late=bool(args.get("late")), q=args.get("q", ""))
+    form.state.choices = _state_choices()
+    form.title.choices = choices([("", _("Tất cả"))] + [(wf.code, loc(wf.spec.name))
+                                                       for wf in workflows().values()])
+    form.target_group.choices = choices([("", _("Tất cả"))] + list(TARGET_GROUPS.items()))
+    raw_year = (args.get("year") or "").strip()
+    year = int_arg(raw_year, 1900, 2200) if raw_year else None
+    if raw_year and year is None:
+        year = -1  # a year that is not one matches nothing (never an error page)
+    q = (args.get("q") or "").strip() or None  # past Longest.QUERY: the service says 422
+    if with_state:
+        f = nominations.QueueFilter(
+            state=(state or None) if state != QUEUE else None,
+            stage="review" if state == QUEUE else None, title=args.get("title") or None,
+            year=year, unit=(args.get("unit") or "").strip() or None,
+            target_group=args.get("target_group") or None, late=bool(args.get("late")), q=q)
+    else:
+        f = nominations.QueueFilter(
+            stage="decision", title=args.get("title") or None, year=year,
+            unit=(args.get("unit") or "").strip() or None,
+            target_group=args.get("target_group") or None, late=bool(args.get("late")), q=q)
+    params = {k: v for k, v in {"state": state if with_state else "",
+                                "title": args.get("title", ""), "year": raw_year,
+                                "unit": (args.get("unit") or "").strip(),
+                                "target_group": args.get("target_group", ""),
+                                "late": "1" if args.get("late") else "",
+                                "q": q or ""}.items() if v}
+    if with_state:
+        params.setdefault("state", "")
+    return f, form, params
+
+
+def _page_size(args, default: int) -> int:
+    return int_arg(args.get("per_page"), 1, MAX_PER_PAGE) or default
+
+
 @bp.route("/")
 @roles(*STAFF)
 def queue():
     args = request.args
     default_state = QUEUE if current_user.role == "reviewer" else ""
-    state = args.get("state", default_state)
-    form = QueueFilters(formdata=None, state=state, title=args.get("title", ""),
-                        year=args.get("year", ""), target_group=args.get("target_group", ""),
-                        q=args.get("q", ""))
-    form.state.choices = _state_choices()
-    form.title.choices = choices([("", _("Tất cả"))] + [(wf.code, loc(wf.spec.name))
-                                                       for wf in workflows().values()])
-    form.target_group.choices = choices([("", _("Tất cả"))] + list(TARGET_GROUPS.items()))
-    year = int_arg(args.get("year"), 1900, 2200) if args.get("year") else None
+    f, form, params = read_filter(args, state_default=default_state)
     page_no = max(int_arg(args.get("page")) or 1, 1)
-    result = nominations.search(
-        current_user, state=(state or None) if state != QUEUE else None,
-        stage="review" if state == QUEUE else None, title=args.get("title") or None, year=year,
-        q=(args.get("q") or "").strip() or None, target_group=args.get("target_group") or None,
-        page=page_no, per_page=PER_PAGE)
-    params = {k: v for k, v in args.items() if k != "page"}
-    params.setdefault("state", state)
-    return render_template("review/queue.html", form=form, result=result, params=params)
+    per_page = _page_size(args, PER_PAGE)
+    result = nominations.search(current_user, f, page=page_no, per_page=per_page,
+                                detail=False)
+    if per_page != PER_PAGE:
+        params["per_page"] = per_page
+    # Bulk steps are offered on the review queue to an account that scores dossiers.
+    bulk = current_user.role == "reviewer" and f.stage == "review"
+    return render_template("review/queue.html", form=form, result=result, params=params,
+                           bulk=bulk, bulk_form=BulkForm(formdata=None),
+                           late=nominations.late_among, comment_max=Longest.COMMENT)
+
+
+EXPORTS = {"csv": ("text/csv; charset=utf-8", exports.queue_csv),
+           "xlsx": (exports.XLSX_TYPE, exports.queue_xlsx)}
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@roles(*STAFF)
+def export(fmt: str):
+    """The queue as filtered, every matching row (not only one page)."""
+    default_state = QUEUE if current_user.role == "reviewer" else ""
+    f, _form, _params = read_filter(request.args, state_default=default_state)
+    mimetype, build = EXPORTS[fmt]
+    return attachment(build(current_user, f), mimetype, f"ho-so-{clock.today().isoformat()}", fmt)
+
+
+@bp.route("/units/<code>/roster.<any(csv, xlsx):fmt>")
+@roles(*STAFF)
+def roster(code: str, fmt: str):
+    """A unit's roster: its households and their members, its organizations (and below)."""
+    unit = unit_service.find(code)
+    if unit is None or not scope.in_unit_scope(current_user, unit):
+        abort(404)
+    build = exports.roster_csv if fmt == "csv" else exports.roster_xlsx
+    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else exports.XLSX_TYPE
+    return attachment(build(current_user, unit), mimetype, f"danh-sach-{unit.code}", fmt)
+
+
+# -- bulk verify and bulk return ------------------------------------------------------------------
+
+BULK_STEPS = ("verify", "return")
+# How many of a confirmed selection the confirmation page names (the count says the rest).
+SHOWN = 200
+
+
+class BulkForm(FlaskForm):
+    """A bulk step over selected dossiers (or every one matching the filter)."""
+
+    action = HiddenField()
+    comment = TextAreaField(_l("Lý do trả lại (gửi cho tất cả hồ sơ đã chọn)"),
+                            validators=[Optional(), MaxLength(Longest.COMMENT)])
+    token = HiddenField()
+
+
+def selected_ids(form_data, f) -> list[int]:
+    """The dossiers a bulk form names: every one matching the filter ("all_matching"), or those
+    ticked."""
+    if form_data.get("all_matching"):
+        return nominations.matching_ids(current_user, f)
+    ids = [int_arg(v) for v in form_data.getlist("nomination_id")]
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
+def _back(params) -> str:
+    return url_for("review.queue", **params)
+
+
+@bp.route("/bulk/confirm", methods=["POST"])
+@roles("reviewer")
+def bulk_confirm():
+    """Step one: who and how many; nothing is written yet."""
+    form = BulkForm()
+    if not form.validate_on_submit():
+        return page(400, _("Biểu mẫu không hợp lệ hoặc đã hết hạn; hãy tải lại trang."),
+                    back=url_for("review.queue"))
+    action = request.form.get("action", "")
+    f, _form, params = read_filter(request.form, state_default=QUEUE)
+    if action not in BULK_STEPS:
+        abort(400)
+    # Bulk steps act on the review queue: "all matching" never reaches beyond it.
+    ids = selected_ids(request.form, dataclasses.replace(f, stage="review"))
+    comment = (form.comment.data or "").strip()
+    if not ids:
+        return page(422, _("Hãy chọn ít nhất một hồ sơ; chưa có gì được ghi."), back=_back(params))
+    if action == "return" and not comment:
+        return page(422, _("Hãy nhập lý do trả lại; chưa có gì được ghi."), back=_back(params))
+    if not request.form.get("all_matching"):  # ticked ids: each one the reviewer may see
+        ticked = nominations.rows_of(ids)
+        if len(ticked) != len(ids) or not all(policy.can_view(current_user, n) for n in ticked):
+            abort(404)
+    shown = nominations.rows_of(ids[:SHOWN])
+    failing = nominations.failing_self_assessments(nominations.rows_of(ids)) \
+        if action == "verify" else []
+    token = nominations.seal(current_user, ids, "bulk-" + action)
+    return render_template("review/bulk_confirm.html", action=action, ids=ids, shown=shown,
+                           failing=failing, comment=comment, token=token, params=params,
+                           form=BulkForm(formdata=None, action=action, comment=comment,
+                                         token=token)), (422 if failing else 200)
+
+
+@bp.route("/bulk", methods=["POST"])
+@roles("reviewer")
+def bulk():
+    """Step two: the confirmed set, exactly, in one transaction; all or nothing."""
+    form = BulkForm()
+    if not form.validate_on_submit():
+        return page(400, _("Biểu mẫu không hợp lệ hoặc đã hết hạn; hãy tải lại trang."),
+                    back=url_for("review.queue"))
+    action = form.action.data or ""
+    if action not in BULK_STEPS:
+        abort(400)
+    ids = nominations.unseal(current_user, form.token.data or "", "bulk-" + action)
+    if ids is None:
+        return page(400, _("Xác nhận không hợp lệ hoặc đã hết hạn; hãy chọn lại."),
+                    back=url_for("review.queue"))
+    try:
+        if action == "verify":
+            done = nominations.bulk_verify(current_user, ids)
+        else:
+            done = nominations.bulk_return(current_user, ids, form.comment.data or "")
+    except (Stale, TransitionNotAllowed, NotFound):
+        return page(409, _("Một số hồ sơ đã được người khác xử lý hoặc không còn chờ thẩm định. "
+                           "Chưa có gì được ghi; hãy chọn lại."), back=url_for("review.queue"))
+    except Forbidden as error:
+        return page(403, " ".join(describe(error)))
+    except Invalid as error:
+        return page(422, " ".join([_("Chưa có gì được ghi:")] + describe(error)),
+                    back=url_for("review.queue"))
+    if action == "verify":
+        flash(_("Đã xác minh %(count)s hồ sơ theo điểm tự đánh giá.", count=len(done)), "success")
+    else:
+        flash(_("Đã trả lại %(count)s hồ sơ.", count=len(done)), "success")
+    return redirect(url_for("review.queue"))
 
 
 def _stage(user) -> str | None:
