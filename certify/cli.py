@@ -131,16 +131,17 @@ def register(app: Flask) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--dry-run", is_flag=True, help="Print what would move; change nothing.")
     def reorganize(file: str, dry_run: bool) -> None:
-        """Apply a reorganisation of units (sắp xếp đơn vị hành chính) from a YAML file."""
+        """Apply a reorganisation of units (sắp xếp đơn vị hành chính) from a YAML (.yaml, .yml)
+        or CSV (.csv) file."""
         from .errors import CertifyError
-        from .services import reorganizations
+        from .services import reorganization_files
 
         _require_schema()
-        with open(file, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(file, "rb") as handle:
+            content = handle.read()
         try:
-            plan = (reorganizations.plan(text) if dry_run
-                    else reorganizations.apply(text, actor=None))
+            plan = (reorganization_files.plan(content, file) if dry_run
+                    else reorganization_files.apply(content, file, actor=None))
         except CertifyError as exc:
             _fail("Không áp dụng được việc sắp xếp đơn vị (the reorganisation was refused).", exc)
         _print_plan(plan, dry_run)

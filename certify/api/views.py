@@ -124,7 +124,8 @@ def put_denominators(code: str, year: int):
     figures = parse_figures()
     units.set_denominators(unit, year, figures)
     return _json({"unit_code": unit.code, "year": year,
-                  "denominators": units.denominators_of(unit, year)})
+                  "denominators": units.denominators_of(unit, year),
+                  "carried": units.carried_denominators(unit, year)})
 
 
 class Figures(RootModel[dict[s.Code, int]]):
