@@ -43,17 +43,31 @@ def register(app: Flask) -> None:
     @click.option("--password", default=None,
                   help="Give every demo account this password instead of a random one each "
                   f"({policy}).")
-    def demo_data(password: str | None) -> None:
+    @click.option("--scenario", type=click.Choice(["default", "reform-2025"]), default="default",
+                  show_default=True,
+                  help="default: the three-tier town as it stood before 1/7/2025. reform-2025: "
+                       "the town from January 2024 through the 1/7/2025 reorganisation to today "
+                       "(needs CERTIFY_PROFILE=vn-2025).")
+    def demo_data(password: str | None, scenario: str) -> None:
         """Load the demo jurisdiction (thị xã Bỉm Sơn) with accounts and nominations.
 
         Run `flask --app certify init-db` first. Refuses when the database already holds units.
         """
         from .errors import CertifyError, Invalid
-        from .services import demo
+        from .services import demo, demo_reform
 
         _require_schema()
         try:
-            summary = demo.load(password=password)
+            if scenario == demo_reform.NAME:
+                summary = demo_reform.load(password=password)
+            else:
+                summary = demo.load(password=password)
+        except demo_reform.WrongProfile as exc:
+            _fail(f"Không nạp kịch bản {scenario}: kịch bản này chạy với hồ sơ tầng "
+                  f"{demo_reform.PROFILE} (ba cấp đến 30/6/2025, hai cấp từ 1/7/2025), nhưng "
+                  f"CERTIFY_PROFILE đang là “{exc.details['profile']}”. Hãy chạy với "
+                  f"CERTIFY_PROFILE={demo_reform.PROFILE} (run with "
+                  f"CERTIFY_PROFILE={demo_reform.PROFILE}).", exc)
         except demo.AlreadyLoaded as exc:
             if exc.details and exc.details.get("usernames"):
                 _fail("Không nạp dữ liệu mẫu: các tên đăng nhập sau đã có: "
@@ -66,6 +80,8 @@ def register(app: Flask) -> None:
             _fail("Nạp dữ liệu mẫu thất bại giữa chừng; hãy tạo lại cơ sở dữ liệu rồi chạy lại.",
                   exc)
         click.echo(f"Đã nạp dữ liệu mẫu: {summary.units} đơn vị hành chính.")
+        if getattr(summary, "reorganization", None) is not None:
+            _print_scenario(summary)
         for title, by_year in sorted(summary.denominators.items()):
             figures = ", ".join(f"{year}: {_number(value)}" for year, value in sorted(by_year.items()))
             click.echo(f"Mẫu số {title}: {figures}")
@@ -214,6 +230,16 @@ def _print_plan(plan, dry_run: bool) -> None:
         click.echo("Chạy thử: chưa thay đổi gì (dry run: nothing changed).")
     else:
         click.echo("Đã áp dụng (applied).")
+
+
+def _print_scenario(summary) -> None:
+    """What the reform-2025 scenario did: its decisions and the reorganisation."""
+    for day, unit_code, count in summary.decisions:
+        click.echo(f"Quyết định công nhận ngày {_date(day)} của đơn vị {unit_code}: {count} hồ sơ")
+    plan = summary.reorganization
+    click.echo(f"Sắp xếp đơn vị hành chính từ {_date(plan.effective)} ({plan.source}): "
+               + ", ".join(f"{u.name} ({u.code}) nhận {u.as_dict()['counts']['open_dossiers']} "
+                           f"hồ sơ đang xử lý" for u in plan.units))
 
 
 def _date(day: date) -> str:
