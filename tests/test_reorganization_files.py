@@ -258,3 +258,32 @@ def test_api_shows_the_carried_flag_and_entering_clears_it(client):
     body = r.get_json()
     assert body["denominators"] == {CITIZEN: 151, UNIT_TITLE: 4}
     assert body["carried"] == {UNIT_TITLE: SOURCE}  # the figure not entered is still flagged
+
+
+def test_api_takes_a_csv_body_dry_run_then_apply(client):
+    from tests.web_support import Site
+
+    site = Site(client.application)
+    data = site.run(lambda w: merge_csv(w, ";"))
+    api = Api(client)
+    content = api.spec["paths"]["/api/v1/reorganizations"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "text/csv"}
+    csv_headers = {"Content-Type": "text/csv; charset=utf-8"}
+    before = site.count(Unit)
+    bad = api.post("/reorganizations", "admin", data=data.replace("commune", "village").encode(),
+                   headers=csv_headers)
+    assert bad.status_code == 422
+    assert bad.get_json()["error"]["details"][0]["field"] == "row 2, level"
+    odd = api.post("/reorganizations?dry_run=maybe", "admin", data=data.encode(),
+                   headers=csv_headers)
+    assert odd.status_code == 400
+    preview = api.post("/reorganizations?dry_run=true", "admin", data=data.encode(),
+                       headers=csv_headers)
+    assert preview.status_code == 200 and not preview.get_json()["applied"]
+    assert site.count(Unit) == before
+    applied = api.post("/reorganizations", "admin", data=b"\xef\xbb\xbf" + data.encode(),
+                       headers=csv_headers)
+    assert applied.status_code == 201 and applied.get_json()["applied"]
+    assert site.count(Unit) == before + 1
+    assert api.post("/reorganizations", "ho-a", data=data.encode(),
+                    headers=csv_headers).status_code == 403
