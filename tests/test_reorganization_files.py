@@ -57,6 +57,9 @@ def test_a_csv_file_reads_as_the_yaml_file_does(world):
     assert files.load(b"\xef\xbb\xbf" + merge_csv(world).encode(), "MERGE.CSV") == expected  # BOM
     dated = merge_csv(world).replace(EFFECTIVE.isoformat(), EFFECTIVE.strftime("%d/%m/%Y"))
     assert files.load(dated, "merge.csv") == expected
+    # Empty cells past the last column, as spreadsheets write them, are no error.
+    padded = merge_csv(world, ";").replace("\r\n", ";;\r\n")
+    assert files.load(padded, "merge.csv") == expected
     assert files.load(yaml.safe_dump(merge_file(world), allow_unicode=True), "m.yml") == expected
 
 
@@ -107,6 +110,10 @@ def _bad(w, kind: str) -> tuple[str, str]:
                            "row 1, level"),
         "unknown column": (f"{header},note\n{row},x", "row 1, note"),
         "too many cells": (f"{header}\n{row},x,y", "row 2, 8"),
+        "control character": (header + "\n" + row.replace("Phường Bỉm Sơn", "Phường\x00Bỉm"),
+                              "row 2, name"),
+        "line break in a cell": (header + "\n" + row.replace("Phường Bỉm Sơn", '"Phường\nBỉm"'),
+                                 "row 2, name"),
         "unknown replaced code": (f"{header}\n{row.replace(w.ward_b.code, '99999')}",
                                   "row 2, from"),
         "parent": (f"{header}\n{row.replace(',' + w.district.code + ',', ',77777,')}",
@@ -120,7 +127,8 @@ def _bad(w, kind: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("kind", [
     "level", "code", "name", "date", "mismatched effective", "mismatched source", "missing column",
-    "unknown column", "too many cells", "unknown replaced code", "parent", "unknown assignment",
+    "unknown column", "too many cells", "control character", "line break in a cell",
+    "unknown replaced code", "parent", "unknown assignment",
     "second row"])
 def test_a_bad_csv_is_refused_naming_row_and_column_and_changes_nothing(world, kind):
     text, where = _bad(world, kind)

@@ -35,6 +35,8 @@ REQUIRED = ("effective", "source", "code", "name", "level", "parent_code", "from
 ASSIGNED = ("households", "organizations", "persons", "accounts")
 COLUMNS = REQUIRED + ASSIGNED
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+# Characters no cell may hold: control characters, also tabs and line breaks inside a quoted cell.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Rows a CSV file may hold (a province's reorganisation has a few hundred new units).
 MAX_ROWS = 10_000
 
@@ -180,10 +182,14 @@ def _csv(text: str) -> tuple[dict[str, Any], _Rows]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
     try:
         header = [h.strip().lower() for h in next(reader, [])]
+        while header and not header[-1]:  # empty cells after the last column name
+            header.pop()
         body = []
-        for cells in reader:
+        # Rows as a spreadsheet numbers them: the header is 1; a cell with a line break in it
+        # does not start a new row; empty rows count but hold nothing.
+        for number, cells in enumerate(reader, start=2):
             if any(c.strip() for c in cells):
-                body.append((reader.line_num, cells))
+                body.append((number, cells))
             if len(body) > MAX_ROWS:
                 raise Invalid("The reorganisation file has too many rows.", [{
                     "field": "(file)", "code": "too_many_rows", "maximum": MAX_ROWS,
@@ -209,11 +215,17 @@ def _csv(text: str) -> tuple[dict[str, Any], _Rows]:
     rows.first = body[0][0]
     data: dict[str, Any] = {"units": [], "assign": {}}
     for line, cells in body:
-        if len(cells) > len(header):
-            problems.append(_cell_error(line, str(len(header) + 1), "too_many_cells",
+        extra = [i for i, c in enumerate(cells) if i >= len(header) and c.strip()]
+        if extra:  # (empty cells past the header, as spreadsheets write them, are ignored)
+            problems.append(_cell_error(line, str(extra[0] + 1), "too_many_cells",
                                         "the row has more cells than the header."))
             continue
         row = {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}
+        bad = [column for column, cell in row.items() if CONTROL.search(cell)]
+        if bad:
+            problems += [_cell_error(line, column, "control_character",
+                                     "the cell holds a control character.") for column in bad]
+            continue
         for column in ("effective", "source"):
             value = _day(row[column]) if column == "effective" else row[column].strip()
             if column not in data:
@@ -230,7 +242,8 @@ def _csv(text: str) -> tuple[dict[str, Any], _Rows]:
         rows.of_unit.append(line)
         if code:
             rows.of_code.setdefault(code, line)
-        assignment = {kind: _refs(row[kind]) for kind in ASSIGNED if kind in row and _refs(row[kind])}
+        assignment = {kind: _refs(row[kind]) for kind in ASSIGNED
+                      if kind in row and _refs(row[kind])}
         if assignment and code:
             data["assign"][code] = assignment
     if problems:
