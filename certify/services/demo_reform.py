@@ -7,18 +7,22 @@ The jurisdiction, its accounts, households and organizations are the default dem
 (certify/data/bim-son.yaml, built by demo.py's loader). Then, each step on its own day, through the
 same services people use:
 
-- 2024: dossiers of 2023 filed in January, verified by the wards (citizens) and the town (units),
-  recognised in a decision of the town dated 10/02/2024;
-- early 2025: dossiers of 2024 filed in January, recognised by the town on 10/02/2025;
-- May–June 2025: dossiers of 2024 filed and left open on 30/06/2025 (submitted; some verified);
+- 2024: the units' dossiers of 2023 (TT 22/2020) filed in January, verified and recognised by the
+  town on 10/02/2024; citizens' dossiers of 2024 filed in September, verified by the wards and
+  recognised by the town on 20/11/2024, and more filed in November, recognised on 15/01/2025;
+- 2025 before the change: the units' dossiers of 2024 (TT 24/2023) filed in January and citizens'
+  of 2025 filed in May, open on 30/06/2025 (submitted; half of the citizens' verified);
 - 1/7/2025: the shipped Bỉm Sơn change (certify/data/reorganizations/thanh-hoa-2025-bim-son.yaml)
   applied through reorganizations.apply: the town and its 7 wards and commune end, phường Bỉm Sơn
   and phường Quang Trung begin; the open dossiers move to them in their state; decided ones stay;
 - July–August 2025: the new tier decides: the wards' reviewers verify, each new ward's approver
   recognises in a decision dated 15/08/2025 (one dossier is left for today's reviewer); the units'
   open dossiers wait in the province's queue;
-- 2026 (when today is 10/02/2026 or later): dossiers of 2025 filed in the new wards in January and
-  recognised by them on 10/02/2026.
+- 2026 (when today is 15/04/2026 or later): citizens' dossiers of 2026 filed in the new wards in
+  March and recognised by them on 15/04/2026.
+
+Every dossier is filed within its title's deadlines (workflows/*.yaml); the January 2025
+decision comes after the citizens' approval deadline of 15/12/2024, as decisions sometimes do.
 
 The steps act "on their day": the product's clock (certify.clock.now/today, which the workflow
 engine, tier profile and decisions read) is set to that day while the step runs, and restored
@@ -52,14 +56,17 @@ REFORM_FILE = (Path(__file__).resolve().parent.parent / "data" / "reorganization
 START = date(2024, 1, 8)
 # The days of the story (each step acts on its day).
 DAYS = {
-    "file_2023": date(2024, 1, 8), "verify_2023": date(2024, 1, 22),
-    "decide_2023": date(2024, 2, 10),
-    "file_2024": date(2025, 1, 9), "verify_2024": date(2025, 1, 20),
-    "decide_2024": date(2025, 2, 10),
+    "units_file_2023": date(2024, 1, 10), "units_verify_2023": date(2024, 1, 24),
+    "units_decide_2023": date(2024, 2, 10),
+    "file_2024": date(2024, 9, 16), "verify_2024": date(2024, 10, 14),
+    "decide_2024": date(2024, 11, 20),
+    "file_2024_late": date(2024, 11, 18), "verify_2024_late": date(2024, 12, 9),
+    "decide_2024_late": date(2025, 1, 15),
+    "units_file_open": date(2025, 1, 8),
     "file_open": date(2025, 5, 12), "verify_open": date(2025, 6, 10),
     "verify_after": date(2025, 7, 21), "decide_after": date(2025, 8, 15),
-    "file_2025": date(2026, 1, 12), "verify_2025": date(2026, 1, 26),
-    "decide_2025": date(2026, 2, 10),
+    "file_2026": date(2026, 3, 9), "verify_2026": date(2026, 3, 23),
+    "decide_2026": date(2026, 4, 15),
 }
 # Today must come after the last step.
 EARLIEST_TODAY = date(2025, 9, 1)
@@ -151,28 +158,29 @@ class _ReformLoader(_Loader):
             self.make_members(households, organizations)
         citizen = next(wf for wf in workflows().values() if wf.spec.subject == "person")
         unit_title = next(wf for wf in workflows().values() if wf.spec.subject == "organization")
-        # Persons: the first two of each household file for 2023, the third for 2024 (decided
-        # early 2025), the fourth for 2024 too, still open on 30/6/2025.
+        # Persons: the first two of each household are recognised for 2024 in November 2024, the
+        # third in January 2025; the fourth files for 2025, still open on 30/6/2025.
         first = [(p, h) for h, persons in households for p in persons[:2]]
         second = [(persons[2], h) for h, persons in households]
         still_open = [(persons[3], h) for h, persons in households]
-        self.decided(citizen, first, 2023, "file_2023", "verify_2023", "decide_2023")
-        self.decided(citizen, second, 2024, "file_2024", "verify_2024", "decide_2024")
-        self.decided(unit_title, organizations[:4], 2023, "file_2023", "verify_2023",
-                     "decide_2023")
-        open_ids = self.left_open(citizen, still_open, 2024, verified_every=2)
-        # Units' 2024 dossiers (TT 24/2023) filed in May 2025, open on 30/6/2025: they move to the
-        # province's queue.
-        self.left_open(unit_title, organizations[4:7], 2024, verified_every=0)
+        self.decided(unit_title, organizations[:4], 2023, "units_file_2023", "units_verify_2023",
+                     "units_decide_2023")
+        self.decided(citizen, first, 2024, "file_2024", "verify_2024", "decide_2024")
+        self.decided(citizen, second, 2024, "file_2024_late", "verify_2024_late",
+                     "decide_2024_late")
+        # Units' 2024 dossiers (TT 24/2023) filed in January 2025, still waiting for their review
+        # on 30/6/2025: they move to the new wards and, by the tier of the day, to the province.
+        self.left_open(unit_title, organizations[4:7], 2024, "units_file_open", verified_every=0)
+        open_ids = self.left_open(citizen, still_open, 2025, "file_open", verified_every=2)
         change = reorganizations.parse(REFORM_FILE.read_text(encoding="utf-8"))
         with on_day(change.effective, 8):
             self.summary.reorganization = reorganizations.apply(change, actor=self.admin)
             self.new_tier()
         self.decide_after(citizen, open_ids)
-        if self.real_today >= DAYS["decide_2025"]:
-            # 2025's dossiers, filed in January 2026 in the new wards and decided by them.
-            self.decided(citizen, [(persons[0], h) for h, persons in households], 2025,
-                         "file_2025", "verify_2025", "decide_2025")
+        if self.real_today >= DAYS["decide_2026"]:
+            # 2026's dossiers, filed in the new wards and decided by them.
+            self.decided(citizen, [(persons[0], h) for h, persons in households], 2026,
+                         "file_2026", "verify_2026", "decide_2026")
         self.summary.units = db.session.scalar(select(func.count()).select_from(Unit))
         # The accounts as they stand today (the town's and the wards' moved to the new wards).
         now_at = dict(db.session.execute(select(User.username, Unit.code)
@@ -244,10 +252,10 @@ class _ReformLoader(_Loader):
         with on_day(DAYS[decided]):
             self.decide(wf, [n.id for n in made], DAYS[decided])
 
-    def left_open(self, wf, subjects, year: int, verified_every: int) -> list[int]:
-        """Dossiers filed in May 2025 and still open on 30/6/2025: every `verified_every`-th
-        verified in June (0: none)."""
-        with on_day(DAYS["file_open"]):
+    def left_open(self, wf, subjects, year: int, filed: str, verified_every: int) -> list[int]:
+        """Dossiers filed on DAYS[filed] and still open on 30/6/2025: every
+        `verified_every`-th verified in June (0: none)."""
+        with on_day(DAYS[filed]):
             made = [self.file(wf, s, a, year, 0.9) for s, a in subjects]
         if verified_every:
             with on_day(DAYS["verify_open"]):
