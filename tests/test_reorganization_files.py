@@ -6,6 +6,7 @@ denominators: a figure summed from the former units says so until an admin enter
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,17 @@ def test_api_takes_a_csv_body_dry_run_then_apply(client):
     assert site.count(Unit) == before + 1
     assert api.post("/reorganizations", "ho-a", data=data.encode(),
                     headers=csv_headers).status_code == 403
+
+
+def test_progress_never_adds_a_carried_figure_to_the_former_units_own(world):
+    from certify.services import progress
+    from certify.workflow import workflow
+
+    w = world
+    units.set_denominators(w.ward_a, EFFECTIVE.year, {CITIZEN: 100})
+    units.set_denominators(w.ward_b, EFFECTIVE.year, {CITIZEN: 50})
+    reorganizations.apply(merge_file(w), actor=w.admin)
+    district = units.find(w.district.code, EFFECTIVE)
+    for day in (EFFECTIVE - timedelta(days=1), EFFECTIVE):
+        figure = progress.progress(district, workflow(CITIZEN), day).figure
+        assert figure.denominator == 150, day
