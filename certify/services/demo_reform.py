@@ -17,7 +17,7 @@ same services people use:
   and phường Quang Trung begin; the open dossiers move to them in their state; decided ones stay;
 - July–August 2025: the new tier decides: the wards' reviewers verify, each new ward's approver
   recognises in a decision dated 15/08/2025 (one dossier is left for today's reviewer); the units'
-  open dossiers wait in the province's queue;
+  open dossiers wait for the tier in force (vn-2025: the province's reviewer);
 - 2026 (when today is 15/04/2026 or later): citizens' dossiers of 2026 filed in the new wards in
   March and recognised by them on 15/04/2026.
 
@@ -169,7 +169,7 @@ class _ReformLoader(_Loader):
         self.decided(citizen, second, 2024, "file_2024_late", "verify_2024_late",
                      "decide_2024_late")
         # Units' 2024 dossiers (TT 24/2023) filed in January 2025, still waiting for their review
-        # on 30/6/2025: they move to the new wards and, by the tier of the day, to the province.
+        # on 30/6/2025: they move to the new wards and wait for the tier of the day.
         self.left_open(unit_title, organizations[4:7], 2024, "units_file_open", verified_every=0)
         open_ids = self.left_open(citizen, still_open, 2025, "file_open", verified_every=2)
         change = reorganizations.parse(REFORM_FILE.read_text(encoding="utf-8"))
