@@ -44,17 +44,31 @@ def register(app: Flask) -> None:
     @click.option("--password", default=None,
                   help="Give every demo account this password instead of a random one each "
                   f"({policy}).")
-    def demo_data(password: str | None) -> None:
+    @click.option("--scenario", type=click.Choice(["default", "reform-2025"]), default="default",
+                  show_default=True,
+                  help="default: the three-tier town as it stood before 1/7/2025. reform-2025: "
+                       "the town from January 2024 through the 1/7/2025 reorganisation to today "
+                       "(needs CERTIFY_PROFILE=vn-2025).")
+    def demo_data(password: str | None, scenario: str) -> None:
         """Load the demo jurisdiction (thị xã Bỉm Sơn) with accounts and nominations.
 
         Run `flask --app certify init-db` first. Refuses when the database already holds units.
         """
         from .errors import CertifyError, Invalid
-        from .services import demo
+        from .services import demo, demo_reform
 
         _require_schema()
         try:
-            summary = demo.load(password=password)
+            if scenario == demo_reform.NAME:
+                summary = demo_reform.load(password=password)
+            else:
+                summary = demo.load(password=password)
+        except demo_reform.WrongProfile as exc:
+            _fail(f"Không nạp kịch bản {scenario}: kịch bản này chạy với hồ sơ tầng "
+                  f"{demo_reform.PROFILE} (ba cấp đến 30/6/2025, hai cấp từ 1/7/2025), nhưng "
+                  f"CERTIFY_PROFILE đang là “{exc.details['profile']}”. Hãy chạy với "
+                  f"CERTIFY_PROFILE={demo_reform.PROFILE} (run with "
+                  f"CERTIFY_PROFILE={demo_reform.PROFILE}).", exc)
         except demo.AlreadyLoaded as exc:
             if exc.details and exc.details.get("usernames"):
                 _fail("Không nạp dữ liệu mẫu: các tên đăng nhập sau đã có: "
@@ -67,6 +81,8 @@ def register(app: Flask) -> None:
             _fail("Nạp dữ liệu mẫu thất bại giữa chừng; hãy tạo lại cơ sở dữ liệu rồi chạy lại.",
                   exc)
         click.echo(f"Đã nạp dữ liệu mẫu: {summary.units} đơn vị hành chính.")
+        if getattr(summary, "reorganization", None) is not None:
+            _print_scenario(summary)
         for title, by_year in sorted(summary.denominators.items()):
             figures = ", ".join(f"{year}: {_number(value)}" for year, value in sorted(by_year.items()))
             click.echo(f"Mẫu số {title}: {figures}")
@@ -138,16 +154,17 @@ def register(app: Flask) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--dry-run", is_flag=True, help="Print what would move; change nothing.")
     def reorganize(file: str, dry_run: bool) -> None:
-        """Apply a reorganisation of units (sắp xếp đơn vị hành chính) from a YAML file."""
+        """Apply a reorganisation of units (sắp xếp đơn vị hành chính) from a YAML (.yaml, .yml)
+        or CSV (.csv) file."""
         from .errors import CertifyError
-        from .services import reorganizations
+        from .services import reorganization_files
 
         _require_schema()
-        with open(file, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(file, "rb") as handle:
+            content = handle.read()
         try:
-            plan = (reorganizations.plan(text) if dry_run
-                    else reorganizations.apply(text, actor=None))
+            plan = (reorganization_files.plan(content, file) if dry_run
+                    else reorganization_files.apply(content, file, actor=None))
         except CertifyError as exc:
             _fail("Không áp dụng được việc sắp xếp đơn vị (the reorganisation was refused).", exc)
         _print_plan(plan, dry_run)
@@ -296,6 +313,16 @@ def _print_plan(plan, dry_run: bool) -> None:
         click.echo("Chạy thử: chưa thay đổi gì (dry run: nothing changed).")
     else:
         click.echo("Đã áp dụng (applied).")
+
+
+def _print_scenario(summary) -> None:
+    """What the reform-2025 scenario did: its decisions and the reorganisation."""
+    for day, unit_code, count in summary.decisions:
+        click.echo(f"Quyết định công nhận ngày {_date(day)} của đơn vị {unit_code}: {count} hồ sơ")
+    plan = summary.reorganization
+    click.echo(f"Sắp xếp đơn vị hành chính từ {_date(plan.effective)} ({plan.source}): "
+               + ", ".join(f"{u.name} ({u.code}) nhận {u.as_dict()['counts']['open_dossiers']} "
+                           f"hồ sơ đang xử lý" for u in plan.units))
 
 
 def _date(day: date) -> str:

@@ -4,6 +4,8 @@ field and code."""
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -59,6 +61,9 @@ FIELDS = {
 
 
 def field_label(field: str) -> str:
+    cell = re.fullmatch(r"row (\d+), (.+)", field)
+    if cell:  # a cell of a CSV file (services/reorganization_files.py)
+        return _("Dòng %(row)s, cột %(column)s", row=cell[1], column=cell[2])
     head, _dot, criterion = field.partition(".")
     if head == "decision" and criterion:  # a single approval's new decision
         return str(FIELDS.get(criterion, field))
@@ -244,6 +249,21 @@ def reason(item: dict) -> str:
         return _("Tệp không đúng định dạng YAML.")
     if code == "encoding":
         return _("Tệp phải là văn bản UTF-8.")
+    if code == "file_type":
+        return _("Tệp sắp xếp phải có đuôi .yaml, .yml hoặc .csv.")
+    if code == "csv":
+        return _("Tệp không đúng định dạng CSV.")
+    if code == "empty":
+        return _("Tệp không có dòng đơn vị nào dưới dòng tiêu đề.")
+    if code == "too_many_rows":
+        return _("Tệp có quá nhiều dòng.")
+    if code == "no_column":
+        return _("%(field)s: dòng tiêu đề thiếu cột này.", field=label)
+    if code == "too_many_cells":
+        return _("%(field)s: dòng có nhiều ô hơn dòng tiêu đề.", field=label)
+    if code == "differs":
+        return _("%(field)s: khác dòng đầu; mọi dòng phải ghi cùng ngày có hiệu lực và cùng "
+                 "văn bản.", field=label)
     if code == "unknown_key":
         return _("%(field)s: không có mục này trong tệp sắp xếp.", field=label)
     return _("%(field)s: không hợp lệ.", field=label)

@@ -2,8 +2,28 @@
 # Sets everything up and runs certify with demo data on the embedded SQLite database.
 # Open http://127.0.0.1:5000 — the accounts are printed below (and listed in the README); they all
 # share the password in CERTIFY_DEMO_PASSWORD (default: hoc-tap-suot-doi-2030).
+#
+#   scripts/demo.sh                          the three-tier town as it stood before 1/7/2025
+#   scripts/demo.sh --scenario reform-2025   the town from 2024 through the 1/7/2025
+#                                            reorganisation to today (runs with CERTIFY_PROFILE=vn-2025)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scenario=default
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scenario) scenario="${2:?--scenario needs default or reform-2025}"; shift 2 ;;
+    --scenario=*) scenario="${1#--scenario=}"; shift ;;
+    *) echo "usage: scripts/demo.sh [--scenario default|reform-2025]" >&2; exit 2 ;;
+  esac
+done
+case "$scenario" in
+  default) ;;
+  reform-2025)
+    # The scenario follows the dated tier profile (three tiers until 30/6/2025, two from 1/7/2025);
+    # the server below runs under it too.
+    export CERTIFY_PROFILE=vn-2025 ;;
+  *) echo "unknown scenario: $scenario (default or reform-2025)" >&2; exit 2 ;;
+esac
 scripts/setup.sh postgresql
 export FLASK_APP=certify
 host="${HOST:-127.0.0.1}" port="${PORT:-5000}"
@@ -12,7 +32,8 @@ export CERTIFY_PUBLIC_URL="${CERTIFY_PUBLIC_URL:-http://$host:$port}"
 # Log lines a person reads in this terminal (production keeps JSON, the default).
 export CERTIFY_LOG_FORMAT="${CERTIFY_LOG_FORMAT:-text}"
 .venv/bin/flask init-db
-if ! .venv/bin/flask demo-data --password "${CERTIFY_DEMO_PASSWORD:-hoc-tap-suot-doi-2030}"; then
+if ! .venv/bin/flask demo-data --scenario "$scenario" \
+    --password "${CERTIFY_DEMO_PASSWORD:-hoc-tap-suot-doi-2030}"; then
   echo "(keeping the data already loaded; delete instance/certify.sqlite3 to start afresh)"
 fi
 echo "certify is running at http://$host:$port/ (Ctrl+C stops it)"

@@ -40,6 +40,8 @@ class Operation:
     response_media: tuple[str, ...] = ("application/json",)
     # Other success statuses answered with the same response shape (e.g. 200 beside 201).
     also: tuple[int, ...] = ()
+    # Other media types the request body may have: media type → its OpenAPI schema.
+    other_bodies: dict[str, dict] = field(default_factory=dict)
 
 
 OPERATIONS: list[Operation] = []
@@ -52,13 +54,15 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
               query: dict[str, dict] | None = None, roles: tuple[str, ...] = (),
               description: str = "", body_media: str = "application/json",
               response_media: tuple[str, ...] = ("application/json",),
-              also: tuple[int, ...] = ()) -> Callable:
+              also: tuple[int, ...] = (),
+              other_bodies: dict[str, dict] | None = None) -> Callable:
     """Register a view under /api/v1 together with what the OpenAPI document says of it.
 
     `roles` restricts the operation to those account roles (403 for the others); `description`
     is the document's longer text for it. `body_media` is the request body's media type (the
     `body` shape then describes a form's fields); `response_media` other than JSON means the
-    success answer is a file's bytes in one of those types."""
+    success answer is a file's bytes in one of those types. `other_bodies` lists other media
+    types the body may have (media type → OpenAPI schema), which the view reads itself."""
 
     def register(view: Callable) -> Callable:
         endpoint = f"{view.__name__}_{method.lower()}"
@@ -77,7 +81,7 @@ def operation(rule: str, method: str, *, summary: str, tag: str, status: int = 2
         OPERATIONS.append(Operation(rule, method, endpoint, summary, tag, status, body, response,
                                     tuple(errors), public, dict(query or {}), tuple(roles),
                                     description, body_media, tuple(response_media),
-                                    tuple(also)))
+                                    tuple(also), dict(other_bodies or {})))
         return view
 
     return register

@@ -111,7 +111,7 @@ def document() -> dict:
             entry["security"] = []
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {
-                op.body_media: {"schema": _schema(op.body, components)}}}
+                op.body_media: {"schema": _schema(op.body, components)}, **op.other_bodies}}
         elif op.method == "PUT":
             entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "additionalProperties": {"type": "integer", "minimum": 0},

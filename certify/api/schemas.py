@@ -420,6 +420,10 @@ class DenominatorsOut(Response):
     unit_code: str
     year: int
     denominators: dict[str, int]
+    carried: dict[str, str] = Field(description=(
+        "Title code → the source text of the reorganisation whose former units' figures this one "
+        "still sums (carried at the change, not yet entered again for the new unit). Entering "
+        "the figure clears it."))
 
 
 class OrganizationOut(Response):

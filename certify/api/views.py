@@ -14,13 +14,14 @@ from ..models import User
 from ..models.evidence import MEDIA_TYPES
 from ..routing import body_limit
 from ..services import (accounts, evidence, imports, members, nominations, people, progress,
-                        public, reorganizations, signin_guard, units)
+                        public, reorganization_files, reorganizations, signin_guard, units)
 from ..services.validate import Longest
 from ..web.helpers import attachment
 from ..workflow import workflows
 from . import schemas as s
 from . import serialize
-from .core import PAGE_QUERY, actor, operation, page_args, page_json, parse, query_date, query_int
+from .core import (PAGE_QUERY, actor, body, operation, page_args, page_json, parse, query_date,
+                   query_int)
 
 
 def _json(data, status: int = 200):
@@ -82,9 +83,21 @@ def create_unit():
     return _json(serialize.unit(unit), 201)
 
 
+CSV_REORGANIZATION = {"schema": {"type": "string", "description": (
+    "The same file as CSV (UTF-8, with or without a BOM; commas or semicolons): a header "
+    "`effective,source,code,name,level,parent_code,from` and optional `households,organizations,"
+    "persons,accounts`, then one row per new unit; `from` lists the replaced codes separated by "
+    "\";\" or spaces; the optional columns list, \";\"-separated, what of a split unit goes to the "
+    "row's unit. `effective` and `source` are the same on every row. A bad cell is 422 naming it "
+    "as `row N, column` (the header is row 1). `dry_run` is then the query parameter.")}}
+
+
 @operation("/reorganizations", "POST", summary="Reorganise units: merge, split, rename on a day",
            tag="units", status=201, body=s.ReorganizationIn, response=s.ReorganizationOut,
            also=(200,), errors=(400, 401, 403, 422), roles=("admin",),
+           other_bodies={"text/csv": CSV_REORGANIZATION},
+           query={"dry_run": {"type": "boolean", "description": (
+               "With a text/csv body only: true → only say what would move (200).")}},
            description="One transaction: the old units end the day before `effective`, the new "
                        "ones start on it; households, organizations, persons, accounts and open "
                        "dossiers move to them (each dossier keeps its state and queue place and "
@@ -93,11 +106,22 @@ def create_unit():
                        "200 with `already_applied`, nothing changed. A split with anything "
                        "unassigned, or anything that cannot apply: 422, nothing changed.")
 def reorganize():
+    if request.mimetype == "text/csv":
+        dry_run = request.args.get("dry_run", "false").lower()
+        if dry_run not in ("true", "false", "1", "0"):
+            raise BadRequest("Query parameter dry_run must be true or false.",
+                             [{"field": "dry_run", "code": "not_allowed",
+                               "message": "true or false"}])
+        content = body()
+        if dry_run in ("true", "1"):
+            return _json(reorganization_files.plan(content, "body.csv").as_dict())
+        result = reorganization_files.apply(content, "body.csv", actor())
+        return _json(result.as_dict(), 201 if result.applied else 200)
     data = parse(s.ReorganizationIn)
-    body = data.model_dump(by_alias=True, exclude={"dry_run"}, exclude_none=True)
+    change = data.model_dump(by_alias=True, exclude={"dry_run"}, exclude_none=True)
     if data.dry_run:
-        return _json(reorganizations.plan(body).as_dict())
-    result = reorganizations.apply(body, actor())
+        return _json(reorganizations.plan(change).as_dict())
+    result = reorganizations.apply(change, actor())
     return _json(result.as_dict(), 201 if result.applied else 200)
 
 
@@ -161,7 +185,8 @@ def put_denominators(code: str, year: int):
     figures = parse_figures()
     units.set_denominators(unit, year, figures)
     return _json({"unit_code": unit.code, "year": year,
-                  "denominators": units.denominators_of(unit, year)})
+                  "denominators": units.denominators_of(unit, year),
+                  "carried": units.carried_denominators(unit, year)})
 
 
 class Figures(RootModel[dict[s.Code, int]]):

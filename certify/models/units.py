@@ -106,6 +106,9 @@ class Denominator(db.Model):
     title_code: Mapped[str] = mapped_column(String(64))
     year: Mapped[int] = mapped_column(Integer)
     value: Mapped[int] = mapped_column(Integer)
+    # The source text of the reorganisation that summed this figure from the predecessors' own
+    # (services/reorganizations.py, `carried`): a figure to check. None once an admin enters it.
+    carried_from: Mapped[str | None] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     unit: Mapped[Unit] = relationship()

@@ -340,10 +340,14 @@ def holders(unit_ids: list[int], title_code: str, as_of: date) -> dict[int, int]
     return {unit_id: found.get(unit_id, 0) for unit_id in unit_ids}
 
 
-def denominators(unit: Unit, title_code: str, year: int) -> dict[int, int | None]:
+def denominators(unit: Unit, title_code: str, year: int,
+                 on: date | None = None) -> dict[int, int | None]:
     """The denominator of `unit` and of every unit below it: the figure entered for that unit,
-    title and year, or else the sum of its children's (recursively); None where nothing is known."""
-    units = db.session.scalars(select(Unit).where(Unit.path.startswith(unit.path))).all()
+    title and year, or else the sum of its children's (recursively); None where nothing is known.
+    With `on`, only the units valid that day are summed: in a year of a reorganisation the former
+    units and their successors both have the year's figure (a new unit's carried from them)."""
+    units = [u for u in db.session.scalars(select(Unit).where(Unit.path.startswith(unit.path)))
+             if on is None or u.valid_on(on)]
     entered = dict(db.session.execute(
         select(Denominator.unit_id, Denominator.value)
         .join(Unit, Unit.id == Denominator.unit_id)
@@ -390,7 +394,7 @@ class Progress:
 def progress(unit: Unit, workflow, as_of: date) -> Progress:
     kids = sorted((k for k in unit.children if k.valid_on(as_of)), key=lambda u: u.code)
     counted = holders([unit.id] + [k.id for k in kids], workflow.code, as_of)
-    denominator = denominators(unit, workflow.code, as_of.year)
+    denominator = denominators(unit, workflow.code, as_of.year, on=as_of)
     target, target_year = workflow.spec.target_for(as_of.year)
     return Progress(
         figure=Figure(unit, counted[unit.id], denominator.get(unit.id)),

@@ -561,7 +561,8 @@ def apply(data, actor: User | None) -> Plan:
     for i, plan_ in enumerate(result.units):
         for d in plan_.carried:
             db.session.add(Denominator(unit=new_units[i], title_code=d["title_code"],
-                                       year=d["year"], value=d["value"]))
+                                       year=d["year"], value=d["value"],
+                                       carried_from=data.source))
     db.session.commit()
     result.applied = True
     return result

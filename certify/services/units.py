@@ -261,6 +261,7 @@ def set_denominators(unit: Unit, year, figures: dict) -> list[Denominator]:
             db.session.add(row)
         else:
             row.value = value
+            row.carried_from = None  # entered by a person: no longer a carried sum
         rows.append(row)
     db.session.commit()
     return rows
@@ -270,4 +271,13 @@ def denominators_of(unit: Unit, year: int) -> dict[str, int]:
     return dict(db.session.execute(
         select(Denominator.title_code, Denominator.value)
         .where(Denominator.unit_id == unit.id, Denominator.year == year)).all())
+
+
+def carried_denominators(unit: Unit, year: int) -> dict[str, str]:
+    """Title code → the reorganisation (its source text) whose predecessors' sum the unit's figure
+    for `year` still is: to be checked and entered again by an admin."""
+    return dict(db.session.execute(
+        select(Denominator.title_code, Denominator.carried_from)
+        .where(Denominator.unit_id == unit.id, Denominator.year == year,
+               Denominator.carried_from.is_not(None))).all())
 

@@ -24,7 +24,7 @@ from ..errors import Invalid
 from ..messages import reasons
 from ..models import EARLIEST, LEVELS, ROLES, User
 from ..routing import body_limit
-from ..services import (accounts, directory, imports, members, people, reorganizations,
+from ..services import (accounts, directory, imports, members, people, reorganization_files,
                         signin_guard)
 from ..services import units as unit_service
 from ..services.validate import MAX_INT
@@ -70,13 +70,14 @@ class ReorganizationForm(FlaskForm):
     """A reorganisation file, pasted or uploaded (services/reorganizations.py says its shape)."""
 
     text = TextAreaField(_l("Nội dung tệp sắp xếp (YAML)"), validators=[Optional()])
-    file = FileField(_l("Hoặc tải tệp lên"))
+    file = FileField(_l("Hoặc tải tệp lên (.yaml, .yml hoặc .csv)"))
 
 
 class ConfirmReorganizationForm(FlaskForm):
     """The previewed file, applied with one click."""
 
     text = HiddenField()
+    filename = HiddenField()
 
 
 class PasswordForm(FlaskForm):
@@ -176,6 +177,8 @@ def denominators(code: str):
     form = ActionForm()
     lines: list[str] = []
     values = unit_service.denominators_of(unit, year) if 2000 <= year <= 2100 else {}
+    # Figures a reorganisation summed from the former units: shown flagged until re-entered.
+    carried = unit_service.carried_denominators(unit, year) if 2000 <= year <= 2100 else {}
     if request.method == "POST" and form.validate_on_submit():
         figures, bad = {}, False
         for wf in titles:
@@ -201,9 +204,10 @@ def denominators(code: str):
                                         ngay=day.isoformat() if day else None))
         values = {wf.code: request.form.get(wf.code, "") for wf in titles}
         return render_template("admin/denominators.html", unit=unit, year=year, titles=titles,
-                               values=values, form=form, lines=lines, day=day), 422
+                               values=values, form=form, lines=lines, day=day,
+                               carried=carried), 422
     return render_template("admin/denominators.html", unit=unit, year=year, titles=titles,
-                           values=values, form=form, lines=lines, day=day)
+                           values=values, form=form, lines=lines, day=day, carried=carried)
 
 
 def _account_form():
@@ -355,15 +359,17 @@ ITEM_KINDS = {"household": _l("hộ gia đình"), "organization": _l("cơ quan, 
 REORGANIZATION_FILE_CHARS = 1_000_000
 
 
-def _reorganization_text(form: ReorganizationForm) -> str:
+def _reorganization_text(form: ReorganizationForm) -> tuple[str, str]:
+    """The file's text and name: an upload (YAML or CSV by its name), else the pasted YAML."""
     upload = form.file.data
     if upload is not None and getattr(upload, "filename", ""):
+        reorganization_files.kind_of(upload.filename)
         raw = upload.read(REORGANIZATION_FILE_CHARS + 1)
         try:
-            return raw.decode("utf-8-sig")
+            return raw.decode("utf-8-sig"), upload.filename
         except UnicodeDecodeError:
             raise Invalid("", [{"field": "(file)", "code": "encoding"}]) from None
-    return form.text.data or ""
+    return form.text.data or "", ""
 
 
 @bp.route("/reorganizations", methods=["GET", "POST"])
@@ -372,32 +378,33 @@ def reorganizations_page():
     """Paste or upload a reorganisation file, see what would move, confirm to apply it."""
     form, confirm = ReorganizationForm(), ConfirmReorganizationForm()
     lines: list[str] = []
-    plan, status, text = None, 200, ""
+    plan, status, text, filename = None, 200, "", ""
     if request.method == "POST":
         status = 422
         if "confirm" in request.form and confirm.validate_on_submit():
-            text = confirm.text.data or ""
+            text, filename = confirm.text.data or "", confirm.filename.data or ""
             try:
-                plan = reorganizations.apply(text, actor=current_user)
+                plan = reorganization_files.apply(text, filename or None, actor=current_user)
             except Invalid as error:
                 lines = reasons(error)
             else:
                 status = 200
         elif "confirm" not in request.form and form.validate_on_submit():
             try:
-                text = _reorganization_text(form)
+                text, filename = _reorganization_text(form)
                 if len(text) > REORGANIZATION_FILE_CHARS:
                     raise Invalid("", [{"field": "(file)", "code": "too_long",
                                         "max_length": REORGANIZATION_FILE_CHARS}])
-                plan = reorganizations.plan(text)
+                plan = reorganization_files.plan(text, filename or None)
             except Invalid as error:
                 lines = reasons(error)
             else:
                 status = 200
         else:
             lines = [_("Dữ liệu gửi lên chưa hợp lệ; hãy thử lại.")]
-        confirm.text.data = text
-        form.text.data = text
+        confirm.text.data, confirm.filename.data = text, filename
+        # The text box holds YAML only: a CSV upload is not put back into it.
+        form.text.data = "" if filename.lower().endswith(".csv") else text
     return render_template("admin/reorganizations.html", form=form, confirm=confirm, plan=plan,
                            lines=lines, kind_names=KIND_NAMES, level_names=LEVEL_NAMES,
                            item_kinds=ITEM_KINDS), status
