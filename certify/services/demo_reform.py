@@ -224,7 +224,7 @@ class _ReformLoader(_Loader):
 
     def verify(self, wf, n):
         n = db.session.get(Nomination, n.id)
-        reviewer = self.official(wf, "reviewer", n.unit)
+        reviewer = self.official(wf, "reviewer", n)
         scores = n.self_assessment
         return nominations.fire(reviewer, n.id, meaning.procedure(wf.spec)["score"],
                                 version=n.version, assessment=scores)
@@ -234,7 +234,7 @@ class _ReformLoader(_Loader):
         by_approver: dict[int, list[int]] = {}
         for nid in ids:
             n = db.session.get(Nomination, nid)
-            by_approver.setdefault(self.official(wf, "approver", n.unit).id, []).append(nid)
+            by_approver.setdefault(self.official(wf, "approver", n).id, []).append(nid)
         for approver_id, listed in sorted(by_approver.items()):
             approver = db.session.get(User, approver_id)
             nominations.issue_decision(approver, number=self.next_number(day.year), date_=day,
