@@ -47,8 +47,8 @@ def add_person(actor: User, data: dict) -> Person:
     r = Reasons()
     fields = _person_fields(r, data)
     r.raise_if_any()
-    person = Person(household=actor.household, unit_id=actor.household.unit_id,
-                    search_name=fold(fields["full_name"]), **fields)
+    # A member lives where the household is: no unit of their own (Person.unit_id reads it).
+    person = Person(household=actor.household, search_name=fold(fields["full_name"]), **fields)
     db.session.add(person)
     db.session.commit()
     return person

@@ -82,7 +82,9 @@ def _text(value: Any) -> Any:
 
 
 Code = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=Longest.UNIT_CODE)]
-Ref = Annotated[int | str, Field(union_mode="left_to_right")]
+# An id (a number), or a name / national id / username (text, kept as text: "0381…" is a national
+# id, not the number 381…).
+Ref = Annotated[int | str, Field(union_mode="smart")]
 
 
 class NewUnit(BaseModel):
@@ -334,8 +336,7 @@ def _assign(r: _Resolved) -> None:
         "organizations": (Organization, r.organizations, [Organization.name],
                           select(Organization).where(Organization.unit_id.in_(split_ids))),
         "persons": (Person, r.persons, [Person.national_id],
-                    select(Person).where(Person.unit_id.in_(split_ids),
-                                         Person.household_id.is_(None))),
+                    select(Person).where(Person.own_unit_id.in_(split_ids))),
         "accounts": (User, r.accounts, [User.username],
                      select(User).where(User.unit_id.in_(split_ids),
                                         User.household_id.is_(None),
@@ -406,8 +407,16 @@ def _moves(r: _Resolved) -> list[Moves]:
                                    ("organizations", Organization, Organization.name),
                                    ("persons", Person, Person.full_name),
                                    ("accounts", User, User.username)):
-            count = db.session.scalar(select(func.count()).select_from(model)
-                                      .where(model.unit_id == old_id))
+            if model is Person:  # those without a household, and the members of its households
+                count = db.session.scalar(
+                    select(func.count()).select_from(Person)
+                    .where(Person.own_unit_id == old_id)) + db.session.scalar(
+                    select(func.count()).select_from(Person)
+                    .join(Household, Household.id == Person.household_id)
+                    .where(Household.unit_id == old_id))
+            else:
+                count = db.session.scalar(select(func.count()).select_from(model)
+                                          .where(model.unit_id == old_id))
             if count:
                 # No ORDER BY id: with it PostgreSQL may walk the primary key past millions of
                 # other units' rows to find LISTED of this one; these are sorted here instead.
@@ -434,9 +443,11 @@ def _moves(r: _Resolved) -> list[Moves]:
             m.add("organizations", [{"id": i, "name": n} for i, n in rows])
         pids = [pid for pid, i in r.persons.items() if i == index]
         if hids or pids:
+            # The members of its households, and its persons without a household.
             rows = db.session.execute(select(Person.id, Person.full_name).where(
-                Person.unit_id.in_(list(r.split)),
-                Person.household_id.in_(hids) | Person.id.in_(pids)).order_by(Person.id)).all()
+                Person.household_id.in_(hids)
+                | (Person.id.in_(pids) & Person.own_unit_id.in_(list(r.split))))
+                .order_by(Person.id)).all()
             m.add("persons", [{"id": i, "name": n} for i, n in rows])
         uids = [uid for uid, i in r.accounts.items() if i == index]
         rows = db.session.execute(select(User.id, User.username).where(
@@ -569,9 +580,11 @@ def _bulk(statement) -> None:
 
 
 def _move_rows(r: _Resolved, new_units: dict[int, Unit], actor: User | None) -> None:
-    """Move households, persons, organizations, accounts and open dossiers. Households, persons
-    and dossiers (many rows) move by bulk UPDATE; organizations and accounts through the ORM, so
-    the audit trail records them."""
+    """Move households, persons without a household, organizations, accounts and open dossiers.
+    A household's members live where it is (Person.unit_id reads the household's), so they follow
+    it with no row written. Households, persons and dossiers (many rows) move by bulk UPDATE;
+    organizations and accounts (a few per commune) through the ORM, so the audit trail records
+    them."""
     olds = list(r.olds)
     moving = db.session.execute(
         select(Nomination.id, Nomination.state, Nomination.unit_id, Nomination.person_id,
@@ -581,7 +594,7 @@ def _move_rows(r: _Resolved, new_units: dict[int, Unit], actor: User | None) -> 
     for old_id, index in r.whole.items():
         target = new_units[index].id
         _bulk(update(Household).where(Household.unit_id == old_id).values(unit_id=target))
-        _bulk(update(Person).where(Person.unit_id == old_id).values(unit_id=target))
+        _bulk(update(Person).where(Person.own_unit_id == old_id).values(own_unit_id=target))
         for org in db.session.scalars(select(Organization).where(Organization.unit_id == old_id)):
             org.unit_id = target
         for user in db.session.scalars(select(User).where(User.unit_id == old_id)):
@@ -590,13 +603,11 @@ def _move_rows(r: _Resolved, new_units: dict[int, Unit], actor: User | None) -> 
     for hid, index in r.households.items():
         target = new_units[index].id
         _bulk(update(Household).where(Household.id == hid).values(unit_id=target))
-        _bulk(update(Person).where(Person.household_id == hid, Person.unit_id.in_(split_ids))
-              .values(unit_id=target))
         for user in db.session.scalars(select(User).where(User.household_id == hid,
                                                           User.unit_id.in_(split_ids))):
             user.unit_id = target
     for pid, index in r.persons.items():
-        _bulk(update(Person).where(Person.id == pid).values(unit_id=new_units[index].id))
+        _bulk(update(Person).where(Person.id == pid).values(own_unit_id=new_units[index].id))
     for oid, index in r.organizations.items():
         target = new_units[index].id
         db.session.get(Organization, oid).unit_id = target
