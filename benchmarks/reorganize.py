@@ -7,7 +7,9 @@ predecessor's code) with certify.services.reorganizations.apply, as `flask reorg
 prints the time beside that of a bare bulk UPDATE of the rows the product writes (households,
 persons without a household, organizations, accounts and dossiers in progress of each old unit
 moved to another unit of its group, in a transaction rolled back; run first, so neither pays alone
-for a cold cache). A household's members live where the household is (persons.unit_id is NULL
+for a cold cache). Every household has its account (household accounts are added to the
+province of benchmarks/progress.py), so the accounts moved are as many as the households, each
+with its audit entry (which the bare UPDATE does not write). A household's members live where the household is (persons.unit_id is NULL
 for them): they are counted in the plan but not written. Then it times progress() for the
 province again.
 
@@ -15,23 +17,26 @@ province again.
     CERTIFY_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
         .venv/bin/python benchmarks/reorganize.py               # PostgreSQL: THE DATABASE IS WIPED
 
-Options: --recognitions N (default 1,500,000), --repetitions N (progress timings).
+Options: --recognitions N (default 1,500,000), --repetitions N (progress timings), --profile
+(print where the apply spends its time, by cProfile: the timing then includes its overhead).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import random
 import statistics
 import time
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 
 import progress as bench  # benchmarks/progress.py: the synthetic province
 from certify import clock
 from certify.extensions import db
-from certify.models import Household, Nomination, Organization, Person, Unit, User
+from certify.models import AuditEntry, Household, Nomination, Organization, Person, Unit, User
 from certify.services import reorganizations
 
 EFFECTIVE = date(2025, 7, 1)
@@ -43,6 +48,7 @@ def main() -> None:
     parser.add_argument("--recognitions", type=int, default=1_500_000)
     parser.add_argument("--organizations", type=int, default=3_000)
     parser.add_argument("--repetitions", type=int, default=100)
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
     app, folder = bench.open_app()
@@ -57,6 +63,7 @@ def main() -> None:
                                               "recognitions")):
             counts = bench.load_recognitions(tree, today, random.Random(1373), args.recognitions,
                                              args.organizations)
+        counts["household accounts"] = household_accounts()
         bench.analyse()
         print(f"built in {time.perf_counter() - t0:.0f} s: " + ", ".join(
             f"{name} {value:,}" for name, value in counts.items()))
@@ -71,15 +78,24 @@ def main() -> None:
         t = time.perf_counter()
         plan = reorganizations.plan(data)
         print(f"\nplan (dry run): {time.perf_counter() - t:.1f} s")
+        profiler = cProfile.Profile() if args.profile else None
         t = time.perf_counter()
+        if profiler:
+            profiler.enable()
         result = reorganizations.apply(data, actor=None)
         applied = time.perf_counter() - t
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         moved = {k: sum(u.as_dict()["counts"][k] for u in result.units)
                  for k in ("households", "persons", "organizations", "accounts", "open_dossiers")}
         assert plan.units and result.applied
         print(f"apply: {len(data['units'])} new communes from "
               f"{sum(len(u['from']) for u in data['units'])}, in {applied:.1f} s; moved "
               + ", ".join(f"{k} {v:,}" for k, v in moved.items()))
+        audited = db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                    .where(AuditEntry.action == "update"))
+        print(f"  and {audited:,} audit entries (moved accounts and organizations)")
         print(f"bare bulk UPDATE of the same rows (rolled back): {bare:.1f} s; "
               f"apply / bare = {applied / bare:.2f}")
         db.session.remove()
@@ -92,6 +108,17 @@ def main() -> None:
         db.engine.dispose()
     if folder is not None:
         folder.cleanup()
+
+
+def household_accounts() -> int:
+    """Every household has its account (it registers its members), in the household's unit: a
+    reorganisation moves them all, each with its audit entry."""
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO users (username, password_hash, role, display_name, unit_id, "
+            "household_id, active, created_at) SELECT 'ho-' || id, '!', 'household', name, "
+            "unit_id, id, TRUE, created_at FROM households"))
+        return conn.execute(text("SELECT COUNT(*) FROM users")).scalar()
 
 
 def reorganization_file() -> dict:

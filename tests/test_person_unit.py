@@ -187,3 +187,38 @@ def test_the_migration_keeps_the_households_unit_and_the_downgrade_gives_it_back
     upgrade()
     assert stored() == {person_a: None, person_b: None, lone_id: ward_b}
     assert db.session.get(Person, person_a).unit_id == ward_a
+
+
+def test_accounts_and_organizations_moved_in_bulk_are_audited_like_any_change(world):
+    """A merge moves every account of the old wards (households' too) by bulk UPDATE: each still
+    gets its audit entry, as the ORM would write it for one account moved in a split."""
+    from certify.models import AuditEntry, Organization
+    from certify.services import people as people_service
+
+    w = world
+    school = people_service.create_organization(name="Trường TH Lam Sơn",
+                                                unit_code=w.ward_b.code, members_count=20)
+    reorganizations.apply(merge_file(w), actor=w.admin)
+    new = units.find(w.ward_a.code, EFFECTIVE)
+    entries = {(e.entity_type, e.entity_key): e for e in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "update"))}
+    for kind, key, old in (("account", w.household_a.username, w.ward_a.id),
+                           ("account", w.reviewer_b.username, w.ward_b.id),
+                           ("organization", school.name, w.ward_b.id)):
+        entry = entries[(kind, key)]
+        assert (entry.before, entry.after) == ({"unit_id": old}, {"unit_id": new.id})
+    assert db.session.get(Organization, school.id).unit_id == new.id
+
+
+def test_an_account_assigned_in_a_split_is_audited_the_same_way(world):
+    from certify.models import AuditEntry
+
+    w = world
+    assign = {"16735": {"households": [w.household_a.household_id]},
+              w.ward_a.code: {"accounts": [w.reviewer_a.username]}}
+    reorganizations.apply(split_file(w, assign), actor=w.admin)
+    dong_son = units.find("16735", EFFECTIVE)
+    (entry,) = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.entity_key == w.household_a.username, AuditEntry.action == "update"))
+    assert (entry.entity_type, entry.before, entry.after) == (
+        "account", {"unit_id": w.ward_a.id}, {"unit_id": dong_son.id})

@@ -19,11 +19,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import AuditEntry, Denominator, Membership, Organization, Unit, User
+from ..models.types import utcnow
 
 _INFO_KEY = "certify.audit"
 # Shown instead of a secret's value ("the password changed", never the hash).
@@ -302,3 +303,22 @@ def entries(*, entity_type: str | None = None, actor: str | None = None, page: i
 def actor_names() -> list[str]:
     return list(db.session.scalars(select(AuditEntry.actor_name).distinct()
                                    .order_by(AuditEntry.actor_name)))
+
+
+def record_moved(model: type, rows: list[tuple[int, str]], column: str, old: Any,
+                 new: Any) -> None:
+    """The entries of rows of an audited model that a bulk UPDATE changed (the session's events do
+    not see those): for each (id, key — what AUDITED's key reads: an organization's name, an
+    account's username), `column` went from `old` to `new`. The same entries an ORM change would
+    leave, inserted in one statement, written by the caller's commit."""
+    if not rows:
+        return
+    spec = AUDITED[model]
+    actor = current_actor()
+    action = _update_action(spec, [column], {column: new})
+    before, after = _shown(spec, {column: old}), _shown(spec, {column: new})
+    at = utcnow()
+    db.session.execute(insert(AuditEntry), [
+        {"at": at, "actor_id": actor.id, "actor_name": actor.name[:80], "action": action,
+         "entity_type": spec.entity, "entity_id": row_id, "entity_key": key[:400],
+         "before": before, "after": after} for row_id, key in rows])

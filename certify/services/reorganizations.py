@@ -53,6 +53,7 @@ from ..extensions import db
 from ..models import (Denominator, Household, HistoryEntry, Nomination, Organization, Person,
                       Succession, Unit, User)
 from ..models.types import utcnow
+from . import audit_trail
 from . import units as unit_service
 from ..workflow import meaning, workflows
 from .validate import Longest
@@ -401,29 +402,46 @@ def _kind(r: _Resolved, old_id: int, index: int) -> str:
 def _moves(r: _Resolved) -> list[Moves]:
     """What moves to each new unit, counted and listed (the first LISTED of each kind)."""
     moves = [Moves() for _ in r.data.units]
+    whole = list(r.whole)
+    # Counted per old unit in one grouped query per kind (a province: ~100 units, millions of
+    # rows). Persons: those without a household, and the members of the unit's households.
+    member = (Household.unit_id,
+              select(Household.unit_id, func.count()).join(Person, Person.household_id
+                                                            == Household.id))
+    counted = {
+        "households": [(Household.unit_id, select(Household.unit_id, func.count()))],
+        "organizations": [(Organization.unit_id, select(Organization.unit_id, func.count()))],
+        "persons": [(Person.own_unit_id, select(Person.own_unit_id, func.count())), member],
+        "accounts": [(User.unit_id, select(User.unit_id, func.count()))],
+    }
+    counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    if whole:
+        for kind, queries in counted.items():
+            for column, query in queries:
+                for unit_id, n in db.session.execute(query.where(column.in_(whole))
+                                                     .group_by(column)):
+                    counts[kind][unit_id] += n
+    # The first LISTED of each. No ORDER BY id: with it PostgreSQL may walk the primary key past
+    # millions of other units' rows to find LISTED of this one; these are sorted here instead.
+    listed = {
+        "households": lambda old: [select(Household.id, Household.name)
+                                   .where(Household.unit_id == old)],
+        "organizations": lambda old: [select(Organization.id, Organization.name)
+                                      .where(Organization.unit_id == old)],
+        "persons": lambda old: [select(Person.id, Person.full_name)
+                                .where(Person.own_unit_id == old),
+                                select(Person.id, Person.full_name)
+                                .join(Household, Household.id == Person.household_id)
+                                .where(Household.unit_id == old)],
+        "accounts": lambda old: [select(User.id, User.username).where(User.unit_id == old)],
+    }
     for old_id, index in r.whole.items():
-        m = moves[index]
-        for kind, model, label in (("households", Household, Household.name),
-                                   ("organizations", Organization, Organization.name),
-                                   ("persons", Person, Person.full_name),
-                                   ("accounts", User, User.username)):
-            if model is Person:  # those without a household, and the members of its households
-                count = db.session.scalar(
-                    select(func.count()).select_from(Person)
-                    .where(Person.own_unit_id == old_id)) + db.session.scalar(
-                    select(func.count()).select_from(Person)
-                    .join(Household, Household.id == Person.household_id)
-                    .where(Household.unit_id == old_id))
-            else:
-                count = db.session.scalar(select(func.count()).select_from(model)
-                                          .where(model.unit_id == old_id))
+        for kind, queries in listed.items():
+            count = counts[kind].get(old_id, 0)
             if count:
-                # No ORDER BY id: with it PostgreSQL may walk the primary key past millions of
-                # other units' rows to find LISTED of this one; these are sorted here instead.
-                rows = sorted(db.session.execute(select(model.id, label)
-                                                 .where(model.unit_id == old_id)
-                                                 .limit(LISTED)).all())
-                m.add(kind, [{"id": i, "name": n} for i, n in rows], count)
+                rows = sorted(row for query in queries(old_id)
+                              for row in db.session.execute(query.limit(LISTED)))[:LISTED]
+                moves[index].add(kind, [{"id": i, "name": n} for i, n in rows], count)
     households_to = defaultdict(list)
     for hid, index in r.households.items():
         households_to[index].append(hid)
@@ -582,9 +600,9 @@ def _bulk(statement) -> None:
 def _move_rows(r: _Resolved, new_units: dict[int, Unit], actor: User | None) -> None:
     """Move households, persons without a household, organizations, accounts and open dossiers.
     A household's members live where it is (Person.unit_id reads the household's), so they follow
-    it with no row written. Households, persons and dossiers (many rows) move by bulk UPDATE;
-    organizations and accounts (a few per commune) through the ORM, so the audit trail records
-    them."""
+    it with no row written. Everything of a unit taken over whole moves by bulk UPDATE (moved
+    organizations and accounts get their audit entries in bulk); the few rows of a split unit
+    assigned one by one move through the ORM, which audits organizations and accounts itself."""
     olds = list(r.olds)
     moving = db.session.execute(
         select(Nomination.id, Nomination.state, Nomination.unit_id, Nomination.person_id,
@@ -595,10 +613,14 @@ def _move_rows(r: _Resolved, new_units: dict[int, Unit], actor: User | None) -> 
         target = new_units[index].id
         _bulk(update(Household).where(Household.unit_id == old_id).values(unit_id=target))
         _bulk(update(Person).where(Person.own_unit_id == old_id).values(own_unit_id=target))
-        for org in db.session.scalars(select(Organization).where(Organization.unit_id == old_id)):
-            org.unit_id = target
-        for user in db.session.scalars(select(User).where(User.unit_id == old_id)):
-            user.unit_id = target
+        # Organizations and accounts (every household's among them: as many as households) by
+        # bulk UPDATE too, each with the audit entry an ORM change would leave.
+        for model, key in ((Organization, Organization.name), (User, User.username)):
+            rows = db.session.execute(select(model.id, key).where(model.unit_id == old_id)).all()
+            if rows:
+                _bulk(update(model).where(model.unit_id == old_id).values(unit_id=target))
+                audit_trail.record_moved(model, [tuple(row) for row in rows], "unit_id",
+                                         old_id, target)
     split_ids = list(r.split)
     for hid, index in r.households.items():
         target = new_units[index].id
