@@ -114,7 +114,9 @@ class Person(db.Model):
 class _UnitComparator(Comparator):
     """`Person.unit_id` in SQL. `== x` and `.in_(...)` become "own unit is x, or the household's
     unit is x" (each side an indexed lookup on both databases); anything else (ORDER BY, a
-    selected column) reads coalesce(own unit, the household's unit)."""
+    selected column) reads coalesce(own unit, the household's unit). Queries over many units and
+    millions of persons join households explicitly instead (people.search_persons, the
+    reorganisation's counts): PostgreSQL plans an IN over a large subquery poorly."""
 
     def __init__(self, cls):
         household_unit = (select(Household.unit_id).where(Household.id == cls.household_id)

@@ -69,12 +69,15 @@ CHUNK = 900
 def in_progress():
     """The SQL condition: a dossier not yet decided — neither in a state that holds the title
     (granted) nor in a final one (rejected, withdrawn, revoked): it moves with its subject."""
-    terms = []
+    terms, states = [], set()
     for code, wf in workflows().items():
         decided = set(meaning.granted_states(wf.spec)) | set(wf.spec.final_states)
-        terms.append(and_(Nomination.title_code == code,
-                          Nomination.state.in_([s for s in wf.spec.states if s not in decided])))
-    return or_(*terms) if terms else false()
+        undecided = [s for s in wf.spec.states if s not in decided]
+        states.update(undecided)
+        terms.append(and_(Nomination.title_code == code, Nomination.state.in_(undecided)))
+    # The plain `state IN (...)` (implied by the terms) lets both databases search the queue
+    # index (unit_id, state) instead of reading every decided dossier of the units.
+    return and_(Nomination.state.in_(sorted(states)), or_(*terms)) if terms else false()
 
 
 def _text(value: Any) -> Any:
@@ -474,18 +477,27 @@ def _moves(r: _Resolved) -> list[Moves]:
             .order_by(User.id)).all() if r.split else []
         m.add("accounts", [{"id": i, "name": n} for i, n in rows])
     # Open dossiers follow their subject.
-    rows = db.session.execute(
-        select(Nomination.id, Nomination.receipt_code, Nomination.state, Nomination.unit_id,
-               Nomination.person_id, Nomination.organization_id, Person.household_id)
-        .outerjoin(Person, Person.id == Nomination.person_id)
-        .where(in_progress(), Nomination.unit_id.in_(list(r.olds)))
-        .order_by(Nomination.id)).all()
+    rows = _open_dossiers(r, Nomination.id, Nomination.receipt_code, Nomination.state,
+                          Nomination.unit_id, Nomination.person_id, Nomination.organization_id,
+                          Person.household_id)
     for nid, receipt, state, unit_id, person_id, org_id, household_id in rows:
         index = _subject_target(r, unit_id, person_id, org_id, household_id)
         if index is None:
             continue
         moves[index].add("open_dossiers", [{"id": nid, "receipt_code": receipt, "state": state}])
     return moves
+
+
+def _open_dossiers(r: _Resolved, *columns) -> list:
+    """`columns` of the dossiers in progress of the old units (joined to their person), by id.
+    One query per unit: with `unit_id = ?` both databases search the queue index (unit_id,
+    state); with `unit_id IN (every commune of a province)` SQLite reads every dossier."""
+    rows = []
+    for old_id in r.olds:
+        rows.extend(db.session.execute(
+            select(*columns).outerjoin(Person, Person.id == Nomination.person_id)
+            .where(Nomination.unit_id == old_id, in_progress())).all())
+    return sorted(rows)
 
 
 def _subject_target(r: _Resolved, unit_id, person_id, org_id, household_id) -> int | None:
@@ -603,12 +615,9 @@ def _move_rows(r: _Resolved, new_units: dict[int, Unit], actor: User | None) -> 
     it with no row written. Everything of a unit taken over whole moves by bulk UPDATE (moved
     organizations and accounts get their audit entries in bulk); the few rows of a split unit
     assigned one by one move through the ORM, which audits organizations and accounts itself."""
-    olds = list(r.olds)
-    moving = db.session.execute(
-        select(Nomination.id, Nomination.state, Nomination.unit_id, Nomination.person_id,
-               Nomination.organization_id, Person.household_id)
-        .outerjoin(Person, Person.id == Nomination.person_id)
-        .where(in_progress(), Nomination.unit_id.in_(olds))).all()
+    moving = _open_dossiers(r, Nomination.id, Nomination.state, Nomination.unit_id,
+                            Nomination.person_id, Nomination.organization_id,
+                            Person.household_id)
     for old_id, index in r.whole.items():
         target = new_units[index].id
         _bulk(update(Household).where(Household.unit_id == old_id).values(unit_id=target))
