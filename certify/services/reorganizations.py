@@ -625,11 +625,9 @@ def _move_rows(r: _Resolved, new_units: dict[int, Unit], actor: User | None) -> 
         # Organizations and accounts (every household's among them: as many as households) by
         # bulk UPDATE too, each with the audit entry an ORM change would leave.
         for model, key in ((Organization, Organization.name), (User, User.username)):
-            rows = db.session.execute(select(model.id, key).where(model.unit_id == old_id)).all()
-            if rows:
-                _bulk(update(model).where(model.unit_id == old_id).values(unit_id=target))
-                audit_trail.record_moved(model, [tuple(row) for row in rows], "unit_id",
-                                         old_id, target)
+            audit_trail.record_moved(model, key, model.unit_id == old_id, "unit_id", old_id,
+                                     target)
+            _bulk(update(model).where(model.unit_id == old_id).values(unit_id=target))
     split_ids = list(r.split)
     for hid, index in r.households.items():
         target = new_units[index].id
