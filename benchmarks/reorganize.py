@@ -9,9 +9,9 @@ persons without a household, organizations, accounts and dossiers in progress of
 moved to another unit of its group, in a transaction rolled back; run first, so neither pays alone
 for a cold cache). Every household has its account (household accounts are added to the
 province of benchmarks/progress.py), so the accounts moved are as many as the households, each
-with its audit entry (which the bare UPDATE does not write). A household's members live where the household is (persons.unit_id is NULL
-for them): they are counted in the plan but not written. Then it times progress() for the
-province again.
+with its audit entry (which the bare UPDATE does not write). A household's members live where
+the household is (persons.unit_id is NULL for them): they are counted in the plan but not
+written. Then it times progress() for the province again.
 
     .venv/bin/python benchmarks/reorganize.py                   # SQLite file in a temp folder
     CERTIFY_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
