@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, func, or_, select
+from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, Integer, String, func, or_,
+                        select, text)
 from sqlalchemy.ext.hybrid import Comparator, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import operators
@@ -53,6 +54,10 @@ class Person(db.Model):
         # A household member lives where the household is (no unit of their own); a person
         # without a household has one.
         CheckConstraint("(household_id IS NULL) <> (unit_id IS NULL)", name="household_or_unit"),
+        # Only persons without a household: with millions of NULLs in it SQLite's statistics
+        # would call the index useless.
+        Index("ix_persons_unit_id", "unit_id", sqlite_where=text("unit_id IS NOT NULL"),
+              postgresql_where=text("unit_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +66,7 @@ class Person(db.Model):
     # The commune (ward) of a person WITHOUT a household (NULL for a household member, who lives
     # where the household is): a reorganisation moves households, and their members follow with
     # no write. Read `unit_id` / `unit` (either case); write `own_unit_id` / `own_unit`.
-    own_unit_id: Mapped[int | None] = mapped_column("unit_id", ForeignKey("units.id"), index=True)
+    own_unit_id: Mapped[int | None] = mapped_column("unit_id", ForeignKey("units.id"))
     full_name: Mapped[str] = mapped_column(String(200))
     # Lower-case, without diacritics (đ→d): what a search box matches against.
     search_name: Mapped[str] = mapped_column(String(200), index=True)
