@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -226,12 +227,14 @@ def load_recognitions(tree, today, rng, n_citizens, n_organizations) -> dict:
             revoked = start + timedelta(days=rng.randrange(1, 365))
         last = min(until, revoked - timedelta(days=1)) if revoked else until
         count(commune_id, CITIZEN, start, last)
-        persons.append((i, households_count, commune_id, f"Công Dân {i}", f"cong dan {i}",
+        # A household member lives where the household is: no unit of their own.
+        persons.append((i, households_count, None, f"Công Dân {i}", f"cong dan {i}",
                         f"{i:012d}", 1950 + i % 55, ("male", "female")[i % 2],
                         ("commune_resident", "worker", "staff_business", "learner")[i % 4],
                         "Kinh", None, now))
+        year = start.year - 1 if start.month < 3 else start.year
         nominations.append((i, f"CDHT-{start.year}-{i:010d}", CITIZEN, i, None, commune_id,
-                            start.year - 1 if start.month < 3 else start.year,
+                            year, rule_version(CITIZEN, year),
                             "revoked" if revoked else "approved", 4, assessment, assessment,
                             None, now, now, now))
         recognitions.append((i, i, f"R{i:011d}", CITIZEN, commune_id, start.isoformat(),
@@ -254,7 +257,8 @@ def load_recognitions(tree, today, rng, n_citizens, n_organizations) -> dict:
             nid = n_citizens + j
             count(district.id, UNIT_TITLE, start, until)
             nominations.append((nid, f"DVHT-{start.year}-{j:010d}", UNIT_TITLE, None, j,
-                                district.id, start.year, "approved", 4, unit_assessment,
+                                district.id, start.year, rule_version(UNIT_TITLE, start.year),
+                                "approved", 4, unit_assessment,
                                 unit_assessment, None, now, now, now))
             recognitions.append((nid, nid, f"U{j:011d}", UNIT_TITLE, district.id,
                                  start.isoformat(), until.isoformat(), "tot",
@@ -278,7 +282,7 @@ def flush(households, persons, nominations, recognitions) -> None:
                      "birth_year", "gender", "target_group", "ethnicity", "occupation",
                      "created_at"), persons)
     bulk("nominations", ("id", "receipt_code", "title_code", "person_id", "organization_id",
-                         "unit_id", "year", "state", "version", "self_assessment",
+                         "unit_id", "year", "rule_version", "state", "version", "self_assessment",
                          "review_assessment", "created_by_id", "created_at", "updated_at",
                          "submitted_at"), nominations)
     bulk("recognitions", ("id", "nomination_id", "code", "title_code", "unit_id", "valid_from",
@@ -286,6 +290,14 @@ def flush(households, persons, nominations, recognitions) -> None:
                           "created_at"), recognitions)
     for rows in (households, persons, nominations, recognitions):
         rows.clear()
+
+
+@functools.cache
+def rule_version(title: str, year: int) -> str:
+    """The id of the rule version a dossier of `year` is judged by (as nominations.create records
+    it)."""
+    wf = workflow(title)
+    return (wf.rules_for_year(year) or wf.spec.versions[0]).id
 
 
 def stamp(moment: datetime) -> str:

@@ -118,6 +118,18 @@ def person(household: User, name: str = "Nguyễn Văn An", **kw) -> Person:
     return people.add_person(household, data)
 
 
+def person_without_household(w: World, unit: Unit, name: str = "Lê Văn Cường",
+                             **kw) -> Person:
+    """A person registered by the world's organization as its staff, living in `unit` (a
+    commune), with no household: the person has a unit of their own."""
+    from certify.services import members
+
+    data = {"full_name": name, "national_id": next_national_id(), "birth_year": 1980,
+            "gender": "male", "target_group": "staff_business", "unit_code": unit.code,
+            "role": "staff", "from": "2024-01-01", **kw}
+    return members.add(w.organization_user, w.organization.id, data).person
+
+
 def build_world() -> World:
     province = units.create(code="38", name="Thanh Hóa", level="province")
     district = units.create(code="381", name="Thị xã Bỉm Sơn", level="district", parent_code="38")

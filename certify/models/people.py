@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, Integer, String, func, or_,
+                        select, text)
+from sqlalchemy.ext.hybrid import Comparator, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.sql import operators
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
@@ -48,13 +51,22 @@ class Person(db.Model):
         CheckConstraint(
             "target_group IN ('commune_resident', 'worker', 'staff_business', 'learner')",
             name="target_group"),
+        # A household member lives where the household is (no unit of their own); a person
+        # without a household has one.
+        CheckConstraint("(household_id IS NULL) <> (unit_id IS NULL)", name="household_or_unit"),
+        # Only persons without a household: with millions of NULLs in it SQLite's statistics
+        # would call the index useless.
+        Index("ix_persons_unit_id", "unit_id", sqlite_where=text("unit_id IS NOT NULL"),
+              postgresql_where=text("unit_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # A person registered by an organization (its staff, its learners) may belong to no household.
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
-    # The commune (ward) the person lives in: its committee reviews the person's dossiers.
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # The commune (ward) of a person WITHOUT a household (NULL for a household member, who lives
+    # where the household is): a reorganisation moves households, and their members follow with
+    # no write. Read `unit_id` / `unit` (either case); write `own_unit_id` / `own_unit`.
+    own_unit_id: Mapped[int | None] = mapped_column("unit_id", ForeignKey("units.id"))
     full_name: Mapped[str] = mapped_column(String(200))
     # Lower-case, without diacritics (đ→d): what a search box matches against.
     search_name: Mapped[str] = mapped_column(String(200), index=True)
@@ -69,9 +81,30 @@ class Person(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     household: Mapped[Household | None] = relationship(back_populates="members")
-    unit: Mapped[Unit] = relationship()
+    own_unit: Mapped[Unit | None] = relationship()
     memberships: Mapped[list[Membership]] = relationship(back_populates="person",
                                                          order_by="Membership.id")
+
+    @hybrid_property
+    def unit_id(self) -> int | None:
+        """The commune the person lives in: their household's, or their own when they have none.
+        Its review committee reviews the person's dossiers."""
+        household = self.household
+        return household.unit_id if household is not None else self.own_unit_id
+
+    @unit_id.inplace.setter
+    def _unit_id_setter(self, value: int | None) -> None:
+        """Only for a person without a household (a member's unit is the household's)."""
+        self.own_unit_id = value
+
+    @unit_id.inplace.comparator
+    @classmethod
+    def _unit_id_comparator(cls) -> _UnitComparator:
+        return _UnitComparator(cls)
+
+    @property
+    def unit(self) -> Unit | None:
+        return self.household.unit if self.household is not None else self.own_unit
 
     @property
     def masked_national_id(self) -> str:
@@ -81,6 +114,30 @@ class Person(db.Model):
     def initials(self) -> str:
         """"Nguyễn Văn An" → "N.V.A." — what public pages may show of a holder."""
         return "".join(part[0].upper() + "." for part in self.full_name.split() if part)
+
+
+class _UnitComparator(Comparator):
+    """`Person.unit_id` in SQL. `== x` and `.in_(...)` become "own unit is x, or the household's
+    unit is x" (each side an indexed lookup on both databases); anything else (ORDER BY, a
+    selected column) reads coalesce(own unit, the household's unit). Queries over many units and
+    millions of persons join households explicitly instead (people.search_persons, the
+    reorganisation's counts): PostgreSQL plans an IN over a large subquery poorly."""
+
+    def __init__(self, cls):
+        household_unit = (select(Household.unit_id).where(Household.id == cls.household_id)
+                          .scalar_subquery())
+        super().__init__(func.coalesce(cls.own_unit_id, household_unit))
+        self.cls = cls
+
+    def operate(self, op, *other, **kwargs):
+        cls = self.cls
+        if op is operators.eq and other[0] is not None:
+            return or_(cls.own_unit_id == other[0], cls.household_id.in_(
+                select(Household.id).where(Household.unit_id == other[0])))
+        if op is operators.in_op:
+            return or_(cls.own_unit_id.in_(other[0]), cls.household_id.in_(
+                select(Household.id).where(Household.unit_id.in_(other[0]))))
+        return op(self.expression, *other, **kwargs)
 
 
 class Organization(db.Model):

@@ -19,11 +19,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Integer, String, event, insert, inspect, literal, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import AuditEntry, Denominator, Membership, Organization, Unit, User
+from ..models.types import UTCDateTime, utcnow
 
 _INFO_KEY = "certify.audit"
 # Shown instead of a secret's value ("the password changed", never the hash).
@@ -302,3 +303,25 @@ def entries(*, entity_type: str | None = None, actor: str | None = None, page: i
 def actor_names() -> list[str]:
     return list(db.session.scalars(select(AuditEntry.actor_name).distinct()
                                    .order_by(AuditEntry.actor_name)))
+
+
+
+def record_moved(model: type, key_column, where, column: str, old: Any, new: Any) -> None:
+    """The entries of the rows of an audited model that a bulk UPDATE is about to change (the
+    session's events do not see those): the rows `where` selects, whose `column` goes from `old`
+    to `new`; `key_column` is what AUDITED's key reads (an organization's name, an account's
+    username). The same entries an ORM change would leave, inserted by one INSERT ... SELECT
+    (call it before the UPDATE), written by the caller's commit."""
+    spec = AUDITED[model]
+    actor = current_actor()
+    json_type = AuditEntry.__table__.c.before.type
+    rows = select(
+        literal(utcnow(), UTCDateTime()), literal(actor.id, Integer()),
+        literal(actor.name[:80], String()),
+        literal(_update_action(spec, [column], {column: new}), String()),
+        literal(spec.entity, String()), model.id, key_column,
+        literal(_shown(spec, {column: old}), json_type),
+        literal(_shown(spec, {column: new}), json_type)).where(where)
+    db.session.execute(insert(AuditEntry).from_select(
+        ["at", "actor_id", "actor_name", "action", "entity_type", "entity_id", "entity_key",
+         "before", "after"], rows))

@@ -587,8 +587,11 @@ def _new_person(rows: Rows, units: dict[str, Unit | None], *, required: bool = T
 
 
 def person_row(fields: dict, *, household_id: int | None, national_id: str, now: datetime) -> dict:
-    """The persons row an import writes (the one place that says which unit a person gets)."""
-    return {"household_id": household_id, "unit_id": fields["unit_id"],
+    """The persons row an import writes (the one place that says which unit a person gets): a
+    household member lives where its household is (no unit of its own, models.Person); a person
+    without a household has the commune of its row."""
+    return {"household_id": household_id,
+            "unit_id": fields["unit_id"] if household_id is None else None,
             "full_name": fields["full_name"], "search_name": fold(fields["full_name"]),
             "national_id": national_id, "birth_year": fields["birth_year"],
             "gender": fields["gender"], "target_group": fields["target_group"],

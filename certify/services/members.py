@@ -167,7 +167,7 @@ def _person_for(r: Reasons, actor: User, org: Organization, data: dict):
         elif unit.level != "commune":
             r.add("unit_code", "not_commune", "The person's unit is the commune they live in.")
         else:
-            fields["unit_id"] = unit.id
+            fields["own_unit_id"] = unit.id  # no household: the person's own commune
     return None, fields
 
 

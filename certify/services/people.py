@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import clock, policy
 from ..errors import Forbidden, NotFound
 from ..database import writes
 from ..extensions import db
-from ..models import GENDERS, LEVELS, TARGET_GROUPS, Membership, Organization, Person, User
+from ..models import (GENDERS, LEVELS, TARGET_GROUPS, Household, Membership, Organization, Person,
+                      User)
 from . import scope
 from . import units as unit_service
 from .validate import NATIONAL_ID, Longest, Reasons, fold, row
@@ -47,8 +48,8 @@ def add_person(actor: User, data: dict) -> Person:
     r = Reasons()
     fields = _person_fields(r, data)
     r.raise_if_any()
-    person = Person(household=actor.household, unit_id=actor.household.unit_id,
-                    search_name=fold(fields["full_name"]), **fields)
+    # A member lives where the household is: no unit of their own (Person.unit_id reads it).
+    person = Person(household=actor.household, search_name=fold(fields["full_name"]), **fields)
     db.session.add(person)
     db.session.commit()
     return person
@@ -144,8 +145,11 @@ def search_persons(actor: User, *, page: int = 1, per_page: int = 50):
         query = query.where(Person.id.in_(select(Membership.person_id).where(
             Membership.organization_id == actor.organization_id)))
     elif actor.role in ("reviewer", "approver") and actor.unit is not None:
-        query = query.where(Person.unit_id.in_(
-            select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
+        # A member lives where the household is: joined explicitly (one indexed look-up per
+        # row), so that the search_name index can serve ORDER BY ... LIMIT on both databases.
+        query = (query.outerjoin(Household, Household.id == Person.household_id)
+                 .where(func.coalesce(Household.unit_id, Person.own_unit_id).in_(
+                     select(Unit.id).where(Unit.path.startswith(actor.unit.path)))))
     elif actor.role != "admin":
         return Page([], 0, page, per_page)
     return paginate(query.order_by(Person.search_name, Person.id), page, per_page)

@@ -53,7 +53,7 @@ from ..extensions import db
 from ..models import (Denominator, Household, HistoryEntry, Nomination, Organization, Person,
                       Succession, Unit, User)
 from ..models.types import utcnow
-from . import progress
+from . import audit_trail, progress
 from . import units as unit_service
 from ..workflow import meaning, workflows
 from .validate import Longest
@@ -69,12 +69,15 @@ CHUNK = 900
 def in_progress():
     """The SQL condition: a dossier not yet decided — neither in a state that holds the title
     (granted) nor in a final one (rejected, withdrawn, revoked): it moves with its subject."""
-    terms = []
+    terms, states = [], set()
     for code, wf in workflows().items():
         decided = set(meaning.granted_states(wf.spec)) | set(wf.spec.final_states)
-        terms.append(and_(Nomination.title_code == code,
-                          Nomination.state.in_([s for s in wf.spec.states if s not in decided])))
-    return or_(*terms) if terms else false()
+        undecided = [s for s in wf.spec.states if s not in decided]
+        states.update(undecided)
+        terms.append(and_(Nomination.title_code == code, Nomination.state.in_(undecided)))
+    # The plain `state IN (...)` (implied by the terms) lets both databases search the queue
+    # index (unit_id, state) instead of reading every decided dossier of the units.
+    return and_(Nomination.state.in_(sorted(states)), or_(*terms)) if terms else false()
 
 
 def _text(value: Any) -> Any:
@@ -83,7 +86,9 @@ def _text(value: Any) -> Any:
 
 
 Code = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=Longest.UNIT_CODE)]
-Ref = Annotated[int | str, Field(union_mode="left_to_right")]
+# An id (a number), or a name / national id / username (text, kept as text: "0381…" is a national
+# id, not the number 381…).
+Ref = Annotated[int | str, Field(union_mode="smart")]
 
 
 class NewUnit(BaseModel):
@@ -335,8 +340,7 @@ def _assign(r: _Resolved) -> None:
         "organizations": (Organization, r.organizations, [Organization.name],
                           select(Organization).where(Organization.unit_id.in_(split_ids))),
         "persons": (Person, r.persons, [Person.national_id],
-                    select(Person).where(Person.unit_id.in_(split_ids),
-                                         Person.household_id.is_(None))),
+                    select(Person).where(Person.own_unit_id.in_(split_ids))),
         "accounts": (User, r.accounts, [User.username],
                      select(User).where(User.unit_id.in_(split_ids),
                                         User.household_id.is_(None),
@@ -401,21 +405,46 @@ def _kind(r: _Resolved, old_id: int, index: int) -> str:
 def _moves(r: _Resolved) -> list[Moves]:
     """What moves to each new unit, counted and listed (the first LISTED of each kind)."""
     moves = [Moves() for _ in r.data.units]
+    whole = list(r.whole)
+    # Counted per old unit in one grouped query per kind (a province: ~100 units, millions of
+    # rows). Persons: those without a household, and the members of the unit's households.
+    member = (Household.unit_id,
+              select(Household.unit_id, func.count()).join(Person, Person.household_id
+                                                            == Household.id))
+    counted = {
+        "households": [(Household.unit_id, select(Household.unit_id, func.count()))],
+        "organizations": [(Organization.unit_id, select(Organization.unit_id, func.count()))],
+        "persons": [(Person.own_unit_id, select(Person.own_unit_id, func.count())), member],
+        "accounts": [(User.unit_id, select(User.unit_id, func.count()))],
+    }
+    counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    if whole:
+        for kind, queries in counted.items():
+            for column, query in queries:
+                for unit_id, n in db.session.execute(query.where(column.in_(whole))
+                                                     .group_by(column)):
+                    counts[kind][unit_id] += n
+    # The first LISTED of each. No ORDER BY id: with it PostgreSQL may walk the primary key past
+    # millions of other units' rows to find LISTED of this one; these are sorted here instead.
+    listed = {
+        "households": lambda old: [select(Household.id, Household.name)
+                                   .where(Household.unit_id == old)],
+        "organizations": lambda old: [select(Organization.id, Organization.name)
+                                      .where(Organization.unit_id == old)],
+        "persons": lambda old: [select(Person.id, Person.full_name)
+                                .where(Person.own_unit_id == old),
+                                select(Person.id, Person.full_name)
+                                .join(Household, Household.id == Person.household_id)
+                                .where(Household.unit_id == old)],
+        "accounts": lambda old: [select(User.id, User.username).where(User.unit_id == old)],
+    }
     for old_id, index in r.whole.items():
-        m = moves[index]
-        for kind, model, label in (("households", Household, Household.name),
-                                   ("organizations", Organization, Organization.name),
-                                   ("persons", Person, Person.full_name),
-                                   ("accounts", User, User.username)):
-            count = db.session.scalar(select(func.count()).select_from(model)
-                                      .where(model.unit_id == old_id))
+        for kind, queries in listed.items():
+            count = counts[kind].get(old_id, 0)
             if count:
-                # No ORDER BY id: with it PostgreSQL may walk the primary key past millions of
-                # other units' rows to find LISTED of this one; these are sorted here instead.
-                rows = sorted(db.session.execute(select(model.id, label)
-                                                 .where(model.unit_id == old_id)
-                                                 .limit(LISTED)).all())
-                m.add(kind, [{"id": i, "name": n} for i, n in rows], count)
+                rows = sorted(row for query in queries(old_id)
+                              for row in db.session.execute(query.limit(LISTED)))[:LISTED]
+                moves[index].add(kind, [{"id": i, "name": n} for i, n in rows], count)
     households_to = defaultdict(list)
     for hid, index in r.households.items():
         households_to[index].append(hid)
@@ -435,9 +464,11 @@ def _moves(r: _Resolved) -> list[Moves]:
             m.add("organizations", [{"id": i, "name": n} for i, n in rows])
         pids = [pid for pid, i in r.persons.items() if i == index]
         if hids or pids:
+            # The members of its households, and its persons without a household.
             rows = db.session.execute(select(Person.id, Person.full_name).where(
-                Person.unit_id.in_(list(r.split)),
-                Person.household_id.in_(hids) | Person.id.in_(pids)).order_by(Person.id)).all()
+                Person.household_id.in_(hids)
+                | (Person.id.in_(pids) & Person.own_unit_id.in_(list(r.split))))
+                .order_by(Person.id)).all()
             m.add("persons", [{"id": i, "name": n} for i, n in rows])
         uids = [uid for uid, i in r.accounts.items() if i == index]
         rows = db.session.execute(select(User.id, User.username).where(
@@ -446,18 +477,27 @@ def _moves(r: _Resolved) -> list[Moves]:
             .order_by(User.id)).all() if r.split else []
         m.add("accounts", [{"id": i, "name": n} for i, n in rows])
     # Open dossiers follow their subject.
-    rows = db.session.execute(
-        select(Nomination.id, Nomination.receipt_code, Nomination.state, Nomination.unit_id,
-               Nomination.person_id, Nomination.organization_id, Person.household_id)
-        .outerjoin(Person, Person.id == Nomination.person_id)
-        .where(in_progress(), Nomination.unit_id.in_(list(r.olds)))
-        .order_by(Nomination.id)).all()
+    rows = _open_dossiers(r, Nomination.id, Nomination.receipt_code, Nomination.state,
+                          Nomination.unit_id, Nomination.person_id, Nomination.organization_id,
+                          Person.household_id)
     for nid, receipt, state, unit_id, person_id, org_id, household_id in rows:
         index = _subject_target(r, unit_id, person_id, org_id, household_id)
         if index is None:
             continue
         moves[index].add("open_dossiers", [{"id": nid, "receipt_code": receipt, "state": state}])
     return moves
+
+
+def _open_dossiers(r: _Resolved, *columns) -> list:
+    """`columns` of the dossiers in progress of the old units (joined to their person), by id.
+    One query per unit: with `unit_id = ?` both databases search the queue index (unit_id,
+    state); with `unit_id IN (every commune of a province)` SQLite reads every dossier."""
+    rows = []
+    for old_id in r.olds:
+        rows.extend(db.session.execute(
+            select(*columns).outerjoin(Person, Person.id == Nomination.person_id)
+            .where(Nomination.unit_id == old_id, in_progress())).all())
+    return sorted(rows)
 
 
 def _subject_target(r: _Resolved, unit_id, person_id, org_id, household_id) -> int | None:
@@ -573,34 +613,33 @@ def _bulk(statement) -> None:
 
 
 def _move_rows(r: _Resolved, new_units: dict[int, Unit], actor: User | None) -> None:
-    """Move households, persons, organizations, accounts and open dossiers. Households, persons
-    and dossiers (many rows) move by bulk UPDATE; organizations and accounts through the ORM, so
-    the audit trail records them."""
-    olds = list(r.olds)
-    moving = db.session.execute(
-        select(Nomination.id, Nomination.state, Nomination.unit_id, Nomination.person_id,
-               Nomination.organization_id, Person.household_id)
-        .outerjoin(Person, Person.id == Nomination.person_id)
-        .where(in_progress(), Nomination.unit_id.in_(olds))).all()
+    """Move households, persons without a household, organizations, accounts and open dossiers.
+    A household's members live where it is (Person.unit_id reads the household's), so they follow
+    it with no row written. Everything of a unit taken over whole moves by bulk UPDATE (moved
+    organizations and accounts get their audit entries in bulk); the few rows of a split unit
+    assigned one by one move through the ORM, which audits organizations and accounts itself."""
+    moving = _open_dossiers(r, Nomination.id, Nomination.state, Nomination.unit_id,
+                            Nomination.person_id, Nomination.organization_id,
+                            Person.household_id)
     for old_id, index in r.whole.items():
         target = new_units[index].id
         _bulk(update(Household).where(Household.unit_id == old_id).values(unit_id=target))
-        _bulk(update(Person).where(Person.unit_id == old_id).values(unit_id=target))
-        for org in db.session.scalars(select(Organization).where(Organization.unit_id == old_id)):
-            org.unit_id = target
-        for user in db.session.scalars(select(User).where(User.unit_id == old_id)):
-            user.unit_id = target
+        _bulk(update(Person).where(Person.own_unit_id == old_id).values(own_unit_id=target))
+        # Organizations and accounts (every household's among them: as many as households) by
+        # bulk UPDATE too, each with the audit entry an ORM change would leave.
+        for model, key in ((Organization, Organization.name), (User, User.username)):
+            audit_trail.record_moved(model, key, model.unit_id == old_id, "unit_id", old_id,
+                                     target)
+            _bulk(update(model).where(model.unit_id == old_id).values(unit_id=target))
     split_ids = list(r.split)
     for hid, index in r.households.items():
         target = new_units[index].id
         _bulk(update(Household).where(Household.id == hid).values(unit_id=target))
-        _bulk(update(Person).where(Person.household_id == hid, Person.unit_id.in_(split_ids))
-              .values(unit_id=target))
         for user in db.session.scalars(select(User).where(User.household_id == hid,
                                                           User.unit_id.in_(split_ids))):
             user.unit_id = target
     for pid, index in r.persons.items():
-        _bulk(update(Person).where(Person.id == pid).values(unit_id=new_units[index].id))
+        _bulk(update(Person).where(Person.id == pid).values(own_unit_id=new_units[index].id))
     for oid, index in r.organizations.items():
         target = new_units[index].id
         db.session.get(Organization, oid).unit_id = target
