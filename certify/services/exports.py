@@ -334,7 +334,7 @@ def roster_rows(actor, unit):
     below = select(Unit.id).where(Unit.path.startswith(unit.path))
     people = (select(Person).join(Household, Household.id == Person.household_id)
               .where(Household.unit_id.in_(below))
-              .options(joinedload(Person.household), joinedload(Person.unit))
+              .options(joinedload(Person.household).joinedload(Household.unit))
               .order_by(Household.name, Household.id, Person.id)
               .execution_options(yield_per=BATCH))
     for p in db.session.scalars(people):

@@ -926,8 +926,9 @@ def _plan_members(table: Table) -> Plan:
         ids = {nid: v[0] for nid, v in existing.items()}
         numbers = list(to_register)
         for chunk in _chunks(numbers, 1000):
+            persons = Person.__table__  # rows keyed by column (person_row), not by attribute
             new_ids = db.session.scalars(
-                insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                insert(persons).returning(persons.c.id, sort_by_parameter_order=True),
                 [person_row(to_register[n], household_id=None, national_id=n, now=now)
                  for n in chunk]).all()
             ids.update(zip(chunk, new_ids))
