@@ -103,12 +103,7 @@ def _end_read(session) -> None:
     from .models import ApiToken, Unit, User
 
     keep = (ApiToken, Unit, User)
-    previous = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = previous
+    _commit_without_expiry(session)
     for obj in list(session.identity_map.values()):
         if not isinstance(obj, keep):
             session.expire(obj)
@@ -118,7 +113,10 @@ def commit_keeping() -> None:
     """Commit the write transaction without expiring what it loaded: it held the write lock (the
     rows it locked), so what the session holds is what was committed, and the response can be
     built from it without reading it all again."""
-    session = db.session()
+    _commit_without_expiry(db.session())
+
+
+def _commit_without_expiry(session) -> None:
     previous = session.expire_on_commit
     session.expire_on_commit = False
     try:
