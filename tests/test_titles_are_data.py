@@ -213,8 +213,12 @@ def test_household_review_and_decision_through_the_pages(renamed, site, title):
     assert f'value="{nid}"' in text(approver.get("/district/"))
     decision = {"nomination_id": [str(nid)], "number": "21/QĐ-UBND", "date": today(renamed),
                 "signer": "Lê Văn Hùng", "signer_position": "tm_chu_tich", "place": "Bỉm Sơn"}
-    assert approver.post("/district/decisions/confirm", data=decision).status_code == 200
-    r = approver.post("/district/decisions", data=decision)
+    confirmation = approver.post("/district/decisions/confirm", data=decision)
+    assert confirmation.status_code == 200
+    token = re.search(r'name="token"[^>]*value="([^"]+)"', text(confirmation)).group(1)
+    r = approver.post("/district/decisions",
+                      data={**{k: v for k, v in decision.items() if k != "nomination_id"},
+                            "token": token})
     assert r.status_code == 302 and "/district/decisions/" in r.headers["Location"]
     row = site.nomination_row(nid)
     assert row.state in meaning.granted_states(spec) and row.is_open

@@ -3,6 +3,7 @@ revocation; and the progress dashboard with its downloads."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,17 @@ def _decision_form(ids, **extra):
     return {"nomination_id": [str(i) for i in ids], "number": "15/QĐ-UBND", "date": _today(),
             "signer": "Lê Văn Hùng", "signer_position": "tm_chu_tich", "place": "Bỉm Sơn",
             **extra}
+
+
+def _decide(approver, ids, **extra):
+    """Issue a decision as the page does: the confirmation step, then its confirmed selection."""
+    form = _decision_form(ids, **extra)
+    page = approver.post("/district/decisions/confirm", data=form)
+    assert page.status_code == 200, page.status_code
+    token = re.search(r'name="token"[^>]*value="([^"]+)"', text(page)).group(1)
+    return approver.post("/district/decisions",
+                         data={**{k: v for k, v in form.items() if k != "nomination_id"},
+                               "token": token})
 
 
 def _approval_form(version, **extra):
@@ -113,10 +125,20 @@ def test_confirmation_needs_a_selection_and_the_decision_details(approver, site)
     assert site.count(Decision) == 0
 
 
+def test_a_decision_posted_without_its_confirmation_only_shows_the_confirmation(approver, site):
+    """Recognition cannot be undone: a POST that skips the confirmation step decides nothing."""
+    a = site.nomination("verified")
+    page = approver.post("/district/decisions", data=_decision_form([a]))
+    assert page.status_code == 200
+    assert "Sẽ công nhận 1 hồ sơ sau:" in text(page) and 'name="token"' in text(page)
+    assert site.count(Decision) == 0
+    assert site.nomination_row(a).state == "verified"
+
+
 def test_issue_decision_recognises_all_and_lists_them(approver, site):
     a = site.nomination("verified")
     b = site.nomination("verified", year=2025)
-    response = approver.post("/district/decisions", data=_decision_form([a, b]))
+    response = _decide(approver, [a, b])
     assert response.status_code == 302
     assert site.nomination_row(a).state == "approved" and site.nomination_row(b).state == "approved"
     page = text(approver.get(response.headers["Location"]))
@@ -129,7 +151,7 @@ def test_issue_decision_recognises_all_and_lists_them(approver, site):
 def test_issue_is_all_or_none(approver, site):
     a = site.nomination("verified")
     b = site.nomination("submitted", year=2025)
-    response = approver.post("/district/decisions", data=_decision_form([a, b]))
+    response = _decide(approver, [a, b])
     assert response.status_code == 409
     assert site.count(Decision) == 0 and site.nomination_row(a).state == "verified"
 
@@ -137,8 +159,8 @@ def test_issue_is_all_or_none(approver, site):
 def test_duplicate_decision_number_is_refused(approver, site):
     a = site.nomination("verified")
     b = site.nomination("verified", year=2025)
-    approver.post("/district/decisions", data=_decision_form([a]))
-    response = approver.post("/district/decisions", data=_decision_form([b]))
+    _decide(approver, [a])
+    response = _decide(approver, [b])
     assert response.status_code == 422 and "Số quyết định: đã được dùng." in text(response)
     assert site.nomination_row(b).state == "verified"
 
@@ -179,7 +201,7 @@ def test_household_downloads_its_own_certificate_only(client, site):
 
 def test_decision_pdf(approver, site):
     a = site.nomination("verified")
-    location = approver.post("/district/decisions", data=_decision_form([a])).headers["Location"]
+    location = _decide(approver, [a]).headers["Location"]
     response = approver.get(location + "/certificates.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 

@@ -131,15 +131,13 @@ def issue():
     """Step two: approve exactly the confirmed dossiers in one decision, all or none."""
     form = DecisionForm()
     token = request.form.get("token")
-    if token:
-        ids = nominations.unseal(current_user, token, "decision")
-        if ids is None:
-            return page(400, _("Xác nhận không hợp lệ hoặc đã hết hạn; hãy chọn lại."),
-                        back=url_for("district.queue"))
-    else:
-        ids = [i for i in (int_arg(v) for v in request.form.getlist("nomination_id"))
-               if i is not None]
-        ids = list(dict.fromkeys(ids))
+    if not token:
+        # A recognition cannot be undone: without the confirmed selection this is step one.
+        return confirm()
+    ids = nominations.unseal(current_user, token, "decision")
+    if ids is None:
+        return page(400, _("Xác nhận không hợp lệ hoặc đã hết hạn; hãy chọn lại."),
+                    back=url_for("district.queue"))
     if not ids or not form.validate_on_submit():
         flash(_("Thiếu thông tin quyết định; chưa có gì được ghi."), "error")
         return redirect(url_for("district.queue"))
