@@ -11,17 +11,16 @@ from datetime import date
 import pytest
 from sqlalchemy import select, text
 
-from certify import create_app, policy
+from certify import policy
 from certify.errors import Forbidden
 from certify.extensions import db
 from certify.models import Organization
 from certify.services import evidence, nominations, people
 from certify.workflow import WorkflowError, engine, workflow
 from certify.workflow.spec import ByOrganizationLevel
-from tests.conftest import TEST_CONFIG
-from tests.factories import (PDF, UNIT_TITLE, build_world, member_holding, one_item_decision,
+from tests.factories import (PDF, UNIT_TITLE, member_holding, one_item_decision,
                              unit_passing, unit_rules, user)
-from tests.test_tiers_vn2025 import EVE, REFORM, on
+from tests.test_tiers_vn2025 import EVE, REFORM, on, vn2025  # noqa: F401 (a fixture)
 from tests.test_workflow_files import _set, edit, folder, start  # noqa: F401 (a fixture)
 from tests.web_support import Site, sign_in
 from tests.web_support import text as page_text
@@ -196,15 +195,6 @@ def test_only_admins_set_the_level_on_the_page(app, client, site):
 
 
 # -- routing under vn-2025 ------------------------------------------------------------------------
-
-@pytest.fixture
-def vn2025(app, database_url):
-    other = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "PROFILE": "vn-2025"})
-    with other.app_context():
-        yield build_world()
-        db.session.remove()
-        db.engine.dispose()
-
 
 class Town:
     """Three organizations in ward A (one of each level), their accounts, and the officials."""

@@ -17,20 +17,12 @@ from certify.models import Unit
 from certify.services import audit, nominations, progress, reorganizations, units
 from certify.workflow import engine, workflow
 from tests.factories import CITIZEN, TT22_YEAR, UNIT_TITLE, person, submitted_before, user
-from tests.test_progress import Subjects, today
+from tests.test_progress import subjects, today  # noqa: F401 (a fixture)
 from tests.test_progress import drive as drive_once
 from tests.web_support import sign_in, text
 
 SOURCE = "NQ 1686/NQ-UBTVQH15, 16/6/2025"
 
-
-@pytest.fixture
-def subjects(world) -> Subjects:
-    s = Subjects(world)
-    s.applicant[(CITIZEN, world.person_a.id)] = world.household_a
-    s.applicant[(CITIZEN, world.person_b.id)] = world.household_b
-    s.applicant[(UNIT_TITLE, world.organization.id)] = world.organization_user
-    return s
 
 
 _NUMBERS = iter(range(1, 10**6))
