@@ -118,8 +118,10 @@ def test_a_client_builds_a_jurisdiction_and_takes_a_citizen_and_a_unit_through_t
     r = api.get(f"/progress?title={CITIZEN}&unit=381", "ubnd")
     body = r.get_json()
     assert (body["holders"], body["denominator"], body["ratio"]) == (1, 10, 0.1)
+    needed = round(body["target"] * 10) - 1  # the workflow file's target of 10 people, less 1
+    assert body["gap"] == needed and body["target_source"]
     assert body["children"] == [{"unit": "16729", "name": "Phường Ba Đình", "holders": 1,
-                                 "denominator": 10, "ratio": 0.1}]
+                                 "denominator": 10, "ratio": 0.1, "gap": needed}]
     r = api.get(f"/public/recognitions/{rec['code']}")
     assert r.get_json() == {"valid": True, "title": CITIZEN, "holder": "N.V.A.",
                             "valid_until": rec["valid_until"]}

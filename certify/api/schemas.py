@@ -681,6 +681,8 @@ class ProgressChild(Response):
     holders: int
     denominator: int | None
     ratio: float | None
+    gap: int | None = Field(description="Holders still needed to reach the target; 0 once "
+                                        "reached; null without a denominator.")
 
 
 class ProgressOut(Response):
@@ -693,6 +695,10 @@ class ProgressOut(Response):
     ratio: float | None
     target: float | None
     target_year: int | None
+    target_source: str | None = Field(description="The text that sets the target (the workflow "
+                                                  "file's target_sources).")
+    gap: int | None = Field(description="Holders still needed to reach the target; 0 once "
+                                        "reached; null without a denominator.")
     children: list[ProgressChild]
 
 

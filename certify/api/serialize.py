@@ -167,9 +167,16 @@ def title(wf) -> dict:
 
 
 def progress(p) -> dict:
+    from ..services.progress import gap
+    from ..workflow import workflow
+
     f = p.figure
+    wf = workflow(p.title_code)
     return {"unit": f.unit.code, "name": f.unit.name, "title": p.title_code,
             "as_of": p.as_of.isoformat(), "holders": f.holders, "denominator": f.denominator,
             "ratio": f.ratio, "target": p.target, "target_year": p.target_year,
+            "target_source": wf.spec.target_source(p.target_year) if wf else None,
+            "gap": gap(f.holders, f.denominator, p.target),
             "children": [{"unit": c.unit.code, "name": c.unit.name, "holders": c.holders,
-                          "denominator": c.denominator, "ratio": c.ratio} for c in p.children]}
+                          "denominator": c.denominator, "ratio": c.ratio,
+                          "gap": gap(c.holders, c.denominator, p.target)} for c in p.children]}

@@ -14,7 +14,8 @@ from ..models import User
 from ..models.evidence import MEDIA_TYPES
 from ..routing import body_limit
 from ..services import (accounts, evidence, imports, members, nominations, people, progress,
-                        public, reorganization_files, reorganizations, signin_guard, units)
+                        public, reorganization_files, reorganizations, report, signin_guard,
+                        units)
 from ..services.validate import Longest
 from ..web.helpers import attachment
 from ..workflow import workflows
@@ -508,6 +509,33 @@ def get_progress():
     p = progress.for_viewer(actor(), request.args.get("title"), request.args.get("unit"),
                             query_date("as_of"))
     return _json(serialize.progress(p))
+
+
+REPORT_MEDIA = ("application/pdf",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+REPORT_DOC = ("The yearly report to the province (before 15 December): for the unit and each unit "
+              "below it, per title, the year's dossiers received, on time, recognised and "
+              "rejected; holders, denominators, ratios, targets with their source and gaps on 31 "
+              "December (or today, within the year); a verdict for every target year passed; and "
+              "the plan's other indicators entered for the year. The same figures as "
+              "GET /progress. A year after the current one, or before 2000, is refused (422).")
+
+
+@operation("/reports/<int:year>", "GET", summary="The yearly report as XLSX or PDF",
+           tag="progress", errors=(401, 403, 404, 422), response_media=REPORT_MEDIA,
+           roles=("reviewer", "approver", "admin"), description=REPORT_DOC,
+           query={"format": {"type": "string", "enum": list(report.FORMATS),
+                             "description": "xlsx (default) or pdf"},
+                  "unit": {"type": "string", "description": "unit code; default: the caller's"}})
+def get_report(year: int):
+    fmt = request.args.get("format") or "xlsx"
+    if fmt not in report.FORMATS:
+        raise Invalid("format must be xlsx or pdf.",
+                      [{"field": "format", "code": "not_allowed",
+                        "message": "format must be one of: xlsx, pdf."}])
+    found = report.build(actor(), year, request.args.get("unit") or None)
+    data, mime = report.render(found, fmt)
+    return attachment(data, mime, report.filename(found, fmt), fmt)
 
 
 # -- public ---------------------------------------------------------------------------------------

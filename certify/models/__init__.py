@@ -3,6 +3,7 @@
 from .accounts import APPLICANT_ROLES, ROLES, ApiToken, User
 from .audit import AuditEntry
 from .evidence import EvidenceFile
+from .indicators import IndicatorFigure
 from .nominations import HistoryEntry, Nomination
 from .people import (GENDERS, MEMBER_ROLES, TARGET_GROUPS, Household, Membership, Organization,
                      Person)
@@ -12,7 +13,7 @@ from .sessions import BrowserSession
 from .units import EARLIEST, LEVELS, SUCCESSION_KINDS, Denominator, Succession, Unit
 
 __all__ = [
-    "APPLICANT_ROLES", "ROLES", "AuditEntry", "EvidenceFile", "ApiToken", "User", "HistoryEntry", "Nomination",
+    "APPLICANT_ROLES", "ROLES", "AuditEntry", "EvidenceFile", "IndicatorFigure", "ApiToken", "User", "HistoryEntry", "Nomination",
     "GENDERS", "MEMBER_ROLES", "TARGET_GROUPS", "Household", "Membership", "Organization", "Person", "ProgressDelta", "Decision",
     "Recognition", "EARLIEST", "LEVELS", "SUCCESSION_KINDS", "Denominator", "Succession", "Unit", "BrowserSession",
 ]

@@ -24,10 +24,13 @@ this rule.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
+from babel.numbers import format_percent
 from sqlalchemy import Integer, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -394,6 +397,10 @@ class Progress:
 def progress(unit: Unit, workflow, as_of: date) -> Progress:
     kids = sorted((k for k in unit.children if k.valid_on(as_of)), key=lambda u: u.code)
     counted = holders([unit.id] + [k.id for k in kids], workflow.code, as_of)
+    if workflow.spec.subject == "organization":
+        # A title held by organizations: only the child units that hold some (or count some).
+        holding = holding_organizations(kids)
+        kids = [k for k in kids if counted[k.id] or k.id in holding]
     denominator = denominators(unit, workflow.code, as_of.year, on=as_of)
     target, target_year = workflow.spec.target_for(as_of.year)
     return Progress(
@@ -404,6 +411,169 @@ def progress(unit: Unit, workflow, as_of: date) -> Progress:
         target_year=target_year,
         children=[Figure(k, counted[k.id], denominator.get(k.id)) for k in kids],
     )
+
+
+def holding_organizations(units: list[Unit]) -> set[int]:
+    """The ids among `units` whose subtree holds at least one organization."""
+    if not units:
+        return set()
+    paths = {u.id: u.path for u in units}
+    found = set()
+    for (path,) in db.session.execute(
+            select(Unit.path).join(Organization, Organization.unit_id == Unit.id)
+            .where(or_(*(Unit.path.startswith(p) for p in paths.values()))).distinct()):
+        found.update(i for i, p in paths.items() if path.startswith(p))
+    return found
+
+
+SMALLEST_PERCENT = 0.000001  # 0,0001%: below it a share reads "< 0,0001%"
+
+
+def percent_pattern(value: float) -> str:
+    """One decimal, or as many as a small share needs to show its first significant digit
+    (10 of 70,560 is "0,01%", never "0,0%"), at most four."""
+    share = abs(value) * 100
+    if share == 0 or share >= 0.1:
+        return "#,##0.0%"
+    decimals = min(4, -math.floor(math.log10(share)))
+    return "#,##0." + "0" * decimals + "%"
+
+
+def percent_text(value: float, locale: str = "vi") -> str:
+    """A ratio as the dashboard, the report and its files show it ("0,01%", "37,5%")."""
+    if 0 < abs(value) < SMALLEST_PERCENT:
+        return "< " + format_percent(SMALLEST_PERCENT, format="#,##0.0000%", locale=locale)
+    return format_percent(value, format=percent_pattern(value), locale=locale)
+
+
+def gap(holders_: int, denominator: int | None, target: float | None) -> int | None:
+    """People (or units) still needed to reach `target`: 0 once reached; None without a
+    denominator or a target. Exact: 40% of 70,560 is 28,224, not 28,225 by a rounding error."""
+    if target is None or not denominator:
+        return None
+    needed = math.ceil(Decimal(str(target)) * denominator)
+    return max(0, needed - holders_)
+
+
+@dataclass
+class Verdict:
+    """A target year that has passed: the figure on its 31 December against its target."""
+
+    year: int
+    target: float
+    source: str | None
+    holders: int
+    denominator: int | None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.holders / self.denominator if self.denominator else None
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.ratio is None else self.gap == 0
+
+    @property
+    def gap(self) -> int | None:
+        return gap(self.holders, self.denominator, self.target)
+
+    @property
+    def points(self) -> float | None:
+        """Ratio minus target (negative when short)."""
+        return None if self.ratio is None else self.ratio - self.target
+
+
+@dataclass
+class Line:
+    """One unit on the dashboard: its figure, the target it is measured against, and verdicts."""
+
+    figure: Figure
+    target: float | None
+    target_year: int | None
+    source: str | None
+    verdicts: list[Verdict]
+
+    @property
+    def gap(self) -> int | None:
+        return gap(self.figure.holders, self.figure.denominator, self.target)
+
+
+@dataclass
+class PathYear:
+    """Holders at a year's end (or on the day counted, for the current year) against the target."""
+
+    year: int
+    day: date
+    holders: int
+    denominator: int | None
+    target: float | None
+    target_year: int | None
+    from_predecessors: bool = False
+
+    @property
+    def ratio(self) -> float | None:
+        return self.holders / self.denominator if self.denominator else None
+
+    @property
+    def gap(self) -> int | None:
+        return gap(self.holders, self.denominator, self.target)
+
+
+@dataclass
+class Dashboard:
+    progress: Progress
+    unit: Line
+    children: list[Line]
+    path: list[PathYear]
+    history: History  # the path's points, with the predecessors that stand in before the unit
+    denominator_name: object  # the workflow's Localized name, or None
+
+
+# The plan's span: the dashboard's path starts in the plan's first year (QĐ 1373, 2021–2030).
+PLAN_START = 2021
+
+
+def passed_target_years(workflow, as_of: date) -> list[int]:
+    """Target years whose 31 December is on or before `as_of`."""
+    return sorted(y for y in workflow.spec.targets if date(y, 12, 31) <= as_of)
+
+
+def _verdicts(unit: Unit, workflow, as_of: date) -> list[Verdict]:
+    years = passed_target_years(workflow, as_of)
+    if not years:
+        return []
+    points = history(unit, workflow, as_of, days=[date(y, 12, 31) for y in years]).points
+    return [Verdict(y, workflow.spec.targets[y], workflow.spec.target_source(y), p.holders,
+                    p.denominator) for y, p in zip(years, points)]
+
+
+def path(unit: Unit, workflow, as_of: date) -> tuple[list[PathYear], History]:
+    """Holders at each year's end from the plan's first year to `as_of` (the last point), from the
+    counters (through `history`, so a unit formed later shows its predecessors' figures)."""
+    first = min(PLAN_START, as_of.year)
+    days = [date(y, 12, 31) for y in range(first, as_of.year)] + [as_of]
+    found = history(unit, workflow, as_of, days=days)
+    out = []
+    for p in found.points:
+        target, target_year = workflow.spec.target_for(p.day.year)
+        out.append(PathYear(p.day.year, p.day, p.holders, p.denominator, target, target_year,
+                            p.from_predecessors))
+    return out, found
+
+
+def dashboard(unit: Unit, workflow, as_of: date) -> Dashboard:
+    """Everything the dashboard and the yearly report show for `unit`: its figure and each
+    child's, with target, source, gap and a verdict for every target year passed, and the path."""
+    result = progress(unit, workflow, as_of)
+    source = workflow.spec.target_source(result.target_year)
+
+    def line(figure: Figure) -> Line:
+        return Line(figure, result.target, result.target_year, source,
+                    _verdicts(figure.unit, workflow, as_of))
+
+    years, found = path(unit, workflow, as_of)
+    return Dashboard(result, line(result.figure), [line(f) for f in result.children], years,
+                     found, workflow.spec.denominator)
 
 
 @dataclass

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..services.progress import percent_text
 from ..workflow import meaning, workflow, workflows
 from ..workflow.spec import RuleVersion
 
@@ -68,9 +69,10 @@ def number(value) -> str:
 
 
 def percent(value) -> str:
+    """One decimal, or as many as a small share needs (services/progress.percent_pattern)."""
     if value is None:
         return "—"
-    return format_percent(value, format="#,##0.0%", locale=lang())
+    return percent_text(value, lang())
 
 
 def title_name(code: str) -> str:

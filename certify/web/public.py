@@ -8,13 +8,11 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from .. import clock
 from ..errors import NotFound
 from ..extensions import limiter
-from ..services import directory, exports
+from ..services import directory
 from ..services import progress as progress_service
 from ..services import public
 from ..services import units as unit_service
 from ..workflow import workflow, workflows
-from .bars import bars
-from .filters import percent
 
 bp = Blueprint("public", __name__)
 
@@ -66,9 +64,11 @@ def progress():
     unit = (unit_service.find(code) if code else None) or directory.top_unit()
     if unit is None:
         return render_template("public/progress.html", result=None, titles=titles, wf=wf)
-    result = progress_service.progress(unit, wf, clock.today())
+    from .progress import page_context
+
+    dash = progress_service.dashboard(unit, wf, clock.today())
     return render_template(
-        "public/progress.html", result=result, titles=titles, wf=wf,
-        units=directory.all_units(), geometry=bars(result, percent),
-        denominator_label=exports.denominator_label(result),
-        link=lambda u: url_for("public.progress", unit=u.code, title=wf.code))
+        "public/progress.html", titles=titles, units=directory.all_units(),
+        **page_context(dash, wf, lambda u: url_for("public.progress", unit=u.code, title=wf.code),
+                       lambda sort: url_for("public.progress", unit=unit.code, title=wf.code,
+                                            sort=sort)))

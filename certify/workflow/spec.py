@@ -358,6 +358,10 @@ class TitleSpec(Strict):
     sources: list[str] = Field(default_factory=list)
     versions: list[RuleVersion] = Field(min_length=1)
     targets: dict[int, float] = Field(min_length=1)
+    # Which text sets each target year's figure (shown beside the target on the dashboard).
+    target_sources: dict[int, str] = Field(default_factory=dict)
+    # What the denominator counts ("dân số từ 15 tuổi"), named on the dashboard and the report.
+    denominator: Localized | None = None
     states: dict[str, StateSpec] = Field(min_length=2)
     events: dict[str, EventSpec] = Field(min_length=1)
 
@@ -383,6 +387,9 @@ class TitleSpec(Strict):
                 problems.append((f"targets.{year}", "a target is a ratio above 0 and at most 1"))
             if not 2000 <= year <= 2100:
                 problems.append((f"targets.{year}", "a target year lies between 2000 and 2100"))
+        for year in self.target_sources:
+            if year not in self.targets:
+                problems.append((f"target_sources.{year}", f"{year} is not a target year"))
         if self.subject != "organization":
             # Routing by the organization's level needs an organization to read it from.
             for i, v in enumerate(self.versions):
@@ -467,3 +474,6 @@ class TitleSpec(Strict):
             if y >= year:
                 return self.targets[y], y
         return self.targets[years[-1]], years[-1]
+
+    def target_source(self, year: int | None) -> str | None:
+        return self.target_sources.get(year) if year is not None else None
