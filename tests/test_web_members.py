@@ -127,7 +127,7 @@ def test_reviewers_read_the_list_and_the_share_other_wards_get_404(app, site):
     page = text(ward.get(f"/to-chuc/{org}/thanh-vien"))
     assert "Trần Thị Bình" in page and "Thêm thành viên" not in page
     share = text(ward.get(f"/to-chuc/{org}/thanh-vien/ty-le?nam=2025"))
-    assert "0/2 thành viên (0,0%)" in share and "31/12/2025" in share
+    assert "0/2 thành viên (0%)" in share and "31/12/2025" in share
     assert "Trần Thị Bình" in share and "Người học" in share
     assert ward.post(f"/to-chuc/{org}/thanh-vien", data=NEW).status_code == 403
     other = app.test_client()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 from sqlalchemy import Integer, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -433,7 +433,9 @@ def percent_pattern(value: float) -> str:
     """One decimal, or as many as a small share needs to show its first significant digit
     (10 of 70,560 is "0,01%", never "0,0%"), at most four."""
     share = abs(value) * 100
-    if share == 0 or share >= 0.1:
+    if share == 0:
+        return "0%"  # exactly none: no decimals that could hide a small share
+    if share >= 0.1:
         return "#,##0.0%"
     decimals = min(4, -math.floor(math.log10(share)))
     return "#,##0." + "0" * decimals + "%"
@@ -444,6 +446,15 @@ def percent_text(value: float, locale: str = "vi") -> str:
     if 0 < abs(value) < SMALLEST_PERCENT:
         return "< " + format_percent(SMALLEST_PERCENT, format="#,##0.0000%", locale=locale)
     return format_percent(value, format=percent_pattern(value), locale=locale)
+
+
+def points_text(value: float, locale: str = "vi") -> str:
+    """A difference of two ratios in percentage points, as precise as `percent_text`
+    ("39,99" for 40% less 0,014%)."""
+    pattern = percent_pattern(value).rstrip("%")
+    if abs(value) * 100 >= 0.1:
+        pattern = "#,##0.00"  # two decimals: 40% less 0,014% is 39,99, not 40,0
+    return format_decimal(abs(value) * 100, format=pattern, locale=locale)
 
 
 def gap(holders_: int, denominator: int | None, target: float | None) -> int | None:
@@ -509,6 +520,7 @@ class PathYear:
     target: float | None
     target_year: int | None
     from_predecessors: bool = False
+    split: bool = False  # a predecessor that was split is counted whole (see `Point`)
 
     @property
     def ratio(self) -> float | None:
@@ -557,7 +569,7 @@ def path(unit: Unit, workflow, as_of: date) -> tuple[list[PathYear], History]:
     for p in found.points:
         target, target_year = workflow.spec.target_for(p.day.year)
         out.append(PathYear(p.day.year, p.day, p.holders, p.denominator, target, target_year,
-                            p.from_predecessors))
+                            p.from_predecessors, p.split))
     return out, found
 
 

@@ -10,7 +10,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..services.progress import percent_text
+from ..services.progress import percent_text, points_text
 from ..workflow import meaning, workflow, workflows
 from ..workflow.spec import RuleVersion
 
@@ -73,6 +73,13 @@ def percent(value) -> str:
     if value is None:
         return "—"
     return percent_text(value, lang())
+
+
+def points(value) -> str:
+    """A difference of two ratios in percentage points (services/progress.points_text)."""
+    if value is None:
+        return "—"
+    return points_text(value, lang())
 
 
 def title_name(code: str) -> str:
@@ -184,6 +191,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(day, "day")
     app.add_template_filter(moment, "moment")
     app.add_template_filter(number, "number")
+    app.add_template_filter(points, "points")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(loc, "loc")
     app.add_template_filter(title_name, "title_name")
