@@ -41,7 +41,7 @@ def _dossier(w, ward: str, name: str, year: int):
     return n, reviewer
 
 
-def _recognised(w, ward: str, name: str, year: int, on: date, number: str) -> Nomination:
+def recognised(w, ward: str, name: str, year: int, on: date, number: str) -> Nomination:
     n, reviewer = _dossier(w, ward, name, year)
     engine.apply(n.id, "verify", reviewer, n.version,
                  engine.Payload(assessment=dict(CITIZEN_PASS)))
@@ -61,12 +61,12 @@ def town(world):
     unit_service.set_denominators(w.district, 2026, {CITIZEN: BIG})
     number = iter(range(100, 200))
     for i in range(4):
-        _recognised(w, "a", f"Công dân A{i}", 2025, date(2025, 6, 2), f"{next(number)}/QĐ-UBND")
+        recognised(w, "a", f"Công dân A{i}", 2025, date(2025, 6, 2), f"{next(number)}/QĐ-UBND")
     for i in range(2):
-        _recognised(w, "b", f"Công dân B{i}", 2025, date(2025, 6, 2), f"{next(number)}/QĐ-UBND")
+        recognised(w, "b", f"Công dân B{i}", 2025, date(2025, 6, 2), f"{next(number)}/QĐ-UBND")
     for i in range(3):
-        _recognised(w, "b", f"Công dân C{i}", 2026, date(2026, 3, 2), f"{next(number)}/QĐ-UBND")
-    revoked = _recognised(w, "a", "Công dân bị thu hồi", 2026, date(2026, 3, 2),
+        recognised(w, "b", f"Công dân C{i}", 2026, date(2026, 3, 2), f"{next(number)}/QĐ-UBND")
+    revoked = recognised(w, "a", "Công dân bị thu hồi", 2026, date(2026, 3, 2),
                           f"{next(number)}/QĐ-UBND")
     engine.apply(revoked.id, "revoke", w.approver, revoked.version,
                  engine.Payload(comment="Sai sót hồ sơ"))
