@@ -559,6 +559,25 @@ def _verdicts(unit: Unit, workflow, as_of: date) -> list[Verdict]:
                     p.denominator) for y, p in zip(years, points)]
 
 
+def _verdicts_together(units: list[Unit], workflow, as_of: date) -> dict[int, list[Verdict]]:
+    """The verdicts of the units that already stood on every passed target year's 31 December,
+    in two queries per target year and one for the denominators (the others are left out: their
+    figures are their predecessors', through `history`)."""
+    years = passed_target_years(workflow, as_of)
+    standing = [u for u in units if all(u.valid_from <= date(y, 12, 31) for y in years)]
+    if not years:
+        return {u.id: [] for u in units}
+    denominator = _denominators_by_year(standing, workflow.code, years)
+    found: dict[int, list[Verdict]] = {u.id: [] for u in standing}
+    for y in years:
+        counted = holders([u.id for u in standing], workflow.code, date(y, 12, 31))
+        for u in standing:
+            found[u.id].append(Verdict(y, workflow.spec.targets[y],
+                                       workflow.spec.target_source(y), counted[u.id],
+                                       denominator.get((u.id, y))))
+    return found
+
+
 def path(unit: Unit, workflow, as_of: date) -> tuple[list[PathYear], History]:
     """Holders at each year's end from the plan's first year to `as_of` (the last point), from the
     counters (through `history`, so a unit formed later shows its predecessors' figures)."""
@@ -579,9 +598,14 @@ def dashboard(unit: Unit, workflow, as_of: date) -> Dashboard:
     result = progress(unit, workflow, as_of)
     source = workflow.spec.target_source(result.target_year)
 
+    figures = [result.figure, *result.children]
+    verdicts = _verdicts_together([f.unit for f in figures], workflow, as_of)
+
     def line(figure: Figure) -> Line:
-        return Line(figure, result.target, result.target_year, source,
-                    _verdicts(figure.unit, workflow, as_of))
+        found = verdicts.get(figure.unit.id)
+        if found is None:  # a unit formed after a target year: its predecessors stand in
+            found = _verdicts(figure.unit, workflow, as_of)
+        return Line(figure, result.target, result.target_year, source, found)
 
     years, found = path(unit, workflow, as_of)
     return Dashboard(result, line(result.figure), [line(f) for f in result.children], years,
