@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import math
 import re
-from datetime import date, datetime, timedelta, timezone
+import shutil
+from datetime import date, timedelta, timezone
 from fractions import Fraction
 
 import pytest
@@ -22,9 +23,10 @@ from certify.extensions import db
 from certify.models import Denominator, IndicatorFigure, Nomination, Recognition, Unit
 from certify.services import deadlines, indicators, nominations, progress, report
 from certify.services import units as unit_service
-from certify.workflow import engine, workflow
+from certify.workflow import WorkflowError, engine, workflow
 from tests.api_client import Api
 from tests.factories import CITIZEN, CITIZEN_PASS, decide, person
+from tests.test_workflow_files import SHIPPED, edit, start
 from tests.web_support import csrf_token, sign_in, text
 
 AS_OF = date(2026, 11, 30)
@@ -322,3 +324,13 @@ def test_indicator_figures_entered_show_on_the_dashboard_and_in_the_report(town,
     mine = [r_ for r_ in rows if r_[0] == "381" and r_[2] == first.name.vi]
     assert mine and all(r_[3] == 87.5 for r_ in mine)
     assert {r_[7] for r_ in mine} == {t.set_name.vi for t in first.targets}
+
+
+def test_a_target_source_for_a_year_without_a_target_is_refused(tmp_path):
+    """The loader names the file and the key (a source must belong to a target year)."""
+    folder = tmp_path / "workflows"
+    shutil.copytree(SHIPPED, folder)
+    edit(folder, CITIZEN, lambda d: d["target_sources"].update({2027: "Không có chỉ tiêu"}))
+    with pytest.raises(WorkflowError) as raised:
+        start(folder, tmp_path)
+    assert "target_sources.2027" in str(raised.value) and f"{CITIZEN}.yaml" in str(raised.value)
