@@ -334,3 +334,19 @@ def test_a_target_source_for_a_year_without_a_target_is_refused(tmp_path):
     with pytest.raises(WorkflowError) as raised:
         start(folder, tmp_path)
     assert "target_sources.2027" in str(raised.value) and f"{CITIZEN}.yaml" in str(raised.value)
+
+
+def test_the_units_title_lists_only_units_holding_organizations(town, client):
+    """"Đơn vị học tập": wards without an organization are neither children nor choices."""
+    from tests.factories import UNIT_TITLE
+
+    w = town
+    sign_in(client, "admin")
+    page = text(client.get(f"/progress/?title={UNIT_TITLE}&unit=381"))
+    options = re.findall(r'<option value="(\d+)"', page.split('id="unit"')[1].split("</select>")[0])
+    assert options == ["38", "381"]  # the organization's unit and its parent, not the wards
+    assert 'data-unit="16729"' not in page and 'data-unit="16732"' not in page
+    citizens = text(client.get(f"/progress/?title={CITIZEN}&unit=381"))
+    assert 'data-unit="16729"' in citizens and 'data-unit="16732"' in citizens
+    province = progress.progress(w.province, workflow(UNIT_TITLE), AS_OF)
+    assert [c.unit.code for c in province.children] == ["381"]
