@@ -36,6 +36,12 @@ def _title():
 
 
 def _result():
+    unit, wf, titles, as_of = _chosen()
+    return progress_service.progress(unit, wf, as_of), wf, titles
+
+
+def _chosen():
+    """The unit (in the account's scope, 404 otherwise), title and day the page asks for."""
     wf, titles = _title()
     code = request.args.get("unit") or ""
     as_of = _as_of()
@@ -48,7 +54,7 @@ def _result():
         unit = current_user.unit or directory.top_unit(as_of)
     if unit is None:
         abort(404)
-    return progress_service.progress(unit, wf, as_of), wf, titles
+    return unit, wf, titles, as_of
 
 
 SORTS = {
@@ -80,9 +86,10 @@ def page_context(dash, wf, link, sort_link) -> dict:
 @bp.route("/")
 @roles("reviewer", "approver", "admin")
 def dashboard():
-    result, wf, titles = _result()
+    unit, wf, titles, as_of = _chosen()
+    dash = progress_service.dashboard(unit, wf, as_of)
+    result = dash.progress
     args = {"title": wf.code, "as_of": result.as_of.isoformat()}
-    dash = progress_service.dashboard(result.figure.unit, wf, result.as_of)
     units = directory.visible_units(current_user, result.as_of)
     if wf.spec.subject == "organization":  # only the units that hold organizations
         holding = progress_service.holding_organizations(units)
