@@ -1,7 +1,8 @@
 """The dashboard read on a phone (360 px) and on a desktop: no chart label clipped (each label's
 scrollWidth within its box and its box within the screen), the chart's text the size of the
 page's body text, and no sideways scrolling of the page. Screenshots in
-test-artifacts/screenshots/ (dashboard-360.png, dashboard-desktop.png)."""
+test-artifacts/screenshots/ (dashboard-360.png, dashboard-desktop.png, public-progress-360.png:
+the public page shows the same figures without an account)."""
 
 from __future__ import annotations
 
@@ -53,16 +54,20 @@ CHECK = """() => {
 }"""
 
 
-@pytest.mark.parametrize("viewport, name", [(PHONE, "dashboard-360"),
-                                            (DESKTOP, "dashboard-desktop")])
-def test_dashboard_labels_are_whole_and_page_sized(browser, live_url, site, viewport, name):
+@pytest.mark.parametrize("viewport, name, url", [
+    (PHONE, "dashboard-360", f"/progress/?title={CITIZEN}&as_of=2026-11-30"),
+    (DESKTOP, "dashboard-desktop", f"/progress/?title={CITIZEN}&as_of=2026-11-30"),
+    (PHONE, "public-progress-360", f"/public/progress?title={CITIZEN}&unit=381"),
+])
+def test_dashboard_labels_are_whole_and_page_sized(browser, live_url, site, viewport, name, url):
     site.run(_town)
     context = browser.new_context(viewport=viewport, locale="vi-VN", base_url=live_url)
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
-        sign_in(page, "approve")
-        page.goto(f"/progress/?title={CITIZEN}&as_of=2026-11-30")
+        if not url.startswith("/public/"):
+            sign_in(page, "approve")
+        page.goto(url)
         content = page.content()
         assert all(n in content for n in LONG_NAMES)
         labels = page.evaluate(CHECK)
