@@ -73,14 +73,17 @@ def recognition(r: Recognition | None) -> dict | None:
             "decision": decision_ref(r.decision)}
 
 
-def nomination(n: Nomination, viewer: User) -> dict:
+def nomination(n: Nomination, viewer: User, computed: dict | None = None) -> dict:
+    """A nomination; `computed` its computed targets' figures when the caller has them (a page
+    works them out for all its rows at once: `nominations`)."""
+    found = judging.measured(n) if computed is None else computed
     return {
         "id": n.id, "receipt_code": n.receipt_code, "title": n.title_code,
         "subject_id": n.subject_id, "subject_name": n.subject_name, "unit_code": n.unit.code,
         "year": n.year, "rule_version": n.rule_version, "state": n.state, "version": n.version,
         "self_assessment": n.self_assessment or {}, "review_assessment": n.review_assessment or {},
         "review_notes": n.review_notes or {},
-        "computed": {code: m.as_dict() for code, m in judging.measured(n).items()},
+        "computed": {code: m.as_dict() for code, m in found.items()},
         "self_total": rubric.total(n.self_assessment), "review_total": rubric.total(n.review_assessment),
         "allowed_events": policy.allowed_events(viewer, n),
         "history": [{"event": h.event, "from": h.from_state, "to": h.to_state,
@@ -89,6 +92,13 @@ def nomination(n: Nomination, viewer: User) -> dict:
         "recognition": recognition(n.recognition),
         "created_at": n.created_at.isoformat(), "updated_at": n.updated_at.isoformat(),
     }
+
+
+def nominations(items: list[Nomination], viewer: User) -> list[dict]:
+    """A page of nominations: their computed targets counted for the whole page at once
+    (`judging.measured_for`, a fixed number of statements), then each row."""
+    computed = judging.measured_for(items)
+    return [nomination(n, viewer, computed[n.id]) for n in items]
 
 
 def decision(d: Decision, page: int = 1, per_page: int = 50) -> dict:

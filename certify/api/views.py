@@ -383,8 +383,8 @@ def list_nominations():
         unit=request.args.get("unit") or None, late=late in ("true", "1"),
         q=request.args.get("q") or None, target_group=request.args.get("target_group") or None)
     result = nominations.search(actor(), f, page=page, per_page=per_page)
-    viewer = actor()
-    return _json(page_json(result, lambda n: serialize.nomination(n, viewer)))
+    return _json({"items": serialize.nominations(result.items, actor()), "total": result.total,
+                  "page": result.page, "per_page": result.per_page})
 
 
 @operation("/nominations/<id:nomination_id>/events", "POST",
