@@ -88,3 +88,93 @@ def test_organization_dossiers_computed_targets_cost_the_same_for_10_as_for_50(a
     got = {item["id"]: item["computed"] for item in second["items"]}
     assert got == want
     assert any(c["numerator"] == 1 for item in got.values() for c in item.values())
+
+
+# -- decisions: filter by year, dates, number, unit; paginated ----------------------------------
+
+def _decisions(site) -> dict[str, int]:
+    """Six one-dossier decisions of the district over verified dossiers, on dates of two years."""
+    from .test_queues import _people_in
+
+    verified = _people_in(site, "verified", 6, prefix="Đinh Văn Quyết")
+    days = [date(2025, 3, 2), date(2025, 9, 15), date(2025, 12, 31), date(2026, 1, 10),
+            date(2026, 6, 1), date(2026, 11, 20)]
+
+    def issue(w):
+        from .factories import decide
+        out = {}
+        for k, (nid, day) in enumerate(zip(verified, days)):
+            d = decide(w, [db.session.get(Nomination, nid)], number=f"{40 + k}/QĐ-UBND", on=day)
+            out[d.number] = d.id
+        return out
+    return site.run(issue)
+
+
+def test_decisions_filter_by_year_date_range_number_and_unit_on_page_and_api(client, site):
+    made = _decisions(site)
+    sign_in(client, "approve")
+
+    def numbers(query: str) -> list[str]:
+        page = text(client.get("/district/decisions/?" + query))
+        return re.findall(r"\b4\d/QĐ-UBND", page)
+
+    assert numbers("") == ["45/QĐ-UBND", "44/QĐ-UBND", "43/QĐ-UBND", "42/QĐ-UBND",
+                           "41/QĐ-UBND", "40/QĐ-UBND"]  # newest first
+    assert numbers("year=2025") == ["42/QĐ-UBND", "41/QĐ-UBND", "40/QĐ-UBND"]
+    assert numbers("from=2025-09-15&to=2026-01-10") == ["43/QĐ-UBND", "42/QĐ-UBND",
+                                                        "41/QĐ-UBND"]
+    assert numbers("from=15/09/2025") == ["45/QĐ-UBND", "44/QĐ-UBND", "43/QĐ-UBND",
+                                          "42/QĐ-UBND", "41/QĐ-UBND"]
+    assert numbers("q=43%2Fqđ") == ["43/QĐ-UBND"]
+    assert numbers("unit=381") == numbers("")
+    assert numbers("unit=16729") == []  # the ward signed none of them
+    # The pager keeps the filter.
+    page = text(client.get("/district/decisions/?year=2026&per_page=2"))
+    assert "Trang 1 / 2" in page
+    link = re.search(r'href="(/district/decisions/\?[^"]*page=2[^"]*)"', page).group(1)
+    assert "year=2026" in link.replace("&amp;", "&")
+    assert re.findall(r"\b4\d/QĐ-UBND", text(client.get(link.replace("&amp;", "&")))) == [
+        "43/QĐ-UBND"]
+
+    # Bad input says why, lists nothing and is never a 500.
+    bad = client.get("/district/decisions/?from=2026-02-30")
+    assert bad.status_code == 422 and "Ngày không hợp lệ" in text(bad)
+    bad = client.get("/district/decisions/?from=2026-06-01&to=2026-01-01")
+    assert bad.status_code == 422 and "Ngày kết thúc trước ngày bắt đầu" in text(bad)
+    assert "4" not in "".join(re.findall(r"\b4\d/QĐ-UBND", text(bad)))
+    assert client.get("/district/decisions/?year=hai").status_code == 422
+    assert client.get("/district/decisions/?q=" + "x" * 300).status_code == 422
+
+    # The API takes the same filter, and each decision comes with its items.
+    api = Api(client)
+    found = api.get("/decisions?year=2026&q=qđ-ubnd", "approve").get_json()
+    assert [d["number"] for d in found["items"]] == ["45/QĐ-UBND", "44/QĐ-UBND", "43/QĐ-UBND"]
+    assert all(d["items"]["total"] == 1 and len(d["items"]["items"]) == 1
+               and d["items"]["items"][0]["subject_name"].startswith("Đinh Văn Quyết")
+               for d in found["items"])
+    found = api.get("/decisions?from=2025-12-31&to=2025-12-31", "approve").get_json()
+    assert [d["id"] for d in found["items"]] == [made["42/QĐ-UBND"]]
+    assert api.get("/decisions?unit=16729", "approve").get_json()["total"] == 0
+    assert api.get("/decisions?from=2026-06-01&to=2026-01-01", "approve").status_code == 422
+    assert api.get("/decisions?from=yesterday", "approve").status_code == 400
+    assert api.get("/decisions?year=x", "approve").status_code == 400
+    # A household account sees no decisions list at all.
+    assert api.get("/decisions", "ho-a").get_json()["total"] == 0
+
+
+def test_the_decisions_list_costs_the_same_statements_for_10_and_200(app, client, site):
+    _decisions(site)
+    api = Api(client)
+    sign_in(client, "approve")
+    client.get("/district/decisions/?per_page=1")
+    api.get("/decisions?per_page=1", "approve")
+    for url, get in (("/district/decisions/?year=2026&per_page={n}", client.get),
+                     ("/api/v1/decisions?q=ubnd&per_page={n}",
+                      lambda u: client.get(u, headers={
+                          "Authorization": f"Bearer {api.token('approve')}"}))):
+        counts = []
+        for n in (2, 200):
+            with statements(app) as seen:
+                assert get(url.format(n=n)).status_code == 200
+            counts.append(len(seen))
+        assert counts[0] == counts[1], (url, counts)

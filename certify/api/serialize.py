@@ -104,7 +104,20 @@ def nominations(items: list[Nomination], viewer: User) -> list[dict]:
 def decision(d: Decision, page: int = 1, per_page: int = 50) -> dict:
     from ..services import nominations
 
-    items = nominations.decision_items(d, page, per_page)
+    return _decision(d, nominations.decision_items(d, page, per_page))
+
+
+def decisions(found: list[Decision], per_page: int = 50) -> list[dict]:
+    """A page of decisions (`nominations.list_decisions`, which counted their items), each with
+    the first page of its annex, loaded for all of them at once."""
+    from ..services import nominations
+
+    first = nominations.first_items_of(found, per_page)
+    return [_decision(d, nominations.Page(first[d.id], d.item_count, 1, per_page))
+            for d in found]
+
+
+def _decision(d: Decision, items) -> dict:
     return {"id": d.id, "number": d.number, "date": d.date.isoformat(), "issuer": d.issuer,
             "signer": d.signer, "signer_position": d.signer_position or None, "place": d.place,
             "unit_code": d.unit.code,
