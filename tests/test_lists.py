@@ -178,3 +178,90 @@ def test_the_decisions_list_costs_the_same_statements_for_10_and_200(app, client
                 assert get(url.format(n=n)).status_code == 200
             counts.append(len(seen))
         assert counts[0] == counts[1], (url, counts)
+
+
+# -- organizations: the staff list of a unit's organizations, the admin's with search and pager --
+
+def _organizations(site, count: int = 30) -> None:
+    """`count` kindergartens in ward A, three schools in ward B (one provincial), and a draft
+    "Đơn vị học tập" dossier of the district's THCS school (world.organization)."""
+    def build(w):
+        from certify.services import nominations
+        from .factories import unit_passing
+        for i in range(count):
+            people.create_organization(name=f"Trường Mầm non Hoa Sen {i:03d}",
+                                       unit_code=w.ward_a.code, members_count=10)
+        for name, level in (("Trường Tiểu học Lam Sơn", None), ("Trường THCS Lam Sơn", None),
+                            ("Trường THPT Bỉm Sơn", "province")):
+            people.create_organization(name=name, unit_code=w.ward_b.code, members_count=50,
+                                       level=level)
+        nominations.create(w.organization_user, title=UNIT_TITLE, subject_id=w.organization.id,
+                           year=UNIT_YEAR, self_assessment=unit_passing(UNIT_YEAR))
+    site.run(build)
+
+
+def test_reviewers_and_approvers_list_the_organizations_of_their_unit(client, site):
+    _organizations(site)
+    sign_in(client, "review-b")
+    home = client.get("/review/").get_data(as_text=True)
+    assert 'href="/organizations/"' in home  # the nav link
+    page = text(client.get("/organizations/"))
+    assert "Tìm thấy 3 cơ quan, đơn vị" in page
+    assert "Trường THPT Bỉm Sơn" in page and "Cấp tỉnh" in page and "Hoa Sen" not in page
+    assert "Trường THCS Ba Đình" not in page  # the district's, above ward B
+    # Without diacritics, any case; by level; by unit.
+    assert "Tìm thấy 2 cơ quan" in text(client.get("/organizations/?q=LAM+SON"))
+    assert "Tìm thấy 1 cơ quan" in text(client.get("/organizations/?q=thpt+bim+son"))
+    assert "Tìm thấy 1 cơ quan" in text(client.get("/organizations/?level=province"))
+    assert "Tìm thấy 0 cơ quan" in text(client.get("/organizations/?unit=16729"))
+
+    sign_in(client, "approve")  # the district: every organization, with the latest dossier
+    page = text(client.get("/organizations/?q=ba+dinh"))
+    assert "Trường THCS Ba Đình" in page
+    draft = site.run(lambda _w: workflow(UNIT_TITLE).spec.initial_state)
+    from certify.web.filters import state_name
+    with site.app.test_request_context():
+        assert state_name(draft, UNIT_TITLE) in page
+    assert "Tìm thấy 34 cơ quan" in text(client.get("/organizations/"))
+    # Paginated, the pager keeping the filter.
+    page = text(client.get("/organizations/?q=hoa+sen&per_page=20"))
+    assert "Tìm thấy 30 cơ quan" in page and "Trang 1 / 2" in page
+    assert "Hoa Sen 019" in page and "Hoa Sen 020" not in page
+    link = re.search(r'href="(/organizations/\?[^"]*page=2[^"]*)"', page).group(1)
+    second = text(client.get(link.replace("&amp;", "&")))
+    assert "Hoa Sen 020" in second and "Hoa Sen 029" in second and "Hoa Sen 019" not in second
+    # Bad input: said beside the field, nothing listed, never a 500.
+    bad = client.get("/organizations/?q=" + "a" * 300)
+    assert bad.status_code == 422 and "Hoa Sen" not in text(bad)
+    assert client.get("/organizations/?level=planet").status_code == 422
+    assert client.get("/organizations/?page=99999999999999999999").status_code == 200
+    # Not for households or organizations.
+    sign_in(client, "ho-a")
+    assert client.get("/organizations/").status_code == 403
+
+
+def test_the_admins_organizations_page_searches_and_pages(client, site):
+    _organizations(site)
+    sign_in(client, "admin")
+    page = text(client.get("/admin/organizations?q=truong+mam+non&per_page=25"))
+    assert "Tìm thấy 30 cơ quan" in page and "Trang 1 / 2" in page
+    assert "Trường Tiểu học Lam Sơn" not in page
+    link = re.search(r'href="(/admin/organizations\?[^"]*page=2[^"]*)"', page).group(1)
+    assert "Hoa Sen 029" in text(client.get(link.replace("&amp;", "&")))
+    page = text(client.get("/admin/organizations?unit=16732&level=province"))
+    assert "Tìm thấy 1 cơ quan" in page and "Trường THPT Bỉm Sơn" in page
+    assert client.get("/admin/organizations?level=x").status_code == 422
+
+
+def test_the_organization_lists_cost_the_same_statements_for_10_and_200(app, client, site):
+    _organizations(site)
+    for user, url in (("approve", "/organizations/?per_page={n}"),
+                      ("admin", "/admin/organizations?per_page={n}")):
+        sign_in(client, user)
+        client.get(url.format(n=1))
+        counts = []
+        for n in (10, 200):
+            with statements(app) as seen:
+                assert client.get(url.format(n=n)).status_code == 200
+            counts.append(len(seen))
+        assert counts[0] == counts[1], (url, counts)
