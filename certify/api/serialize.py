@@ -73,10 +73,15 @@ def recognition(r: Recognition | None) -> dict | None:
             "decision": decision_ref(r.decision)}
 
 
-def nomination(n: Nomination, viewer: User, computed: dict | None = None) -> dict:
-    """A nomination; `computed` its computed targets' figures when the caller has them (a page
-    works them out for all its rows at once: `nominations`)."""
+def nomination(n: Nomination, viewer: User, computed: dict | None = None,
+               allowed: list[str] | None = None, history: list | None = None) -> dict:
+    """A nomination; `computed` its computed targets' figures, `allowed` its allowed events and
+    `history` its steps when the caller has them (a page works them out for all its rows at
+    once: `nominations`)."""
     found = judging.measured(n) if computed is None else computed
+    steps = [(h.event, h.from_state, h.to_state, h.actor.display_name if h.actor else None, h.at,
+              h.comment) for h in n.history] if history is None else \
+        [(h.event, h.from_state, h.to_state, h.actor, h.at, h.comment) for h in history]
     return {
         "id": n.id, "receipt_code": n.receipt_code, "title": n.title_code,
         "subject_id": n.subject_id, "subject_name": n.subject_name, "unit_code": n.unit.code,
@@ -85,10 +90,10 @@ def nomination(n: Nomination, viewer: User, computed: dict | None = None) -> dic
         "review_notes": n.review_notes or {},
         "computed": {code: m.as_dict() for code, m in found.items()},
         "self_total": rubric.total(n.self_assessment), "review_total": rubric.total(n.review_assessment),
-        "allowed_events": policy.allowed_events(viewer, n),
-        "history": [{"event": h.event, "from": h.from_state, "to": h.to_state,
-                     "actor": h.actor.display_name if h.actor else None,
-                     "at": h.at.isoformat(), "comment": h.comment} for h in n.history],
+        "allowed_events": policy.allowed_events(viewer, n) if allowed is None else allowed,
+        "history": [{"event": event, "from": from_, "to": to, "actor": actor,
+                     "at": at.isoformat(), "comment": comment}
+                    for event, from_, to, actor, at, comment in steps],
         "recognition": recognition(n.recognition),
         "created_at": n.created_at.isoformat(), "updated_at": n.updated_at.isoformat(),
     }
@@ -96,9 +101,15 @@ def nomination(n: Nomination, viewer: User, computed: dict | None = None) -> dic
 
 def nominations(items: list[Nomination], viewer: User) -> list[dict]:
     """A page of nominations: their computed targets counted for the whole page at once
-    (`judging.measured_for`, a fixed number of statements), then each row."""
+    (`judging.measured_for`, a fixed number of statements) and their allowed events asked once
+    per kind of row (`policy.allowed_events_among`), their histories read in one statement
+    (`nominations.histories_of`), then each row."""
+    from ..services import nominations as service
+
     computed = judging.measured_for(items)
-    return [nomination(n, viewer, computed[n.id]) for n in items]
+    allowed = policy.allowed_events_among(viewer, items)
+    history = service.histories_of([n.id for n in items])
+    return [nomination(n, viewer, computed[n.id], allowed[n.id], history[n.id]) for n in items]
 
 
 def decision(d: Decision, page: int = 1, per_page: int = 50) -> dict:

@@ -289,6 +289,21 @@ def late_among(items: list[Nomination]) -> set[int]:
     return out
 
 
+def submitted_late_among(items: list[Nomination]) -> set[int]:
+    """The ids of the rows submitted after their last day on time (`deadlines.submitted_late`),
+    each title and year's day and the time zone worked out once for the page."""
+    zone, due, out = clock.zone(), {}, set()
+    for n in items:
+        if n.submitted_at is None:
+            continue
+        key = (n.title_code, n.year)
+        if key not in due:
+            due[key] = deadlines.for_year(n.title_code, n.year).get("submit_by")
+        if due[key] is not None and n.submitted_at.astimezone(zone).date() > due[key]:
+            out.add(n.id)
+    return out
+
+
 NATIONAL_ID = re.compile(r"^[0-9]{12}$")
 
 
@@ -322,16 +337,43 @@ class QueueFilter:
 
 def _rows_options(detail: bool = True):
     """What list rows show, loaded with the page in a fixed number of statements: the subject
-    and unit (pages), and with `detail` also who filed it, the history and the recognition (what
-    the API's items carry)."""
+    and unit (pages), and with `detail` also who filed it and the recognition (what the API's
+    items carry; their histories: `histories_of`)."""
     rows = (joinedload(Nomination.person), joinedload(Nomination.organization),
             joinedload(Nomination.unit))
     if not detail:
         return rows
     return rows + (joinedload(Nomination.created_by),
-                   selectinload(Nomination.history).joinedload(HistoryEntry.actor),
                    selectinload(Nomination.recognition).joinedload(Recognition.decision),
                    selectinload(Nomination.recognition).joinedload(Recognition.unit))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One history entry as a list shows it (plain values, no ORM object per entry)."""
+
+    event: str
+    from_state: str | None
+    to_state: str
+    actor: str | None  # the acting account's display name
+    at: object  # datetime
+    comment: str | None
+
+
+def histories_of(ids: list[int]) -> dict[int, list[Step]]:
+    """Nomination id → its history in order (as `Nomination.history`), for a page in one
+    statement that reads only the columns shown."""
+    out: dict[int, list[Step]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for nid, *fields in db.session.execute(
+            select(HistoryEntry.nomination_id, HistoryEntry.event, HistoryEntry.from_state,
+                   HistoryEntry.to_state, User.display_name, HistoryEntry.at,
+                   HistoryEntry.comment)
+            .outerjoin(User, User.id == HistoryEntry.actor_id)
+            .where(HistoryEntry.nomination_id.in_(ids)).order_by(HistoryEntry.id)):
+        out[nid].append(Step(*fields))
+    return out
 
 
 def matching(actor: User, f: QueueFilter):
