@@ -79,9 +79,13 @@ def nomination(n: Nomination, viewer: User, computed: dict | None = None,
     `history` its steps when the caller has them (a page works them out for all its rows at
     once: `nominations`)."""
     found = judging.measured(n) if computed is None else computed
-    steps = [(h.event, h.from_state, h.to_state, h.actor.display_name if h.actor else None, h.at,
-              h.comment) for h in n.history] if history is None else \
-        [(h.event, h.from_state, h.to_state, h.actor, h.at, h.comment) for h in history]
+    if history is None:
+        steps = [{"event": h.event, "from": h.from_state, "to": h.to_state,
+                  "actor": h.actor.display_name if h.actor else None,
+                  "at": h.at.isoformat(), "comment": h.comment} for h in n.history]
+    else:  # rows of nominations.histories_of
+        steps = [{"event": h.event, "from": h.from_state, "to": h.to_state, "actor": h.actor,
+                  "at": h.at.isoformat(), "comment": h.comment} for h in history]
     return {
         "id": n.id, "receipt_code": n.receipt_code, "title": n.title_code,
         "subject_id": n.subject_id, "subject_name": n.subject_name, "unit_code": n.unit.code,
@@ -91,9 +95,7 @@ def nomination(n: Nomination, viewer: User, computed: dict | None = None,
         "computed": {code: m.as_dict() for code, m in found.items()},
         "self_total": rubric.total(n.self_assessment), "review_total": rubric.total(n.review_assessment),
         "allowed_events": policy.allowed_events(viewer, n) if allowed is None else allowed,
-        "history": [{"event": event, "from": from_, "to": to, "actor": actor,
-                     "at": at.isoformat(), "comment": comment}
-                    for event, from_, to, actor, at, comment in steps],
+        "history": steps,
         "recognition": recognition(n.recognition),
         "created_at": n.created_at.isoformat(), "updated_at": n.updated_at.isoformat(),
     }

@@ -339,40 +339,34 @@ def _rows_options(detail: bool = True):
     """What list rows show, loaded with the page in a fixed number of statements: the subject
     and unit (pages), and with `detail` also who filed it and the recognition (what the API's
     items carry; their histories: `histories_of`)."""
-    rows = (joinedload(Nomination.person), joinedload(Nomination.organization),
-            joinedload(Nomination.unit))
+    # Only the columns rows read (names, who owns them, levels and the unit's place in the
+    # tree): a list page's cost is mostly building its rows.
+    rows = (joinedload(Nomination.person).load_only(Person.full_name, Person.household_id),
+            joinedload(Nomination.organization).load_only(Organization.name,
+                                                           Organization.level),
+            joinedload(Nomination.unit).load_only(Unit.code, Unit.name, Unit.path))
     if not detail:
         return rows
-    return rows + (joinedload(Nomination.created_by),
+    return rows + (joinedload(Nomination.created_by).load_only(User.role, User.organization_id),
                    selectinload(Nomination.recognition).joinedload(Recognition.decision),
                    selectinload(Nomination.recognition).joinedload(Recognition.unit))
 
 
-@dataclass(frozen=True)
-class Step:
-    """One history entry as a list shows it (plain values, no ORM object per entry)."""
-
-    event: str
-    from_state: str | None
-    to_state: str
-    actor: str | None  # the acting account's display name
-    at: object  # datetime
-    comment: str | None
-
-
-def histories_of(ids: list[int]) -> dict[int, list[Step]]:
+def histories_of(ids: list[int]) -> dict[int, list]:
     """Nomination id → its history in order (as `Nomination.history`), for a page in one
-    statement that reads only the columns shown."""
-    out: dict[int, list[Step]] = {i: [] for i in ids}
+    statement that reads only the columns shown: rows with `event`, `from_state`, `to_state`,
+    `actor` (the account's display name), `at` and `comment`, no ORM object per entry."""
+    out: dict[int, list] = {i: [] for i in ids}
     if not ids:
         return out
-    for nid, *fields in db.session.execute(
+    for row in db.session.execute(
             select(HistoryEntry.nomination_id, HistoryEntry.event, HistoryEntry.from_state,
-                   HistoryEntry.to_state, User.display_name, HistoryEntry.at,
+                   HistoryEntry.to_state, User.display_name.label("actor"), HistoryEntry.at,
                    HistoryEntry.comment)
             .outerjoin(User, User.id == HistoryEntry.actor_id)
-            .where(HistoryEntry.nomination_id.in_(ids)).order_by(HistoryEntry.id)):
-        out[nid].append(Step(*fields))
+            .where(HistoryEntry.nomination_id.in_(ids))
+            .order_by(HistoryEntry.nomination_id, HistoryEntry.id)):
+        out[row.nomination_id].append(row)
     return out
 
 
