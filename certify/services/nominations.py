@@ -552,13 +552,6 @@ class DecisionFilter:
     q: str | None = None
     unit: str | None = None
 
-    def args(self) -> dict:
-        """The filter as query-string arguments (what pager links carry)."""
-        out = {"year": self.year, "from": self.date_from.isoformat() if self.date_from else None,
-               "to": self.date_to.isoformat() if self.date_to else None, "q": self.q,
-               "unit": self.unit}
-        return {k: v for k, v in out.items() if v not in (None, "")}
-
 
 def _decisions_matching(actor: User, f: DecisionFilter):
     """The SELECT of the decisions `actor` may see matching `f`, newest first; None when nothing
