@@ -137,6 +137,11 @@ def finish(config, instance_path: str) -> None:
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     config["SQLALCHEMY_DATABASE_URI"] = url
+    # JSON columns (assessments, notes) are read with orjson: a list page decodes three a row.
+    import orjson
+
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_deserializer": orjson.loads,
+                                           **(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
     if url.startswith("sqlite"):
         options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args") or {})

@@ -108,6 +108,22 @@ def allowed_events(user: User, nomination: Nomination) -> list[str]:
     ]
 
 
+def allowed_events_among(user: User, nominations) -> dict[int, list[str]]:
+    """`allowed_events` for a page's rows (id → events), asked once per kind of row: rows of one
+    title, state, unit and organization level that the account sees and owns alike allow the
+    same events (what `may_take` and `can_view` read)."""
+    memo: dict[tuple, list[str]] = {}
+    out = {}
+    for n in nominations:
+        key = (n.title_code, n.state, n.unit_id,
+               n.organization.level if n.organization is not None else None,
+               is_applicant(user, n), can_view(user, n))
+        if key not in memo:
+            memo[key] = allowed_events(user, n)
+        out[n.id] = memo[key]
+    return out
+
+
 def can_fire(user: User, nomination: Nomination, event: str) -> bool:
     return event in allowed_events(user, nomination)
 

@@ -73,28 +73,64 @@ def recognition(r: Recognition | None) -> dict | None:
             "decision": decision_ref(r.decision)}
 
 
-def nomination(n: Nomination, viewer: User) -> dict:
+def nomination(n: Nomination, viewer: User, computed: dict | None = None,
+               allowed: list[str] | None = None, history: list | None = None) -> dict:
+    """A nomination; `computed` its computed targets' figures, `allowed` its allowed events and
+    `history` its steps when the caller has them (a page works them out for all its rows at
+    once: `nominations`)."""
+    found = judging.measured(n) if computed is None else computed
+    if history is None:
+        steps = [{"event": h.event, "from": h.from_state, "to": h.to_state,
+                  "actor": h.actor.display_name if h.actor else None,
+                  "at": h.at.isoformat(), "comment": h.comment} for h in n.history]
+    else:  # rows of nominations.histories_of
+        steps = [{"event": h.event, "from": h.from_state, "to": h.to_state, "actor": h.actor,
+                  "at": h.at.isoformat(), "comment": h.comment} for h in history]
     return {
         "id": n.id, "receipt_code": n.receipt_code, "title": n.title_code,
         "subject_id": n.subject_id, "subject_name": n.subject_name, "unit_code": n.unit.code,
         "year": n.year, "rule_version": n.rule_version, "state": n.state, "version": n.version,
         "self_assessment": n.self_assessment or {}, "review_assessment": n.review_assessment or {},
         "review_notes": n.review_notes or {},
-        "computed": {code: m.as_dict() for code, m in judging.measured(n).items()},
+        "computed": {code: m.as_dict() for code, m in found.items()},
         "self_total": rubric.total(n.self_assessment), "review_total": rubric.total(n.review_assessment),
-        "allowed_events": policy.allowed_events(viewer, n),
-        "history": [{"event": h.event, "from": h.from_state, "to": h.to_state,
-                     "actor": h.actor.display_name if h.actor else None,
-                     "at": h.at.isoformat(), "comment": h.comment} for h in n.history],
+        "allowed_events": policy.allowed_events(viewer, n) if allowed is None else allowed,
+        "history": steps,
         "recognition": recognition(n.recognition),
         "created_at": n.created_at.isoformat(), "updated_at": n.updated_at.isoformat(),
     }
 
 
+def nominations(items: list[Nomination], viewer: User) -> list[dict]:
+    """A page of nominations: their computed targets counted for the whole page at once
+    (`judging.measured_for`, a fixed number of statements) and their allowed events asked once
+    per kind of row (`policy.allowed_events_among`), their histories read in one statement
+    (`nominations.histories_of`), then each row."""
+    from ..services import nominations as service
+
+    computed = judging.measured_for(items)
+    allowed = policy.allowed_events_among(viewer, items)
+    history = service.histories_of([n.id for n in items])
+    return [nomination(n, viewer, computed[n.id], allowed[n.id], history[n.id]) for n in items]
+
+
 def decision(d: Decision, page: int = 1, per_page: int = 50) -> dict:
     from ..services import nominations
 
-    items = nominations.decision_items(d, page, per_page)
+    return _decision(d, nominations.decision_items(d, page, per_page))
+
+
+def decisions(found: list[Decision], per_page: int = 50) -> list[dict]:
+    """A page of decisions (`nominations.list_decisions`, which counted their items), each with
+    the first page of its annex, loaded for all of them at once."""
+    from ..services import nominations
+
+    first = nominations.first_items_of(found, per_page)
+    return [_decision(d, nominations.Page(first[d.id], d.item_count, 1, per_page))
+            for d in found]
+
+
+def _decision(d: Decision, items) -> dict:
     return {"id": d.id, "number": d.number, "date": d.date.isoformat(), "issuer": d.issuer,
             "signer": d.signer, "signer_position": d.signer_position or None, "place": d.place,
             "unit_code": d.unit.code,

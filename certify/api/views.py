@@ -384,8 +384,8 @@ def list_nominations():
         unit=request.args.get("unit") or None, late=late in ("true", "1"),
         q=request.args.get("q") or None, target_group=request.args.get("target_group") or None)
     result = nominations.search(actor(), f, page=page, per_page=per_page)
-    viewer = actor()
-    return _json(page_json(result, lambda n: serialize.nomination(n, viewer)))
+    return _json({"items": serialize.nominations(result.items, actor()), "total": result.total,
+                  "page": result.page, "per_page": result.per_page})
 
 
 @operation("/nominations/<id:nomination_id>/events", "POST",
@@ -482,10 +482,27 @@ def create_decision():
 
 
 @operation("/decisions", "GET", summary="Decisions in the caller's scope", tag="decisions",
-           response=s.page_of(s.DecisionOut), errors=(400, 401, 422), query=PAGE_QUERY)
+           response=s.page_of(s.DecisionOut), errors=(400, 401, 422),
+           description="Newest first; each with the first 50 of its recognitions (the rest: "
+                       "GET /decisions/{id}?page=…).",
+           query={"year": {"type": "integer", "description": "the year of the decision's date"},
+                  "from": {"type": "string", "format": "date",
+                           "description": "decided on or after this day"},
+                  "to": {"type": "string", "format": "date",
+                         "description": "decided on or before this day"},
+                  "q": {"type": "string", "maxLength": Longest.QUERY,
+                        "description": "a part of the decision's number, any case"},
+                  "unit": {"type": "string",
+                           "description": "a unit code: its decisions and those below it"},
+                  **PAGE_QUERY})
 def list_decisions():
     page, per_page = page_args()
-    return _json(page_json(nominations.list_decisions(actor(), page, per_page), serialize.decision))
+    f = nominations.DecisionFilter(year=query_int("year"), date_from=query_date("from"),
+                                   date_to=query_date("to"), q=request.args.get("q") or None,
+                                   unit=request.args.get("unit") or None)
+    result = nominations.list_decisions(actor(), page, per_page, f)
+    return _json({"items": serialize.decisions(result.items), "total": result.total,
+                  "page": result.page, "per_page": result.per_page})
 
 
 @operation("/decisions/<id:decision_id>", "GET", summary="A decision and its recognitions",

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import rubric
 from ..extensions import db
-from ..models import Nomination, Recognition
+from ..models import Membership, Nomination, Recognition
 from ..workflow import workflow
 from . import members
 
@@ -46,6 +46,57 @@ def measured(nomination: Nomination, version=None,
                                   denominator=s.denominator, as_of=s.as_of,
                                   basis="learners" if s.role == "learner" else "members")
             for code, s in found.items()}
+
+
+def measured_for(nominations: list[Nomination]) -> dict[int, dict[str, rubric.Measured]]:
+    """`measured` for a page of nominations at once: nomination id → its computed targets'
+    figures (the same as `measured` of each), in a fixed number of statements whatever the page's
+    length — one for the members of all its organizations on each evaluation year's 31 December,
+    one per (year, counted title) for which of those members hold it."""
+    wanted: dict[int, list[Nomination]] = {}  # year -> organization dossiers with computed targets
+    versions = {}
+    for n in nominations:
+        if n.organization_id is None:
+            continue
+        version = rules(n)
+        if version.computed_criteria:
+            versions[n.id] = version
+            wanted.setdefault(n.year, []).append(n)
+    out: dict[int, dict[str, rubric.Measured]] = {n.id: {} for n in nominations}
+    for year, group in wanted.items():
+        day = date(year, 12, 31)
+        org_ids = sorted({n.organization_id for n in group})
+        active = (Membership.organization_id.in_(org_ids), Membership.starts_on <= day,
+                  or_(Membership.ends_on.is_(None), Membership.ends_on >= day))
+        roles: dict[int, dict[int, set[str]]] = {}  # organization -> person -> roles that day
+        for org_id, person_id, role in db.session.execute(
+                select(Membership.organization_id, Membership.person_id, Membership.role)
+                .where(*active)):
+            roles.setdefault(org_id, {}).setdefault(person_id, set()).add(role)
+        held: dict[str, set[int]] = {}
+        for title_code in sorted({c.computed.share_of for n in group
+                                  for c in versions[n.id].computed_criteria}):
+            held[title_code] = set(db.session.scalars(
+                select(Nomination.person_id)
+                .join(Recognition, Recognition.nomination_id == Nomination.id)
+                .where(Nomination.person_id.in_(select(Membership.person_id).where(*active)),
+                       Recognition.title_code == title_code,
+                       Recognition.valid_from <= day, Recognition.valid_until >= day,
+                       or_(Recognition.revoked_on.is_(None), Recognition.revoked_on > day))
+                .distinct()))
+        for n in group:
+            everyone = roles.get(n.organization_id, {})
+            # A school (learners on the day) counts its learners, others all members (`shares`).
+            learners = {p for p, r in everyone.items() if "learner" in r}
+            counted = learners if learners else set(everyone)
+            role = "learner" if learners else None
+            for c in versions[n.id].computed_criteria:
+                numerator = len(counted & held[c.computed.share_of])
+                share = members.Share(organization_id=n.organization_id,
+                                      title_code=c.computed.share_of, role=role, as_of=day,
+                                      numerator=numerator, denominator=len(counted))
+                out[n.id][c.code] = measured(n, versions[n.id], {c.code: share})[c.code]
+    return out
 
 
 def prior_levels(nomination: Nomination) -> dict[str, date]:

@@ -289,6 +289,21 @@ def late_among(items: list[Nomination]) -> set[int]:
     return out
 
 
+def submitted_late_among(items: list[Nomination]) -> set[int]:
+    """The ids of the rows submitted after their last day on time (`deadlines.submitted_late`),
+    each title and year's day and the time zone worked out once for the page."""
+    zone, due, out = clock.zone(), {}, set()
+    for n in items:
+        if n.submitted_at is None:
+            continue
+        key = (n.title_code, n.year)
+        if key not in due:
+            due[key] = deadlines.for_year(n.title_code, n.year).get("submit_by")
+        if due[key] is not None and n.submitted_at.astimezone(zone).date() > due[key]:
+            out.add(n.id)
+    return out
+
+
 NATIONAL_ID = re.compile(r"^[0-9]{12}$")
 
 
@@ -322,16 +337,37 @@ class QueueFilter:
 
 def _rows_options(detail: bool = True):
     """What list rows show, loaded with the page in a fixed number of statements: the subject
-    and unit (pages), and with `detail` also who filed it, the history and the recognition (what
-    the API's items carry)."""
-    rows = (joinedload(Nomination.person), joinedload(Nomination.organization),
-            joinedload(Nomination.unit))
+    and unit (pages), and with `detail` also who filed it and the recognition (what the API's
+    items carry; their histories: `histories_of`)."""
+    # Only the columns rows read (names, who owns them, levels and the unit's place in the
+    # tree): a list page's cost is mostly building its rows.
+    rows = (joinedload(Nomination.person).load_only(Person.full_name, Person.household_id),
+            joinedload(Nomination.organization).load_only(Organization.name,
+                                                           Organization.level),
+            joinedload(Nomination.unit).load_only(Unit.code, Unit.name, Unit.path))
     if not detail:
         return rows
-    return rows + (joinedload(Nomination.created_by),
-                   selectinload(Nomination.history).joinedload(HistoryEntry.actor),
+    return rows + (joinedload(Nomination.created_by).load_only(User.role, User.organization_id),
                    selectinload(Nomination.recognition).joinedload(Recognition.decision),
                    selectinload(Nomination.recognition).joinedload(Recognition.unit))
+
+
+def histories_of(ids: list[int]) -> dict[int, list]:
+    """Nomination id → its history in order (as `Nomination.history`), for a page in one
+    statement that reads only the columns shown: rows with `event`, `from_state`, `to_state`,
+    `actor` (the account's display name), `at` and `comment`, no ORM object per entry."""
+    out: dict[int, list] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for row in db.session.execute(
+            select(HistoryEntry.nomination_id, HistoryEntry.event, HistoryEntry.from_state,
+                   HistoryEntry.to_state, User.display_name.label("actor"), HistoryEntry.at,
+                   HistoryEntry.comment)
+            .outerjoin(User, User.id == HistoryEntry.actor_id)
+            .where(HistoryEntry.nomination_id.in_(ids))
+            .order_by(HistoryEntry.nomination_id, HistoryEntry.id)):
+        out[row.nomination_id].append(row)
+    return out
 
 
 def matching(actor: User, f: QueueFilter):
@@ -504,16 +540,63 @@ def get_decision(actor: User, decision_id) -> Decision:
     return decision
 
 
-def list_decisions(actor: User, page=1, per_page=50) -> Page:
-    """The decisions of the actor's unit and below, newest first; each with `item_count` (its
-    recognitions, counted for the whole page in one statement)."""
-    query = select(Decision).options(joinedload(Decision.unit))
+@dataclass(frozen=True)
+class DecisionFilter:
+    """What the decisions list is narrowed to (the page and `GET /api/v1/decisions`): the year of
+    its date, a range of dates (inclusive), a part of its number (any case) and a unit (its code:
+    decisions of it and every unit below)."""
+
+    year: int | None = None
+    date_from: object = None  # datetime.date
+    date_to: object = None
+    q: str | None = None
+    unit: str | None = None
+
+
+def _decisions_matching(actor: User, f: DecisionFilter):
+    """The SELECT of the decisions `actor` may see matching `f`, newest first; None when nothing
+    can match. A range that ends before it starts, or a search past Longest.QUERY, is 422."""
+    r = Reasons()
+    q = (f.q or "").strip()
+    if len(q) > Longest.QUERY:
+        raise too_long("q", Longest.QUERY)
+    if f.date_from is not None and f.date_to is not None and f.date_to < f.date_from:
+        r.add("to", "before_from", "The end of the range is before its start.")
+    r.raise_if_any()
+    query = select(Decision)
     if actor.role != "admin":
         if actor.unit is None or actor.role not in ("approver", "reviewer"):
-            return Page([], 0, page, per_page)
+            return None
         query = query.where(Decision.unit_id.in_(
             select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
-    result = paginate(query.order_by(Decision.date.desc(), Decision.id.desc()), page, per_page)
+    if f.year is not None:
+        if not isinstance(f.year, int) or not 1 <= f.year <= 9999:
+            return None
+        from datetime import date as day
+
+        query = query.where(Decision.date >= day(f.year, 1, 1), Decision.date <= day(f.year, 12, 31))
+    if f.date_from is not None:
+        query = query.where(Decision.date >= f.date_from)
+    if f.date_to is not None:
+        query = query.where(Decision.date <= f.date_to)
+    if q:
+        query = query.where(func.upper(Decision.number).contains(q.upper(), autoescape=True))
+    if f.unit:
+        found = unit_service.find(f.unit)
+        if found is None:
+            return None
+        query = query.where(Decision.unit_id.in_(
+            select(Unit.id).where(Unit.path.startswith(found.path))))
+    return query.order_by(Decision.date.desc(), Decision.id.desc())
+
+
+def list_decisions(actor: User, page=1, per_page=50, f: DecisionFilter | None = None) -> Page:
+    """The decisions of the actor's unit and below matching `f`, newest first; each with
+    `item_count` (its recognitions, counted for the whole page in one statement)."""
+    query = _decisions_matching(actor, f or DecisionFilter())
+    if query is None:
+        return Page([], 0, page, per_page)
+    result = paginate(query.options(joinedload(Decision.unit)), page, per_page)
     counts = dict(db.session.execute(
         select(Recognition.decision_id, func.count()).where(
             Recognition.decision_id.in_([d.id for d in result.items]))
@@ -521,6 +604,26 @@ def list_decisions(actor: User, page=1, per_page=50) -> Page:
     for d in result.items:
         d.item_count = counts.get(d.id, 0)
     return result
+
+
+def first_items_of(found: list[Decision], per_page=50) -> dict[int, list[Recognition]]:
+    """Decision id → the first `per_page` of its recognitions (its annex's first page) with their
+    subject and unit, for a page of decisions in one statement (numbered per decision by the
+    database)."""
+    if not found:
+        return {}
+    ranked = select(Recognition.id.label("id"), func.row_number().over(
+        partition_by=Recognition.decision_id, order_by=Recognition.id).label("rank")).where(
+        Recognition.decision_id.in_([d.id for d in found])).subquery()
+    out: dict[int, list[Recognition]] = {d.id: [] for d in found}
+    for r in db.session.scalars(
+            select(Recognition).join(ranked, ranked.c.id == Recognition.id)
+            .where(ranked.c.rank <= per_page).order_by(Recognition.id)
+            .options(joinedload(Recognition.nomination).joinedload(Nomination.person),
+                     joinedload(Recognition.nomination).joinedload(Nomination.organization),
+                     joinedload(Recognition.unit))):
+        out[r.decision_id].append(r)
+    return out
 
 
 # -- bulk work: one transaction over a confirmed set, all or nothing ------------------------------

@@ -24,8 +24,8 @@ from ..errors import Invalid
 from ..messages import reasons
 from ..models import EARLIEST, LEVELS, ROLES, User
 from ..routing import body_limit
-from ..services import (accounts, directory, imports, members, people, reorganization_files,
-                        signin_guard)
+from ..services import (accounts, directory, imports, nominations, people,
+                        reorganization_files, signin_guard)
 from ..services import units as unit_service
 from ..services.validate import MAX_INT
 from ..workflow import workflows
@@ -320,11 +320,18 @@ def organizations():
 
 
 def _organizations_page(form, lines, status, level_lines=()):
+    """The page: the organizations found by the list's filter (web/organizations.py: a name
+    without diacritics, level, unit; paginated), then the form that adds one."""
+    from . import organizations as org_list
+
+    filter_form, page_no, per_page, params = org_list.read(request.args)
+    result = org_list.search(filter_form, page_no, per_page)
+    if result is None:
+        result, status = nominations.Page([], 0, page_no, per_page), 422
     return render_template("admin/organizations.html", form=form, lines=lines,
                            level_lines=list(level_lines), level_form=OrganizationLevelForm(
-                               formdata=None), org_levels=ORG_LEVELS,
-                           organizations=directory.organizations(),
-                           member_counts=members.counts_on()), status
+                               formdata=None), org_levels=ORG_LEVELS, filter_form=filter_form,
+                           result=result, params=params), status
 
 
 @bp.route("/organizations/<id:org_id>/level", methods=["POST"])

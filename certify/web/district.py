@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField
-from wtforms.validators import InputRequired, Optional
+from wtforms import DateField, HiddenField, SearchField, SelectField, StringField
+from wtforms.validators import InputRequired, Optional, Regexp
 
 from .. import clock, policy
 from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
@@ -63,6 +63,20 @@ class DecisionForm(FlaskForm):
         return {"number": self.number.data.strip(), "date_": self.date.data,
                 "signer": self.signer.data.strip(), "signer_position": self.signer_position.data,
                 "place": (self.place.data or "").strip() or None}
+
+
+class DecisionFilters(FlaskForm):
+    """The decisions list's filter (GET): year, a range of dates, a part of the number, a unit."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    year = StringField(_l("Năm"), validators=[Optional(), Regexp(
+        r"^\s*[0-9]{1,4}\s*$", message=_l("Năm là một số, ví dụ 2025."))])
+    date_from = VietnameseDateField(_l("Từ ngày"), validators=[Optional()], name="from")
+    date_to = VietnameseDateField(_l("Đến ngày"), validators=[Optional()], name="to")
+    q = SearchField(_l("Số quyết định"), validators=[Optional(), MaxLength(Longest.QUERY)])
+    unit = StringField(_l("Mã đơn vị (gồm các đơn vị trực thuộc)"), validators=[Optional()])
 
 
 class ApprovalForm(DecisionForm):
@@ -228,11 +242,32 @@ def approve(nomination_id: int):
 @bp.route("/district/decisions/")
 @roles("approver", "reviewer", "admin")
 def decisions():
+    """The decisions of the account's unit and below, filtered (DecisionFilters) and paginated.
+    A filter that is not valid says why (422) and lists nothing."""
     page_no = max(int_arg(request.args.get("page")) or 1, 1)
     per_page = int_arg(request.args.get("per_page"), 1, 200) or 50
-    return render_template("district/decisions.html",
-                           result=nominations.list_decisions(current_user, page_no, per_page),
-                           params={"per_page": per_page} if per_page != 50 else {})
+    form = DecisionFilters(request.args)
+    params = {"per_page": per_page} if per_page != 50 else {}
+    empty = nominations.Page([], 0, page_no, per_page)
+    if not form.validate():
+        return render_template("district/decisions.html", result=empty, form=form,
+                               params=params), 422
+    raw_year = (form.year.data or "").strip()
+    f = nominations.DecisionFilter(
+        year=(int_arg(raw_year, 1, 9999) or -1) if raw_year else None,
+        date_from=form.date_from.data, date_to=form.date_to.data,
+        q=(form.q.data or "").strip() or None, unit=(form.unit.data or "").strip() or None)
+    params.update({k: v for k, v in {"year": raw_year, "from": request.args.get("from", ""),
+                                     "to": request.args.get("to", ""), "q": f.q or "",
+                                     "unit": f.unit or ""}.items() if v})
+    try:
+        result = nominations.list_decisions(current_user, page_no, per_page, f)
+    except Invalid as exc:
+        form.date_to.errors = [_("Ngày kết thúc trước ngày bắt đầu.")] if any(
+            d.get("field") == "to" for d in exc.details or []) else describe(exc)
+        return render_template("district/decisions.html", result=empty, form=form,
+                               params=params), 422
+    return render_template("district/decisions.html", result=result, form=form, params=params)
 
 
 @bp.route("/district/decisions/<id:decision_id>")

@@ -123,7 +123,8 @@ def queue():
     bulk = current_user.role == "reviewer" and f.stage == "review"
     return render_template("review/queue.html", form=form, result=result, params=params,
                            bulk=bulk, bulk_form=BulkForm(formdata=None),
-                           late=nominations.late_among, comment_max=Longest.COMMENT)
+                           late=nominations.late_among, comment_max=Longest.COMMENT,
+                           submitted_late_among=nominations.submitted_late_among)
 
 
 EXPORTS = {"csv": ("text/csv; charset=utf-8", exports.queue_csv),
