@@ -485,8 +485,9 @@ def issue_decision(actor: User, *, number, date_, signer, nomination_ids, signer
     # Every subject locked up front, in id order: approvals lock subjects (progress counters), and
     # two decisions taking them in different orders would deadlock.
     progress.lock_subjects(rows.values())
-    for nid in nomination_ids:
-        engine.fire(rows[nid], events[nid], actor, engine.Payload(decision=decision))
+    # The engine checks and writes the whole set at once (`fire`'s checks, set-based writes).
+    engine.fire_many([rows[nid] for nid in nomination_ids], events, actor,
+                     engine.Payload(decision=decision))
     db.session.commit()
     return decision
 
