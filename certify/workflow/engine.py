@@ -332,21 +332,26 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def _preload(nominations: list[Nomination], actor: User) -> None:
+def preload(nominations: list[Nomination], actor: User) -> None:
     """Put what the checks read (each dossier's unit, organization and — for an applicant —
     person and filer) in the session's identity map, a constant number of statements whatever
     the count: the checks then read them without a query per nomination."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
     from ..models import Organization, Person
 
-    wanted = [(Unit, {n.unit_id for n in nominations}),
-              (Organization, {n.organization_id for n in nominations})]
+    wanted = [("unit", "unit_id", Unit), ("organization", "organization_id", Organization)]
     if actor.role in ("household", "organization"):
-        wanted += [(Person, {n.person_id for n in nominations}),
-                   (User, {n.created_by_id for n in nominations})]
-    for model, ids in wanted:
+        wanted += [("person", "person_id", Person), ("created_by", "created_by_id", User)]
+    for relation, key, model in wanted:
+        ids = {getattr(n, key) for n in nominations}
         ids.discard(None)
+        found = {}
         for part in _chunks(sorted(ids)):
-            db.session.scalars(select(model).where(model.id.in_(part))).all()
+            found.update((o.id, o) for o in db.session.scalars(
+                select(model).where(model.id.in_(part))))
+        for n in nominations:
+            set_committed_value(n, relation, found.get(getattr(n, key)))
 
 
 def _target(wf: Workflow, from_state: str, event: str) -> str:
@@ -381,7 +386,7 @@ def fire_many(nominations: list[Nomination], event, actor: User, payload,
 
     event_of = (lambda n: event) if isinstance(event, str) else (lambda n: event[n.id])
     payload_of = payload if callable(payload) else (lambda n: payload)
-    _preload(nominations, actor)
+    preload(nominations, actor)
     targets: dict[tuple[str, str, str], str] = {}
     plan: list[tuple[Nomination, Workflow, str, Any, Payload, str]] = []
     for n in nominations:
@@ -422,7 +427,6 @@ def _check(nomination: Nomination, event: str, actor: User, payload: Payload):
 
 def _write_many(plan, actor: User) -> list[Fired]:
     from sqlalchemy import update
-    from sqlalchemy.orm.attributes import set_committed_value
 
     now = clock.now()
     table = Nomination.__table__
@@ -464,19 +468,12 @@ def _write_many(plan, actor: User) -> list[Fired]:
                if "grant_recognition" in wf.spec.events[name].effects]
     if granted:
         _grant_many(granted, now)
-    # The session's copies say what the rows now hold (the rows are locked: nobody else wrote).
-    by_id = {s["b_id"]: s for s in scored}
+    # The session's copies of what was written are expired: read again, they say what the rows
+    # now hold (the callers commit next, which expires everything anyway).
+    written = ["state", "version", "updated_at", "is_open", "submitted_at", "review_assessment",
+               "review_notes", "history", "recognition"]
     for n, wf, name, chosen, p, to in plan:
-        set_committed_value(n, "state", to)
-        set_committed_value(n, "version", n.version + 1)
-        set_committed_value(n, "updated_at", now)
-        set_committed_value(n, "is_open", meaning.is_open(wf.spec, to))
-        if "enter_review_queue" in wf.spec.events[name].effects:
-            set_committed_value(n, "submitted_at", now)
-        if n.id in by_id:
-            set_committed_value(n, "review_assessment", by_id[n.id]["b_review"])
-            set_committed_value(n, "review_notes", by_id[n.id]["b_notes"])
-        db.session.expire(n, ["history", "recognition"])
+        db.session.expire(n, written)
     # An event ending a recognition (revoke) keeps `fire`'s way, one dossier at a time.
     for n, wf, name, chosen, p, to in plan:
         if "end_recognition" in wf.spec.events[name].effects and n.recognition is not None:
@@ -491,6 +488,30 @@ def just_fired(fired: list[Fired], actor: User) -> None:
     where notifications hook in. Nothing happens here yet."""
 
 
+def _random_codes(count: int, length: int) -> list[str]:
+    """`count` codes as `random_code` makes them (CODE_ALPHABET has 32 letters: each random byte's
+    low five bits pick one, uniformly), from one read of the system's randomness."""
+    assert len(CODE_ALPHABET) == 32
+    data = secrets.token_bytes(count * length)
+    letters = "".join(CODE_ALPHABET[b & 31] for b in data)
+    return [letters[i:i + length] for i in range(0, len(letters), length)]
+
+
+@dataclass
+class _Placed:
+    """What `progress.Lineage.placement` reads of a recognition not yet inserted."""
+
+    id: int
+    unit_id: int
+    valid_from: date
+    valid_until: date
+    revoked_on: date | None = None
+
+    @property
+    def ends_on(self) -> date:
+        return self.valid_until
+
+
 def _grant_many(granted, now) -> None:
     """The recognitions of `granted` [(nomination, workflow, payload)], inserted in one
     executemany, as `_grant` makes each; and the progress counters of their subjects moved as
@@ -500,21 +521,21 @@ def _grant_many(granted, now) -> None:
     from ..services import judging
 
     rows: list[dict] = []
-    new: dict[tuple, list[Recognition]] = {}
+    new: dict[tuple, list] = {}
+    codes = _random_codes(len(granted), 12)
     for index, (n, wf, p) in enumerate(granted):
         decision = p.decision
         start = decision.date if decision is not None else clock.today()
         result = judging.outcome(n, on=start)
-        row = {"nomination_id": n.id, "code": random_code(12), "title_code": n.title_code,
+        row = {"nomination_id": n.id, "code": codes[index], "title_code": n.title_code,
                "unit_id": n.unit_id, "valid_from": start,
                "valid_until": valid_until(wf.rules(n), start), "grade": result.grade,
                "level": result.level, "decision_id": decision.id if decision is not None else None,
                "created_at": now}
         rows.append(row)
-        # A stand-in for the placement (never added to the session): ranked after every stored
-        # recognition, in the order they are inserted, as their ids will be.
-        stand_in = Recognition(id=progress.UNSAVED + index, unit_id=n.unit_id, valid_from=start,
-                               valid_until=row["valid_until"])
+        # A stand-in for the placement: ranked after every stored recognition, in the order
+        # they are inserted, as their ids will be.
+        stand_in = _Placed(progress.UNSAVED + index, n.unit_id, start, row["valid_until"])
         new.setdefault((n.title_code, n.person_id, n.organization_id), []).append(stand_in)
     # Stored recognitions of the same subjects and titles, and each subject's unit today.
     stored: dict[tuple, list[Recognition]] = {key: [] for key in new}
@@ -544,7 +565,8 @@ def _grant_many(granted, now) -> None:
     after: dict[str, list] = {}
     for key, added in new.items():
         held, unit_today = stored[key], today.get(key)
-        before.setdefault(key[0], []).extend(lineage.placement(held, unit_today))
+        if held:
+            before.setdefault(key[0], []).extend(lineage.placement(held, unit_today))
         after.setdefault(key[0], []).extend(lineage.placement(held + added, unit_today))
-    for title_code in before:
-        progress.record_change(title_code, before[title_code], after[title_code])
+    for title_code in after:
+        progress.record_change(title_code, before.get(title_code, []), after[title_code])
