@@ -236,3 +236,26 @@ def test_a_decision_racing_events_on_its_nominations(app, world):
     for n in others:
         history = db.session.get(Nomination, n.id).history
         assert [h.event for h in history].count("return") <= 1
+
+
+def test_bulk_verify_and_return_statements_do_not_grow_with_the_selection(world):
+    """The reviewer's bulk actions take the same set-based path."""
+    def submitted(count: int, tag: str) -> list[int]:
+        return [nomination_in(world, "submitted",
+                              subject=person(world.household_a, f"Người {tag} {i}")).id
+                for i in range(count)]
+
+    for act in (lambda ids: nominations.bulk_verify(world.reviewer_a, ids),
+                lambda ids: nominations.bulk_return(world.reviewer_a, ids, "Bổ sung minh chứng")):
+        counts = []
+        for ids in (submitted(5, "ít"), submitted(60, "nhiều")):
+            db.session.commit()
+            counts.append(statements_of(lambda: act(ids)))
+        assert counts[0] == counts[1], counts
+    db.session.expire_all()
+    states = db.session.scalars(select(Nomination.state)).all()
+    spec = workflow(CITIZEN).spec
+    verified_state = spec.transition(meaning.procedure(spec)["score"], "submitted")[0].to
+    returned_state = spec.transition(meaning.procedure(spec)["send_back"], "submitted")[0].to
+    assert sorted(set(states)) == sorted({verified_state, returned_state})
+    assert states.count(verified_state) == states.count(returned_state) == 65
