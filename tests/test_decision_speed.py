@@ -19,7 +19,7 @@ from certify.models import Decision, HistoryEntry, Nomination, ProgressDelta, Re
 from certify.services import decisions, judging, nominations, progress
 from certify.workflow import engine, meaning, workflow
 from tests.factories import (CITIZEN, CITIZEN_PASS, nomination_in, one_item_decision, person,
-                             submitted_before, user)
+                             submitted_before)
 from tests.test_concurrency import THREADS, post, race, sign_in
 
 EARLIER = date(2026, 2, 1)  # a recognition the subject already holds when the decision comes
@@ -259,3 +259,45 @@ def test_bulk_verify_and_return_statements_do_not_grow_with_the_selection(world)
     returned_state = spec.transition(meaning.procedure(spec)["send_back"], "submitted")[0].to
     assert sorted(set(states)) == sorted({verified_state, returned_state})
     assert states.count(verified_state) == states.count(returned_state) == 65
+
+
+@pytest.mark.slow
+def test_writers_that_cannot_wait_for_a_decision_get_503_busy(app, world, database_url):
+    """While a decision holds the write lock (SQLite) or its rows (PostgreSQL), writers of
+    another worker that waits only briefly (busy_app, as in test_busy) either get through or get
+    503 `busy` with nothing changed — never a 500 — and the decision succeeds."""
+    from certify import create_app
+    from tests.conftest import TEST_CONFIG, Client
+    from tests.test_busy import LOCK_TIMEOUT
+
+    impatient = create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
+                            "DATABASE_LOCK_TIMEOUT": LOCK_TIMEOUT})
+    impatient.test_client_class = Client
+    try:
+        ids = many_verified(world, 150, "bận")
+        others = [nomination_in(world, "submitted", subject=person(world.household_a, f"Chờ {i}"))
+                  for i in range(3)]
+        before = {n.id: n.version for n in others}
+        approver, reviewer = sign_in(app, "approve"), sign_in(impatient, "review-a")
+        decide = post("/api/v1/decisions", approver,
+                      {"number": "80/QĐ-UBND", "date": DECIDED.isoformat(),
+                       "signer": "Chủ tịch UBND", "signer_position": "tm_chu_tich",
+                       "nomination_ids": ids})
+        calls = [lambda client: decide(client)]
+        for n in others:
+            call = post(f"/api/v1/nominations/{n.id}/events", reviewer,
+                        {"event": "return", "version": n.version, "comment": "Bổ sung"})
+            calls.append(lambda _client, call=call: call(impatient.test_client()))
+        results = race(app, calls)
+        assert not [r for r in results if isinstance(r, BaseException)], results
+        assert results[0][0] == 201, results[0]
+        db.session.expire_all()
+        for (status, body), n in zip(results[1:], others):
+            assert status in (200, 503), body
+            version = db.session.get(Nomination, n.id).version
+            assert version == before[n.id] + (1 if status == 200 else 0)
+            if status == 503:
+                assert body["error"]["code"] == "busy"
+    finally:
+        with impatient.app_context():
+            db.engine.dispose()
