@@ -308,3 +308,265 @@ def _end(recognition: Recognition, on: date | None = None, reason: str | None = 
     recognition.revoked_on = on or clock.today()
     recognition.revoke_reason = reason
     progress.record_change(recognition.title_code, before, place(held))
+
+
+# -- many nominations at once: the same checks, set-based writes ----------------------------------
+
+# Rows per UPDATE ... WHERE id IN (...) and per preloading SELECT: below SQLite's and PostgreSQL's
+# limits on bound parameters, and few statements for a decision over ten thousand dossiers.
+CHUNK = 2000
+
+
+@dataclass
+class Fired:
+    """What `fire_many` did to one nomination (what a notification would say)."""
+
+    nomination: Nomination
+    event: str
+    from_state: str
+    to_state: str
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def preload(nominations: list[Nomination], actor: User) -> None:
+    """Put what the checks read (each dossier's unit, organization and — for an applicant —
+    person and filer) in the session's identity map, a constant number of statements whatever
+    the count: the checks then read them without a query per nomination."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from ..models import Organization, Person
+
+    wanted = [("unit", "unit_id", Unit), ("organization", "organization_id", Organization)]
+    if actor.role in ("household", "organization"):
+        wanted += [("person", "person_id", Person), ("created_by", "created_by_id", User)]
+    for relation, key, model in wanted:
+        ids = {getattr(n, key) for n in nominations}
+        ids.discard(None)
+        found = {}
+        for part in _chunks(sorted(ids)):
+            found.update((o.id, o) for o in db.session.scalars(
+                select(model).where(model.id.in_(part))))
+        for n in nominations:
+            set_committed_value(n, relation, found.get(getattr(n, key)))
+
+
+def _target(wf: Workflow, from_state: str, event: str) -> str:
+    """Where `event` leads from `from_state`, asked of the title's state machine (the authority),
+    on a stand-in for the dossier: once per title, state and event however many dossiers."""
+
+    class _Row:
+        state = from_state
+
+    row = _Row()
+    try:
+        wf.machine(row).send(event)
+    except MachineRefused as exc:  # the file and the machine disagree: a bug, never user input
+        raise TransitionNotAllowed(str(exc), {"state": from_state, "event": event}) from exc
+    return row.state
+
+
+def fire_many(nominations: list[Nomination], event, actor: User, payload,
+              refused=None) -> list[Fired]:
+    """Check and apply an event on many nominations inside the caller's write transaction (the
+    rows locked, e.g. by `lock_all`), with the results of calling `fire` on each in turn.
+
+    `event` is an event name, or a mapping nomination id → event name (titles name their events
+    as they like); `payload` a Payload, or a function nomination → Payload. The checks are
+    `fire`'s, in its order, nomination after nomination (the first refusal is raised; `refused`,
+    if given, maps (nomination, error) → the error to raise instead): scope, transition,
+    role and tier, guard. Each distinct (title, state, event) goes through the title's state
+    machine once. Then the writes, a number of statements that does not grow with the count beyond
+    chunks of CHUNK rows: the nominations' new state and version, their history entries, the
+    recognitions (for a granting event) and the progress counters of their subjects."""
+    from ..errors import CertifyError
+
+    event_of = (lambda n: event) if isinstance(event, str) else (lambda n: event[n.id])
+    payload_of = payload if callable(payload) else (lambda n: payload)
+    preload(nominations, actor)
+    targets: dict[tuple[str, str, str], str] = {}
+    plan: list[tuple[Nomination, Workflow, str, Any, Payload, str]] = []
+    for n in nominations:
+        name, p = event_of(n), payload_of(n)
+        try:
+            wf, chosen = _check(n, name, actor, p)
+        except CertifyError as exc:
+            raise (refused(n, exc) if refused is not None else exc) from exc
+        key = (wf.code, n.state, name)
+        if key not in targets:
+            targets[key] = _target(wf, n.state, name)
+        assert targets[key] == chosen.to, (targets[key], chosen.to)
+        plan.append((n, wf, name, chosen, p, targets[key]))
+    if not plan:
+        return []
+    return _write_many(plan, actor)
+
+
+def _check(nomination: Nomination, event: str, actor: User, payload: Payload):
+    """`fire`'s checks, in its order (without the version: a set is decided as locked)."""
+    if not policy.can_view(actor, nomination):
+        raise NotFound("No such nomination.")
+    wf = workflow(nomination.title_code)
+    candidates = wf.spec.transition(event, nomination.state)
+    if not candidates:
+        raise TransitionNotAllowed(
+            f"'{event}' is not possible while the nomination is {nomination.state}.",
+            {"state": nomination.state, "event": event})
+    chosen = next((t for t in candidates if policy.may_take(actor, wf, t, nomination)), None)
+    if chosen is None:
+        raise Forbidden(f"Your account may not '{event}' this nomination.",
+                        {"roles": sorted({t.role for t in candidates})})
+    reasons = _guard(wf, event, nomination, payload)
+    if reasons:
+        raise Invalid("The action's requirements are not met.", reasons)
+    return wf, chosen
+
+
+def _write_many(plan, actor: User) -> list[Fired]:
+    from sqlalchemy import update
+
+    now = clock.now()
+    table = Nomination.__table__
+    fired: list[Fired] = []
+    # The nominations' rows: one UPDATE per chunk of those that end alike (state, open, queue).
+    groups: dict[tuple, list[Nomination]] = {}
+    scored: list[dict] = []
+    for n, wf, name, chosen, p, to in plan:
+        effects = wf.spec.events[name].effects
+        entered = "enter_review_queue" in effects
+        groups.setdefault((to, meaning.is_open(wf.spec, to), entered), []).append(n)
+        # The reviewer scores; the approver's events do not rewrite those scores (nor the grade).
+        if p.assessment is not None and chosen.role == "reviewer":
+            scored.append({"b_id": n.id, "b_review": dict(p.assessment),
+                           "b_notes": {k: v.strip() for k, v in (p.notes or {}).items()
+                                       if v.strip()}})
+        fired.append(Fired(n, name, n.state, to))
+    db.session.flush()  # what the caller added (a decision) goes first
+    conn = db.session.connection()
+    for (to, is_open, entered), rows in groups.items():
+        values = {"state": to, "version": table.c.version + 1, "updated_at": now,
+                  "is_open": is_open}
+        if entered:
+            values["submitted_at"] = now
+        for part in _chunks([n.id for n in rows]):
+            conn.execute(update(table).where(table.c.id.in_(part)).values(**values))
+    if scored:
+        from sqlalchemy import bindparam
+
+        conn.execute(update(table).where(table.c.id == bindparam("b_id"))
+                     .values(review_assessment=bindparam("b_review"),
+                             review_notes=bindparam("b_notes")), scored)
+    # The history, one executemany.
+    conn.execute(HistoryEntry.__table__.insert(), [
+        {"nomination_id": n.id, "event": name, "from_state": n.state, "to_state": to,
+         "actor_id": actor.id, "at": now, "comment": (p.comment or "").strip() or None}
+        for n, wf, name, chosen, p, to in plan])
+    granted = [(n, wf, p) for n, wf, name, chosen, p, to in plan
+               if "grant_recognition" in wf.spec.events[name].effects]
+    if granted:
+        _grant_many(granted, now)
+    # The session's copies of what was written are expired: read again, they say what the rows
+    # now hold (the callers commit next, which expires everything anyway).
+    written = ["state", "version", "updated_at", "is_open", "submitted_at", "review_assessment",
+               "review_notes", "history", "recognition"]
+    for n, wf, name, chosen, p, to in plan:
+        db.session.expire(n, written)
+    # An event ending a recognition (revoke) keeps `fire`'s way, one dossier at a time.
+    for n, wf, name, chosen, p, to in plan:
+        if "end_recognition" in wf.spec.events[name].effects and n.recognition is not None:
+            _end(n.recognition, reason=(p.comment or "").strip() or None)
+    just_fired(fired, actor)
+    return fired
+
+
+def just_fired(fired: list[Fired], actor: User) -> None:
+    """The one place where a set of nominations is known to have just gone through their events
+    (each `Fired` names the nomination, event and states), inside the still-open transaction:
+    where notifications hook in. Nothing happens here yet."""
+
+
+def _random_codes(count: int, length: int) -> list[str]:
+    """`count` codes as `random_code` makes them (CODE_ALPHABET has 32 letters: each random byte's
+    low five bits pick one, uniformly), from one read of the system's randomness."""
+    assert len(CODE_ALPHABET) == 32
+    data = secrets.token_bytes(count * length)
+    letters = "".join(CODE_ALPHABET[b & 31] for b in data)
+    return [letters[i:i + length] for i in range(0, len(letters), length)]
+
+
+@dataclass
+class _Placed:
+    """What `progress.Lineage.placement` reads of a recognition not yet inserted."""
+
+    id: int
+    unit_id: int
+    valid_from: date
+    valid_until: date
+    revoked_on: date | None = None
+
+    @property
+    def ends_on(self) -> date:
+        return self.valid_until
+
+
+def _grant_many(granted, now) -> None:
+    """The recognitions of `granted` [(nomination, workflow, payload)], inserted in one
+    executemany, as `_grant` makes each; and the progress counters of their subjects moved as
+    `_grant` moves them one after another, set-based: per subject, the placement of its stored
+    recognitions before and with the new ones (`record_paper_recognitions`' way)."""
+    from ..models import Organization, Person
+    from ..services import judging
+
+    rows: list[dict] = []
+    new: dict[tuple, list] = {}
+    codes = _random_codes(len(granted), 12)
+    for index, (n, wf, p) in enumerate(granted):
+        decision = p.decision
+        start = decision.date if decision is not None else clock.today()
+        result = judging.outcome(n, on=start)
+        row = {"nomination_id": n.id, "code": codes[index], "title_code": n.title_code,
+               "unit_id": n.unit_id, "valid_from": start,
+               "valid_until": valid_until(wf.rules(n), start), "grade": result.grade,
+               "level": result.level, "decision_id": decision.id if decision is not None else None,
+               "created_at": now}
+        rows.append(row)
+        # A stand-in for the placement: ranked after every stored recognition, in the order
+        # they are inserted, as their ids will be.
+        stand_in = _Placed(progress.UNSAVED + index, n.unit_id, start, row["valid_until"])
+        new.setdefault((n.title_code, n.person_id, n.organization_id), []).append(stand_in)
+    # Stored recognitions of the same subjects and titles, and each subject's unit today.
+    stored: dict[tuple, list[Recognition]] = {key: [] for key in new}
+    today: dict[tuple, int] = {}
+    for is_person, column, model in ((True, Nomination.person_id, Person),
+                                     (False, Nomination.organization_id, Organization)):
+        ids = sorted({k[1] if is_person else k[2] for k in new
+                      if (k[1] is not None) == is_person})
+        for part in _chunks(ids):
+            units_now = dict(db.session.execute(
+                select(model.id, model.unit_id).where(model.id.in_(part))).all())
+            for key in new:
+                subject = key[1] if is_person else key[2]
+                if (key[1] is not None) == is_person and subject in units_now:
+                    today[key] = units_now[subject]
+            for rec, title, pid, oid in db.session.execute(
+                    select(Recognition, Nomination.title_code, Nomination.person_id,
+                           Nomination.organization_id)
+                    .join(Nomination, Nomination.id == Recognition.nomination_id)
+                    .where(column.in_(part)).order_by(Recognition.id)):
+                if (title, pid, oid) in stored:
+                    stored[(title, pid, oid)].append(rec)
+    db.session.connection().execute(Recognition.__table__.insert(), rows)
+    # Every subject's change summed per title: one counters' upsert per title.
+    lineage = progress.Lineage.load()
+    before: dict[str, list] = {}
+    after: dict[str, list] = {}
+    for key, added in new.items():
+        held, unit_today = stored[key], today.get(key)
+        if held:
+            before.setdefault(key[0], []).extend(lineage.placement(held, unit_today))
+        after.setdefault(key[0], []).extend(lineage.placement(held + added, unit_today))
+    for title_code in after:
+        progress.record_change(title_code, before.get(title_code, []), after[title_code])
