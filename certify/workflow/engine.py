@@ -22,7 +22,7 @@ from ..database import commit_keeping, writes
 from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..extensions import db
 from ..models import Decision, HistoryEntry, Nomination, Recognition, Unit, User
-from ..services import progress
+from ..services import notifications, progress
 from ..services.validate import MAX_INT, Longest
 from . import Workflow, meaning, workflow
 
@@ -168,6 +168,7 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
         _grant(wf, nomination, payload.decision)
     if "end_recognition" in effects and nomination.recognition is not None:
         _end(nomination.recognition, reason=(payload.comment or "").strip() or None)
+    notifications.on_event(nomination, event, before, actor, payload.comment)
     return nomination
 
 
