@@ -270,3 +270,84 @@ def test_unsubmitted_drafts_remind_their_household_a_week_before_the_deadline(wo
         assert notifications.remind() == 0  # one per dossier and deadline
     (note,) = db.session.scalars(select(Notification).where(Notification.kind == "draft_due"))
     assert note.user_id == world.household_a.id and note.nomination_id == draft.id
+
+
+# -- the inbox: API and pages -------------------------------------------------------------------------
+
+@pytest.fixture
+def api(client):
+    from .api_client import Api
+
+    return Api(client)
+
+
+def test_the_api_lists_the_callers_own_newest_first_and_marks_read(world, api):
+    from openapi_spec_validator import validate
+
+    validate(api.spec)
+    assert "/api/v1/notifications" in api.spec["paths"]
+    assert "/api/v1/notifications/{notification_id}/read" in api.spec["paths"]
+    for year in (2026, 2025, 2024):
+        nomination_in(world, "returned", year=year)
+    db.session.commit()
+    r = api.get("/notifications?per_page=2", "ho-a")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["total"] == 3 and len(body["items"]) == 2
+    ids = [i["id"] for i in body["items"]]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    first = body["items"][0]
+    assert first["kind"] == "returned" and first["reason"] == "Bổ sung"
+    assert first["read_at"] is None and first["receipt_code"] in first["summary"]
+    page2 = api.get("/notifications?per_page=2&page=2", "ho-a").get_json()
+    assert len(page2["items"]) == 1 and page2["items"][0]["id"] not in ids
+    # Someone else's: 404, and it stays unread; nobody else sees them.
+    assert api.post(f"/notifications/{first['id']}/read", "ho-b").status_code == 404
+    assert api.get("/notifications", "ho-b").get_json()["total"] == 0
+    assert api.get("/notifications", "review-a").get_json()["total"] == 0
+    assert api.get("/notifications?page=1", "ho-a").get_json()["items"][0]["read_at"] is None
+    r = api.post(f"/notifications/{first['id']}/read", "ho-a")
+    assert r.status_code == 200 and r.get_json()["read_at"] is not None
+    assert api.post("/notifications/999999/read", "ho-a").status_code == 404
+    assert api.get("/notifications?per_page=0", "ho-a").status_code == 422
+    english = api.get("/notifications", "ho-a", headers={"Accept-Language": "en"}).get_json()
+    assert "returned" in english["items"][0]["summary"].lower()
+
+
+def test_the_inbox_page_shows_the_unread_count_and_marks_read(world, client):
+    from .web_support import sign_in, text
+
+    approved = nomination_in(world, "approved", year=2025)
+    db.session.commit()
+    sign_in(client, "ho-a")
+    home = text(client.get("/notifications/"))
+    assert 'class="badge"' in home and ">2</span>" in home
+    assert approved.receipt_code in home and approved.recognition.code in home
+    newest = db.session.scalars(select(Notification).order_by(Notification.id.desc())).first()
+    r = client.post(f"/notifications/{newest.id}/read", data={"open": "1"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(
+        f"/verify/{approved.recognition.code}")
+    assert ">1</span>" in text(client.get("/notifications/"))
+    client.post("/notifications/read-all")
+    assert 'class="badge"' not in text(client.get("/notifications/"))
+    sign_in(client, "ho-b")
+    assert client.post(f"/notifications/{newest.id}/read").status_code == 404
+    assert approved.receipt_code not in text(client.get("/notifications/"))
+
+
+def test_an_account_sets_its_e_mail_address(world, client):
+    from .web_support import sign_in, text
+
+    sign_in(client, "ho-a")
+    assert client.post("/account/email", data={"email": "not an address"}).status_code == 422
+    db.session.commit()
+    db.session.refresh(world.household_a)
+    assert world.household_a.email is None
+    r = client.post("/account/email", data={"email": "an@example.vn"})
+    assert r.status_code == 302
+    db.session.refresh(world.household_a)
+    assert world.household_a.email == "an@example.vn"
+    assert 'value="an@example.vn"' in text(client.get("/account/password"))
+    client.post("/account/email", data={"email": ""})
+    db.session.refresh(world.household_a)
+    assert world.household_a.email is None

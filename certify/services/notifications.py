@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import email.policy
 import logging
+import re
 import smtplib
 import uuid
 from dataclasses import dataclass, field
@@ -380,6 +381,30 @@ def mark_all_read(user: User) -> None:
     db.session.execute(update(Notification).where(Notification.user_id == user.id,
                                                   Notification.read_at.is_(None))
                        .values(read_at=clock.now()))
+    db.session.commit()
+
+
+# -- an account's address ------------------------------------------------------------------------
+
+EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+$")
+EMAIL_MAX = 254
+
+
+def clean_email(value: str | None) -> str | None:
+    """The address as stored (None for empty); not an address: Invalid."""
+    from ..errors import Invalid
+
+    value = (value or "").strip()
+    if value and (len(value) > EMAIL_MAX or not EMAIL.match(value)):
+        raise Invalid("Not an e-mail address.", [{"field": "email", "code": "invalid_email",
+                                                  "message": "not an e-mail address"}])
+    return value or None
+
+
+def set_email(user: User, value: str | None) -> None:
+    """Set (or, empty, remove) the address the account's notifications are e-mailed to; commits.
+    Not an address: Invalid, nothing changed."""
+    user.email = clean_email(value)
     db.session.commit()
 
 

@@ -58,7 +58,7 @@ def _security_headers(response):
 
 def init_app(app: Flask) -> None:
     from . import (account, admin, auth, district, errors, evidence, filters, household, members,
-                   progress, public, review, rules)
+                   notifications, progress, public, review, rules)
     from .. import policy
     from ..extensions import login_manager
 
@@ -72,5 +72,5 @@ def init_app(app: Flask) -> None:
     policy.register(app)
     errors.register(app)
     for module in (auth, household, evidence, review, district, public, progress, admin, rules,
-                   account, members):
+                   account, members, notifications):
         app.register_blueprint(module.bp)
