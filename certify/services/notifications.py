@@ -38,12 +38,14 @@ from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, event, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (String, and_, cast, event, func, literal, or_, select, type_coerce,
+                        union_all, update)
+from sqlalchemy.orm import Session, aliased
 
 from .. import clock
 from ..extensions import db
 from ..models import Nomination, Notification, OutboxMail, Unit, User
+from ..models.types import JSONType, UTCDateTime
 from ..workflow import meaning, workflow, workflows
 from . import deadlines, scope
 
@@ -117,36 +119,33 @@ def kind_of(spec, event: str) -> str | None:
 
 # -- who -----------------------------------------------------------------------------------------
 
-def applicants(nominations: list[Nomination]) -> dict[int, list[User]]:
-    """The active accounts that apply for each dossier (scope.owns): the organization that filed
-    it for its member, the person's household, or the organization itself — read in two
-    statements for all of them."""
-    households, organizations, wants = set(), set(), {}
-    for n in nominations:
-        filer = scope.filing_organization_id(n)
-        if filer is not None:
-            wants[n.id] = ("organization", filer)
-        elif n.person is not None and n.person.household_id is not None:
-            wants[n.id] = ("household", n.person.household_id)
-        elif n.organization_id is not None:
-            wants[n.id] = ("organization", n.organization_id)
-        else:
-            continue
-        (organizations if wants[n.id][0] == "organization" else households).add(wants[n.id][1])
-    accounts: dict[tuple, list[User]] = {}
-    clauses = []
-    if households:
-        clauses.append(and_(User.role == "household", User.household_id.in_(households)))
-    if organizations:
-        clauses.append(and_(User.role == "organization",
-                            User.organization_id.in_(organizations)))
-    if clauses:
-        for u in db.session.scalars(select(User).where(User.active.is_(True), or_(*clauses))
-                                    .order_by(User.id)):
-            key = ("household", u.household_id) if u.role == "household" \
-                else ("organization", u.organization_id)
-            accounts.setdefault(key, []).append(u)
-    return {nid: accounts.get(want, []) for nid, want in wants.items()}
+def applicant_clause(n: Nomination):
+    """A WHERE clause on users: the active accounts that apply for the dossier (scope.owns) — the
+    organization that filed a person's dossier for its member, else the person's household, or
+    the organization itself — without loading the dossier's creator."""
+    active = User.active.is_(True)
+    if n.person_id is None:
+        return and_(active, User.role == "organization", User.organization_id == n.organization_id)
+    creator = aliased(User)
+    filer = select(creator.organization_id).where(creator.id == n.created_by_id,
+                                                  creator.role == "organization")
+    household = n.person.household_id if n.person is not None else None
+    return and_(active, or_(
+        and_(User.role == "organization", User.organization_id == filer.scalar_subquery()),
+        and_(~filer.exists(), User.role == "household", User.household_id == household)))
+
+
+def applicants(nominations: list[Nomination]) -> dict[int, list[tuple[int, str | None]]]:
+    """The applicant accounts (id, e-mail address) of each dossier, a few hundred dossiers a
+    statement."""
+    out: dict[int, list[tuple[int, str | None]]] = {n.id: [] for n in nominations}
+    for start in range(0, len(nominations), 200):
+        part = nominations[start:start + 200]
+        query = union_all(*[select(literal(n.id).label("nid"), User.id, User.email)
+                            .where(applicant_clause(n)) for n in part])
+        for nid, user_id, email in db.session.execute(query):
+            out[nid].append((user_id, email))
+    return out
 
 
 def acting(nomination: Nomination, on: date | None = None) -> list[User]:
@@ -206,10 +205,15 @@ def _host() -> str:
     return urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
 
 
+def _message_id_parts(key: str) -> tuple[str, str]:
+    safe = "".join(c if c.isalnum() or c in ".-" else "." for c in key)
+    return f"<certify.{safe}.u", f"@{_host()}>"
+
+
 def message_id(user_id: int, key: str) -> str:
     """One Message-ID per outbox row, the same on every attempt."""
-    safe = "".join(c if c.isalnum() or c in ".-" else "." for c in key)
-    return f"<certify.{safe}.u{user_id}@{_host()}>"
+    before, after = _message_id_parts(key)
+    return f"{before}{user_id}{after}"
 
 
 @dataclass
@@ -218,19 +222,24 @@ class Rows:
     mails: list[dict] = field(default_factory=list)
 
 
-def _add(rows: Rows, user: User, kind: str, key: str, nomination: Nomination, params: dict,
-         now: datetime, mail: bool) -> None:
-    rows.notifications.append({"user_id": user.id, "key": key, "kind": kind,
+def _add(rows: Rows, recipient: tuple[int, str | None], kind: str, key: str,
+         nomination: Nomination, params: dict, now: datetime, mail: bool) -> None:
+    user_id, email = recipient
+    rows.notifications.append({"user_id": user_id, "key": key, "kind": kind,
                                "nomination_id": nomination.id, "params": params,
                                "created_at": now, "read_at": None})
-    if mail and user.email:
-        subject, body = mail_text(kind, params)
-        link = _link(kind, nomination, params)
-        rows.mails.append({"user_id": user.id, "key": key, "message_id": message_id(user.id, key),
-                           "recipient": user.email, "subject": subject[:300],
-                           "body": body + (f"\n\n{link}\n" if link else "\n"),
+    if mail and email:
+        subject, body = _mail(kind, nomination, params)
+        rows.mails.append({"user_id": user_id, "key": key, "message_id": message_id(user_id, key),
+                           "recipient": email, "subject": subject, "body": body,
                            "state": "pending", "attempts": 0, "next_attempt_at": now,
                            "created_at": now})
+
+
+def _mail(kind: str, nomination: Nomination, params: dict) -> tuple[str, str]:
+    subject, body = mail_text(kind, params)
+    link = _link(kind, nomination, params)
+    return subject[:300], body + (f"\n\n{link}\n" if link else "\n")
 
 
 def _link(kind: str, n: Nomination, params: dict) -> str | None:
@@ -271,33 +280,69 @@ def _insert_ignoring(model, columns: tuple[str, ...]):
 def on_event(nomination: Nomination, event: str, before_state: str | None, actor: User | None,
              comment: str | None) -> int:
     """The engine's hook for one event (inside its transaction): inbox and outbox rows for whom
-    the event concerns. Returns how many inbox rows it wrote."""
-    return on_events([(nomination, event, before_state, actor, comment)])
+    the event concerns: one INSERT … SELECT per table, the recipients chosen in the statement
+    itself (an event notifies nothing: no statement). Returns how many inbox rows it wrote."""
+    todo = _todo([(nomination, event, before_state, actor, comment)])
+    if not todo:
+        return 0
+    n, kind, key, params = todo[0]
+    now = clock.now()
+    who = applicant_clause(n)
+    written = db.session.execute(_insert_ignoring(Notification, ("user_id", "key")).from_select(
+        ["user_id", "key", "kind", "nomination_id", "params", "created_at"],
+        select(User.id, literal(key, String), literal(kind, String), literal(n.id),
+               _json_literal(params), literal(now, UTCDateTime())).where(who))).rowcount
+    if mail_enabled():
+        subject, body = _mail(kind, n, params)
+        before, after = _message_id_parts(key)
+        db.session.execute(_insert_ignoring(OutboxMail, ("message_id",)).from_select(
+            ["user_id", "key", "message_id", "recipient", "subject", "body", "state", "attempts",
+             "next_attempt_at", "created_at"],
+            select(User.id, literal(key, String),
+                   literal(before, String) + cast(User.id, String) + literal(after, String),
+                   User.email, literal(subject, String), literal(body, String),
+                   literal("pending", String), literal(0), literal(now, UTCDateTime()),
+                   literal(now, UTCDateTime()))
+            .where(who, User.email.is_not(None), User.email != "")))
+        db.session.info["certify.mail_written"] = True
+    return written
+
+
+def _json_literal(value: dict):
+    """A JSON value in a SELECT list: typed for PostgreSQL (jsonb), as text for SQLite."""
+    bound = literal(value, JSONType)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(bound, JSONType)
+    return type_coerce(bound, JSONType)
+
+
+def _todo(rows: Iterable[tuple]) -> list[tuple[Nomination, str, str, dict]]:
+    """The events among `rows` that notify: (nomination, kind, key, params) each."""
+    out = []
+    for n, event_name, _before, _actor, comment in rows:
+        wf = workflow(n.title_code)
+        kind = kind_of(wf.spec, event_name) if wf is not None else None
+        if kind is None:
+            continue
+        extra = {"reason": (comment or "").strip()}
+        if kind == "approved" and n.recognition is not None:
+            extra["code"] = n.recognition.code
+        out.append((n, kind, f"{kind}:{n.id}:v{n.version}", params_for(n, **extra)))
+    return out
 
 
 def on_events(rows: Iterable[tuple]) -> int:
     """The same for many events at once — (nomination, event, before_state, actor, comment) each,
     the nomination after the event — with one statement per table (executemany)."""
-    now = clock.now()
-    mail = mail_enabled()
-    todo = []
-    for nomination, event_name, _before, _actor, comment in rows:
-        wf = workflow(nomination.title_code)
-        kind = kind_of(wf.spec, event_name) if wf is not None else None
-        if kind is not None:
-            todo.append((nomination, kind, comment))
+    todo = _todo(rows)
     if not todo:
         return 0
-    who = applicants([n for n, _k, _c in todo])
+    now, mail = clock.now(), mail_enabled()
+    who = applicants([n for n, _k, _key, _p in todo])
     out = Rows()
-    for n, kind, comment in todo:
-        extra = {"reason": (comment or "").strip()}
-        if kind == "approved" and n.recognition is not None:
-            extra["code"] = n.recognition.code
-        params = params_for(n, **extra)
-        key = f"{kind}:{n.id}:v{n.version}"
-        for user in who.get(n.id, []):
-            _add(out, user, kind, key, n, params, now, mail)
+    for n, kind, key, params in todo:
+        for recipient in who[n.id]:
+            _add(out, recipient, kind, key, n, params, now, mail)
     return _insert(out)
 
 
@@ -317,7 +362,7 @@ def remind(today: date | None = None) -> int:
         key = f"overdue:{n.id}:{due.isoformat()}"
         params = params_for(n, due=due.isoformat())
         for user in acting(n, today):
-            _add(out, user, "overdue", key, n, params, now, mail)
+            _add(out, (user.id, user.email), "overdue", key, n, params, now, mail)
     drafts = []
     for wf in workflows().values():
         for year in range(today.year - 2, today.year + 2):
@@ -330,8 +375,9 @@ def remind(today: date | None = None) -> int:
     who = applicants([n for n, _d in drafts])
     for n, due in drafts:
         key = f"draft_due:{n.id}:{due.isoformat()}"
-        for user in who.get(n.id, []):
-            _add(out, user, "draft_due", key, n, params_for(n, due=due.isoformat()), now, mail)
+        for recipient in who[n.id]:
+            _add(out, recipient, "draft_due", key, n, params_for(n, due=due.isoformat()), now,
+                 mail)
     before = db.session.scalar(select(func.count()).select_from(Notification))
     _insert(out)
     written = db.session.scalar(select(func.count()).select_from(Notification)) - before
