@@ -351,3 +351,41 @@ def test_an_account_sets_its_e_mail_address(world, client):
     client.post("/account/email", data={"email": ""})
     db.session.refresh(world.household_a)
     assert world.household_a.email is None
+
+
+# -- the worker on Redis (RQ) ---------------------------------------------------------------------------
+
+REDIS_URL = os.environ.get("CERTIFY_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+@pytest.fixture
+def redis_queue(app, monkeypatch):
+    """The app's notification queue on a Redis database of these tests, emptied before and after."""
+    from redis import Redis
+
+    connection = Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    connection.flushdb()
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    yield notifications.queue()
+    connection.flushdb()
+
+
+def test_an_event_queues_a_delivery_job_and_the_rq_worker_sends_the_mail_once(
+        world, mail, app, database_url, redis_queue):
+    with_email(world)
+    n = nomination_in(world, "returned", year=2026)  # committed: the job is queued after commit
+    assert redis_queue.count >= 1
+    assert mail.recorder.accepted == []  # nothing is sent inside the event's transaction
+    env = _env(app, mail, database_url, REDIS_URL=REDIS_URL)
+    done = subprocess.run([str(FLASK), "--app", "certify", "notifications", "worker", "--burst"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (message,) = mail.recorder.accepted
+    assert n.receipt_code in message["Subject"]
+    assert redis_queue.count == 0
+    db.session.commit()
+    assert [m.state for m in outbox(world.household_a)] == ["sent"]
