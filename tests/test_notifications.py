@@ -389,3 +389,47 @@ def test_an_event_queues_a_delivery_job_and_the_rq_worker_sends_the_mail_once(
     assert redis_queue.count == 0
     db.session.commit()
     assert [m.state for m in outbox(world.household_a)] == ["sent"]
+
+
+def test_a_dossier_an_organization_filed_for_its_member_notifies_the_organization(world, mail):
+    """The applicant is whoever filed it (scope.owns): the school, not the member's household."""
+    from datetime import date
+
+    from certify.services import members, nominations as noms
+    from certify.workflow import engine
+
+    from .factories import CITIZEN_PASS
+
+    with_email(world)
+    members.add(world.organization_user, world.organization.id,
+                {"person_id": None, "national_id": world.person_a.national_id, "role": "staff",
+                 "from": date(2025, 1, 1), "until": None})
+    n = noms.create(world.organization_user, title=CITIZEN, subject_id=world.person_a.id,
+                    year=2026, self_assessment=dict(CITIZEN_PASS))
+    engine.apply(n.id, "submit", world.organization_user, n.version)
+    engine.apply(n.id, "return", world.reviewer_a, n.version, engine.Payload(comment="Thiếu"))
+    db.session.commit()
+    assert kinds(world.organization_user) == ["returned"]
+    assert [m.recipient for m in outbox(world.organization_user)] == ["truong@example.vn"]
+    assert kinds(world.household_a) == [] and outbox(world.household_a) == []
+    # The bulk hook picks the same account.
+    assert notifications.applicants([n])[n.id] == [(world.organization_user.id,
+                                                    "truong@example.vn")]
+
+
+def test_the_admin_gives_a_new_account_an_address_and_a_wrong_one_creates_nothing(world, client):
+    from certify.models import User
+
+    from .factories import PASSWORD
+    from .web_support import sign_in
+
+    sign_in(client, "admin")
+    form = {"username": "ho-moi", "password": PASSWORD + "x", "role": "household",
+            "unit_code": "16729", "organization_id": "", "display_name": ""}
+    r = client.post("/admin/accounts", data={**form, "email": "khong-phai-dia-chi"})
+    assert r.status_code == 422
+    assert db.session.scalar(select(User).where(User.username == "ho-moi")) is None
+    r = client.post("/admin/accounts", data={**form, "email": "ho-moi@example.vn"})
+    assert r.status_code == 302
+    assert db.session.scalar(select(User.email).where(User.username == "ho-moi")) == \
+        "ho-moi@example.vn"
