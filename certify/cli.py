@@ -367,6 +367,9 @@ def notifications_deliver(limit: int | None) -> None:
     done = notifications.deliver(limit=limit)
     click.echo(f"Đã gửi {done.sent}, sẽ thử lại {done.retried}, thất bại {done.failed} "
                f"(sent {done.sent}, to retry {done.retried}, failed {done.failed}).")
+    counts = notifications.outbox_counts()
+    click.echo("Hộp thư đi (outbox): " + ", ".join(
+        f"{state} {counts.get(state, 0)}" for state in ("pending", "sending", "sent", "failed")))
 
 
 @notifications_command.command("remind")

@@ -433,3 +433,20 @@ def test_the_admin_gives_a_new_account_an_address_and_a_wrong_one_creates_nothin
     assert r.status_code == 302
     assert db.session.scalar(select(User.email).where(User.username == "ho-moi")) == \
         "ho-moi@example.vn"
+
+
+def test_a_verified_dossier_past_its_deadline_reminds_the_approver(world, mail, runner):
+    with_email(world)
+    nomination_in(world, "verified", year=2025)
+    assert runner.invoke(args=["notifications", "remind"]).exit_code == 0
+    assert kinds(world.approver) == ["overdue"]
+    assert "overdue" not in kinds(world.reviewer_a)
+
+
+def test_the_deliver_command_reports_the_outbox(world, mail, runner):
+    with_email(world)
+    nomination_in(world, "returned", year=2026)
+    result = runner.invoke(args=["notifications", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output and "sent 1, failed 0" in result.output
+    assert len(mail.recorder.accepted) == 1

@@ -596,9 +596,13 @@ def _failed(row: OutboxMail, token: str, exc: Exception, result: Delivery) -> No
 
 
 def next_due() -> datetime | None:
-    """When the next waiting row is due (for the worker's next run)."""
-    return db.session.scalar(select(func.min(OutboxMail.next_attempt_at))
-                             .where(OutboxMail.state.in_(("pending", "sending"))))
+    """When the next waiting row is due (for the worker's next run): a pending row's next
+    attempt, or the end of a claimed row's lease (another deliverer has it until then)."""
+    waiting = db.session.scalar(select(func.min(OutboxMail.next_attempt_at))
+                                .where(OutboxMail.state == "pending"))
+    claimed = db.session.scalar(select(func.min(OutboxMail.lease_until))
+                                .where(OutboxMail.state == "sending"))
+    return min((d for d in (waiting, claimed) if d is not None), default=None)
 
 
 def outbox_counts() -> dict[str, int]:
