@@ -374,15 +374,19 @@ def redis_queue(app, monkeypatch):
     connection.flushdb()
 
 
+@pytest.mark.parametrize("command", ["flask", "rq"])
 def test_an_event_queues_a_delivery_job_and_the_rq_worker_sends_the_mail_once(
-        world, mail, app, database_url, redis_queue):
+        world, mail, app, database_url, redis_queue, command):
+    """`flask notifications worker` or RQ's own `rq worker` on the queue."""
     with_email(world)
     n = nomination_in(world, "returned", year=2026)  # committed: the job is queued after commit
     assert redis_queue.count >= 1
     assert mail.recorder.accepted == []  # nothing is sent inside the event's transaction
     env = _env(app, mail, database_url, REDIS_URL=REDIS_URL)
-    done = subprocess.run([str(FLASK), "--app", "certify", "notifications", "worker", "--burst"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    args = [str(FLASK), "--app", "certify", "notifications", "worker", "--burst"] \
+        if command == "flask" else [str(FLASK.parent / "rq"), "worker", "--burst", "--url",
+                                    REDIS_URL, notifications.QUEUE]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     (message,) = mail.recorder.accepted
     assert n.receipt_code in message["Subject"]
