@@ -220,6 +220,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(units_command)
+    app.cli.add_command(notifications_command)
 
 
 def _require_schema() -> None:
@@ -341,3 +342,72 @@ def _table(header: tuple, rows: list[tuple]) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for row in rows:
         click.echo(line.format(*row).rstrip())
+
+
+# -- notifications --------------------------------------------------------------------------------
+
+from flask.cli import AppGroup  # noqa: E402
+
+notifications_command = AppGroup(
+    "notifications", help="Thông báo: gửi thư trong hộp thư đi, tạo lời nhắc, chạy worker "
+                          "(notifications: deliver the outbox, create reminders, run the worker).")
+
+
+@notifications_command.command("deliver")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Send at most this many mails (default: all that are due).")
+def notifications_deliver(limit: int | None) -> None:
+    """Send the e-mails due in the outbox (gửi thư đến hạn trong hộp thư đi)."""
+    from .services import notifications
+
+    _require_schema()
+    if not notifications.mail_enabled():
+        click.echo("Chưa cấu hình CERTIFY_MAIL_SERVER: không gửi thư (mail is off).")
+        return
+    done = notifications.deliver(limit=limit)
+    click.echo(f"Đã gửi {done.sent}, sẽ thử lại {done.retried}, thất bại {done.failed} "
+               f"(sent {done.sent}, to retry {done.retried}, failed {done.failed}).")
+    counts = notifications.outbox_counts()
+    click.echo("Hộp thư đi (outbox): " + ", ".join(
+        f"{state} {counts.get(state, 0)}" for state in ("pending", "sending", "sent", "failed")))
+
+
+@notifications_command.command("remind")
+def notifications_remind() -> None:
+    """Create today's reminders, once per dossier and deadline (tạo lời nhắc hạn)."""
+    from .services import notifications
+
+    _require_schema()
+    written = notifications.remind()
+    click.echo(f"Đã tạo {written} lời nhắc (reminders created: {written}).")
+
+
+@notifications_command.command("worker")
+@click.option("--burst", is_flag=True,
+              help="Stop once nothing is left to do (RQ's burst mode; without Redis: one pass).")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Without Redis: seconds between passes over the outbox.")
+def notifications_worker(burst: bool, interval: float) -> None:
+    """Deliver notification mail continuously: an RQ worker on CERTIFY_REDIS_URL, otherwise a
+    loop over the outbox (chạy worker gửi thư)."""
+    import time
+
+    from .services import notifications
+
+    _require_schema()
+    q = notifications.queue()
+    if q is None:
+        click.echo("Không có CERTIFY_REDIS_URL: duyệt hộp thư đi mỗi "
+                   f"{interval:g} giây (no Redis: polling the outbox).")
+        while True:
+            notifications.deliver()
+            if burst:
+                return
+            time.sleep(interval)
+    from rq import SimpleWorker
+
+    # What a crash or a Redis outage left in the outbox is picked up at start.
+    notifications.enqueue_delivery()
+    # SimpleWorker runs jobs in this process, inside this app context (no fork sharing the
+    # database connections).
+    SimpleWorker([q], connection=q.connection).work(burst=burst, with_scheduler=True)

@@ -121,6 +121,25 @@ class Defaults:
     # Folder holding pg_dump and pg_restore for `flask backup`/`restore` on PostgreSQL; by default
     # the newest /usr/lib/postgresql/<major>/bin not older than the server, else the PATH.
     PG_BIN: str | None = None
+    # Notifications (certify/services/notifications.py). E-mail is off while MAIL_SERVER is unset:
+    # the inbox alone. MAIL_USE_TLS: STARTTLS on MAIL_PORT; MAIL_USE_SSL: TLS from the start.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT: int = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS: bool = False
+    MAIL_USE_SSL: bool = False
+    MAIL_SENDER: str = "certify@localhost"
+    MAIL_TIMEOUT: float = 30
+    # Redis for the delivery worker's queue (RQ), e.g. redis://127.0.0.1:6379/0; unset: deliver
+    # with `flask notifications deliver`.
+    REDIS_URL: str | None = None
+    # A claimed mail is another deliverer's to retry after this long (well over MAIL_TIMEOUT); a
+    # refused one waits NOTIFY_RETRY_SECONDS, doubling each time, and is given up ("failed",
+    # kept) after NOTIFY_MAX_ATTEMPTS attempts.
+    NOTIFY_LEASE_SECONDS: int = 300
+    NOTIFY_RETRY_SECONDS: int = 60
+    NOTIFY_MAX_ATTEMPTS: int = 10
     JSON_SORT_KEYS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     BABEL_DEFAULT_LOCALE = "vi"

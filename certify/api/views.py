@@ -583,3 +583,60 @@ def public_progress():
     p = progress.for_viewer(None, request.args.get("title"), request.args.get("unit"),
                             query_date("as_of"))
     return _json(serialize.progress(p))
+
+
+# -- notifications --------------------------------------------------------------------------------
+
+class NotificationOut(s.Response):
+    id: int
+    kind: str = s.Field(description="returned, verified, approved, rejected, revoked (an event, "
+                                    "by its meaning) or overdue, draft_due (a reminder)")
+    nomination_id: int | None
+    receipt_code: str | None
+    title: str | None = s.Field(description="the title's code")
+    year: int | None
+    reason: str | None = s.Field(description="the comment of a return, rejection or revocation")
+    recognition_code: str | None = s.Field(description="an approval's certificate code")
+    due: str | None = s.Field(description="a reminder's deadline (ISO date)")
+    summary: str = s.Field(description="one line, in the language asked for (Accept-Language)")
+    text: str
+    link: str | None = s.Field(description="path of the dossier's or certificate's page")
+    created_at: str
+    read_at: str | None
+
+
+def _notification(n) -> dict:
+    from ..web.notifications import render
+
+    p = n.params or {}
+    shown = render(n)
+    return {"id": n.id, "kind": n.kind, "nomination_id": n.nomination_id,
+            "receipt_code": p.get("receipt"), "title": p.get("title_code"), "year": p.get("year"),
+            "reason": p.get("reason") or None, "recognition_code": p.get("code") or None,
+            "due": p.get("due") or None, "summary": shown["summary"], "text": shown["text"],
+            "link": shown["link"], "created_at": n.created_at.isoformat(),
+            "read_at": n.read_at.isoformat() if n.read_at else None}
+
+
+@operation("/notifications", "GET", summary="The caller's own notifications, newest first",
+           tag="notifications", response=s.page_of(NotificationOut), errors=(400, 401, 422),
+           query=PAGE_QUERY,
+           description="What happened to the caller's dossiers (returned with the reason, "
+                       "verified, approved with the certificate code, rejected, revoked) and "
+                       "reminders (dossiers past their deadline, for the reviewers and approvers "
+                       "who must act; drafts not submitted a week before the deadline).")
+def list_notifications():
+    from ..services import notifications
+
+    page, per_page = page_args()
+    return _json(page_json(notifications.inbox(actor(), page, per_page), _notification))
+
+
+@operation("/notifications/<id:notification_id>/read", "POST",
+           summary="Mark one of the caller's notifications read", tag="notifications",
+           response=NotificationOut, errors=(400, 401, 404),
+           description="Another account's notification: 404, nothing changed.")
+def read_notification(notification_id: int):
+    from ..services import notifications
+
+    return _json(_notification(notifications.mark_read(actor(), notification_id)))

@@ -5,6 +5,7 @@ from .audit import AuditEntry
 from .evidence import EvidenceFile
 from .indicators import IndicatorFigure
 from .nominations import HistoryEntry, Nomination
+from .notifications import Notification, OutboxMail
 from .people import (GENDERS, MEMBER_ROLES, TARGET_GROUPS, Household, Membership, Organization,
                      Person)
 from .progress import ProgressDelta
@@ -14,6 +15,7 @@ from .units import EARLIEST, LEVELS, SUCCESSION_KINDS, Denominator, Succession, 
 
 __all__ = [
     "APPLICANT_ROLES", "ROLES", "AuditEntry", "EvidenceFile", "IndicatorFigure", "ApiToken", "User", "HistoryEntry", "Nomination",
+    "Notification", "OutboxMail",
     "GENDERS", "MEMBER_ROLES", "TARGET_GROUPS", "Household", "Membership", "Organization", "Person", "ProgressDelta", "Decision",
     "Recognition", "EARLIEST", "LEVELS", "SUCCESSION_KINDS", "Denominator", "Succession", "Unit", "BrowserSession",
 ]

@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where notifications are e-mailed (optional: without one, the inbox only).
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit | None] = relationship()

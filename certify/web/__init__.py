@@ -58,7 +58,8 @@ def _security_headers(response):
 
 def init_app(app: Flask) -> None:
     from . import (account, admin, auth, district, errors, evidence, filters, household,
-                   indicators, members, organizations, progress, public, review, rules)
+                   indicators, members, notifications, organizations, progress, public, review,
+                   rules)
     from .. import policy
     from ..extensions import login_manager
 
@@ -72,5 +73,5 @@ def init_app(app: Flask) -> None:
     policy.register(app)
     errors.register(app)
     for module in (auth, household, evidence, review, district, public, progress, admin, rules,
-                   account, members, indicators, organizations):
+                   account, members, indicators, notifications, organizations):
         app.register_blueprint(module.bp)

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import EqualTo, InputRequired
+from wtforms import EmailField, PasswordField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from .. import sessions
 from ..errors import Forbidden, Invalid, RateLimited
 from ..messages import describe
-from ..services import accounts, signin_guard
+from ..services import accounts, notifications, signin_guard
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -26,6 +26,33 @@ class PasswordChangeForm(FlaskForm):
     repeat = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
         InputRequired(_l("Hãy nhập lại mật khẩu mới.")),
         EqualTo("new_password", _l("Hai lần nhập mật khẩu mới không giống nhau."))])
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(_l("Địa chỉ e-mail nhận thông báo"), validators=[
+        Optional(), Length(max=notifications.EMAIL_MAX)])
+
+
+@bp.route("/email", methods=["POST"])
+@login_required
+def email():
+    """The address notifications are e-mailed to (empty: the inbox alone)."""
+    form = EmailForm()
+    user = current_user._get_current_object()
+    lines: list[str] = []
+    if form.validate_on_submit():
+        try:
+            notifications.set_email(user, form.email.data)
+        except Invalid:
+            lines = [_("Địa chỉ e-mail không hợp lệ.")]
+        else:
+            flash(_("Đã lưu địa chỉ e-mail.") if user.email else _("Đã bỏ địa chỉ e-mail."),
+                  "success")
+            return redirect(url_for("account.password"))
+    else:
+        lines = [_("Địa chỉ e-mail không hợp lệ.")]
+    return render_template("account/password.html", form=PasswordChangeForm(formdata=None),
+                           email_form=form, lines=[], email_lines=lines), 422
 
 
 @bp.app_template_global()
@@ -63,5 +90,11 @@ def password():
                 flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác và mọi mã API của tài khoản "
                         "đã hết hiệu lực."), "success")
                 return redirect(url_for("account.password"))
-        return render_template("account/password.html", form=form, lines=lines), status
-    return render_template("account/password.html", form=form, lines=lines)
+        return render_template("account/password.html", form=form, lines=lines,
+                               email_form=_email_form()), status
+    return render_template("account/password.html", form=form, lines=lines,
+                           email_form=_email_form())
+
+
+def _email_form() -> EmailForm:
+    return EmailForm(formdata=None, email=current_user.email)

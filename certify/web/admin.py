@@ -64,6 +64,8 @@ class AccountForm(FlaskForm):
                             validators=[Optional()])
     organization_id = SelectField(_l("Cơ quan, đơn vị"), invalid_choice_message=INVALID_CHOICE,
                                   validators=[Optional()])
+    email = StringField(_l("Địa chỉ e-mail nhận thông báo"), validators=[Optional(),
+                                                                       MaxLength(254)])
 
 
 class ReorganizationForm(FlaskForm):
@@ -228,7 +230,10 @@ def accounts_page():
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
+            from ..services import notifications
+
             try:
+                email = notifications.clean_email(form.email.data)
                 user = accounts.create_user(
                     username=form.username.data.strip(), password=form.password.data,
                     role=form.role.data, unit_code=form.unit_code.data or None,
@@ -237,6 +242,8 @@ def accounts_page():
             except Invalid as error:
                 lines = reasons(error)
             else:
+                if email:
+                    notifications.set_email(user, email)
                 flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
                 return redirect(url_for("admin.accounts_page"))
     return render_template("admin/accounts.html", form=form, users=directory.users(), lines=lines,

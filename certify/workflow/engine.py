@@ -22,7 +22,7 @@ from ..database import commit_keeping, writes
 from ..errors import Forbidden, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..extensions import db
 from ..models import Decision, HistoryEntry, Nomination, Recognition, Unit, User
-from ..services import progress
+from ..services import notifications, progress
 from ..services.validate import MAX_INT, Longest
 from . import Workflow, meaning, workflow
 
@@ -168,6 +168,7 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
         _grant(wf, nomination, payload.decision)
     if "end_recognition" in effects and nomination.recognition is not None:
         _end(nomination.recognition, reason=(payload.comment or "").strip() or None)
+    notifications.on_event(nomination, event, before, actor, payload.comment)
     return nomination
 
 
@@ -325,6 +326,7 @@ class Fired:
     event: str
     from_state: str
     to_state: str
+    comment: str | None = None
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -443,7 +445,7 @@ def _write_many(plan, actor: User) -> list[Fired]:
             scored.append({"b_id": n.id, "b_review": dict(p.assessment),
                            "b_notes": {k: v.strip() for k, v in (p.notes or {}).items()
                                        if v.strip()}})
-        fired.append(Fired(n, name, n.state, to))
+        fired.append(Fired(n, name, n.state, to, p.comment))
     db.session.flush()  # what the caller added (a decision) goes first
     conn = db.session.connection()
     for (to, is_open, entered), rows in groups.items():
@@ -485,7 +487,17 @@ def _write_many(plan, actor: User) -> list[Fired]:
 def just_fired(fired: list[Fired], actor: User) -> None:
     """The one place where a set of nominations is known to have just gone through their events
     (each `Fired` names the nomination, event and states), inside the still-open transaction:
-    where notifications hook in. Nothing happens here yet."""
+    their notifications are written here, set-based, as `fire`'s hook writes one event's."""
+    if not fired:
+        return
+    # What the notices read of each nomination after its event (its version, its recognition),
+    # read again for the whole set in a constant number of statements, not once a row.
+    for part in _chunks([f.nomination.id for f in fired]):
+        db.session.scalars(select(Nomination).where(Nomination.id.in_(part))
+                           .options(selectinload(Nomination.recognition))
+                           .execution_options(populate_existing=True)).all()
+    notifications.on_events((f.nomination, f.event, f.from_state, actor, f.comment)
+                            for f in fired)
 
 
 def _random_codes(count: int, length: int) -> list[str]:
