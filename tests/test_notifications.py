@@ -19,7 +19,8 @@ from sqlalchemy import func, select, update
 from certify import clock
 from certify.extensions import db
 from certify.models import Notification, OutboxMail
-from certify.services import deadlines, notifications
+from certify.models import Nomination
+from certify.services import deadlines, nominations, notifications
 from certify.workflow import meaning, workflow
 
 from .factories import CITIZEN, UNIT_TITLE, nomination_in
@@ -454,3 +455,36 @@ def test_the_deliver_command_reports_the_outbox(world, mail, runner):
     assert result.exit_code == 0, result.output
     assert "sent 1" in result.output and "sent 1, failed 0" in result.output
     assert len(mail.recorder.accepted) == 1
+
+
+def test_a_decision_over_many_dossiers_notifies_each_applicant_once_as_one_approval_does(
+        world, mail):
+    """The set-based decision (engine.fire_many) tells each household what approving its dossiers
+    one at a time tells it: one "approved" notice per dossier, with that dossier's certificate;
+    a bulk return tells each its reason."""
+    from .test_decision_speed import DECIDED, one_at_a_time, ward_of_dossiers
+
+    with_email(world)
+    slow, _ = ward_of_dossiers(world.household_a, world.reviewer_a, world.approver, "A")
+    fast, _ = ward_of_dossiers(world.household_b, world.reviewer_b, world.approver, "B")
+    one_at_a_time(world.approver, "60/QĐ-UBND", [n.id for n in slow])
+    nominations.issue_decision(world.approver, number="61/QĐ-UBND", date_=DECIDED,
+                               signer="Lê Văn Thắng", signer_position="tm_chu_tich",
+                               nomination_ids=[n.id for n in fast])
+    db.session.expire_all()
+    assert kinds(world.household_a) == kinds(world.household_b)
+    assert kinds(world.household_b).count("approved") == len(fast) + 1  # and the earlier one
+    for n in fast:
+        n = db.session.get(Nomination, n.id)
+        (note,) = db.session.scalars(select(Notification).where(
+            Notification.nomination_id == n.id, Notification.kind == "approved"))
+        assert note.user_id == world.household_b.id
+        assert note.params["code"] == n.recognition.code
+    assert len(outbox(world.household_b)) == len(outbox(world.household_a))
+
+    submitted = [nomination_in(world, "submitted", year=y) for y in (2025, 2026)]
+    nominations.bulk_return(world.reviewer_a, [n.id for n in submitted], "Thiếu minh chứng")
+    for n in submitted:
+        (note,) = db.session.scalars(select(Notification).where(
+            Notification.nomination_id == n.id, Notification.kind == "returned"))
+        assert note.params["reason"] == "Thiếu minh chứng"

@@ -494,7 +494,9 @@ def just_fired(fired: list[Fired], actor: User) -> None:
     # read again for the whole set in a constant number of statements, not once a row.
     for part in _chunks([f.nomination.id for f in fired]):
         db.session.scalars(select(Nomination).where(Nomination.id.in_(part))
-                           .options(selectinload(Nomination.recognition))
+                           .options(selectinload(Nomination.recognition),
+                                    selectinload(Nomination.person),
+                                    selectinload(Nomination.organization))
                            .execution_options(populate_existing=True)).all()
     notifications.on_events((f.nomination, f.event, f.from_state, actor, f.comment)
                             for f in fired)
