@@ -406,7 +406,11 @@ def test_public_lookups_need_no_account_and_leak_nothing(world, api):
     n = nomination_in(world, "approved")
     r = api.get(f"/public/dossiers/{n.receipt_code.lower()}")
     assert r.status_code == 200
-    assert set(r.get_json()) == {"receipt_code", "title", "year", "state", "updated_at"}
+    # api.md's fields, and those of the receipt (issue 10): no name, no số định danh.
+    assert set(r.get_json()) == {"receipt_code", "title", "year", "state", "updated_at",
+                                 "office", "office_code", "received_on", "expected_by", "status",
+                                 "stage", "next_step", "returned_reason", "lookup_url"}
+    assert n.person.full_name not in r.get_data(as_text=True)
     assert api.get("/public/dossiers/CDHT-2026-NOPE").status_code == 404
     assert api.get("/public/recognitions/UNKNOWN").status_code == 404
 
