@@ -269,7 +269,10 @@ def test_404_for_unknown_and_out_of_scope_objects_alike(world, api):
 
 def test_409_transition_not_allowed_stale_and_duplicate(world, api):
     n = nomination_in(world, "draft")
+    # A draft is its applicant's alone: the approver does not find it (issue 10).
     r = api.post(f"/nominations/{n.id}/events", "approve", json={"event": "approve", "version": n.version})
+    assert r.status_code == 404
+    r = api.post(f"/nominations/{n.id}/events", "ho-a", json={"event": "approve", "version": n.version})
     assert r.status_code == 409 and error_code(r) == "transition_not_allowed"
     r = api.post(f"/nominations/{n.id}/events", "ho-a", json={"event": "submit", "version": n.version - 1
                                                               if n.version > 1 else 99})
@@ -304,7 +307,9 @@ def test_422_lists_every_unmet_reason_of_a_guard(world, api):
 
 
 def test_error_order_scope_before_stale_before_state_before_role(world, api):
-    n = nomination_in(world, "draft")
+    # Returned: the reviewer sees it (a draft never submitted it would not), and the applicant's
+    # submit is allowed in this state.
+    n = nomination_in(world, "returned")
     # out of scope and stale: 404
     r = api.post(f"/nominations/{n.id}/events", "review-b", json={"event": "verify", "version": 99})
     assert r.status_code == 404

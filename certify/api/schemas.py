@@ -340,7 +340,7 @@ class MovedItem(Response):
 
 class MovedDossier(Response):
     id: int
-    receipt_code: str
+    receipt_code: str | None = Field(description="null for a draft never submitted.")
     state: str
 
 
