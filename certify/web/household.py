@@ -282,6 +282,7 @@ def save(nomination_id: int):
         return _render(n, scores=assessment.typed(rules, request.form), status=422, lines=lines,
                        errors={code: _("Chưa có điểm.") for code in missing})
     if submitting and request.form.get("action") != "submit_anyway" and \
+            not deadlines.submission_reasons(n.title_code, n.year) and \
             assessment.shortfalls(rules, scores, judging.measured(n, rules)):
         # Said plainly before submitting: fix it, or submit anyway. Nothing is written yet.
         return _render(n, scores=scores, confirm_anyway=True, declared=declared)
