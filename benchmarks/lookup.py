@@ -4,7 +4,7 @@
 received (the first submission in the history), the expected result date (the rules' deadlines),
 on time / late, the next step and the return reason. The baseline, measured in the same run on
 the same app and database, is a bare endpoint answering api.md's first five fields from the same
-row found by its receipt code (what the look-up did before). Phases alternate (bare, look-up,
+row found by its receipt code (what the look-up did before), rate-limited the same way. Phases alternate (bare, look-up,
 bare, ...) and the medians of the per-request times are compared (in-process, Flask's test
 client, so the figure is the application's cost without the network).
 
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import progress as bench  # noqa: E402  benchmarks/progress.py: open_app, reset_schema
 
 from certify import clock  # noqa: E402
-from certify.extensions import db  # noqa: E402
+from certify.extensions import db, limiter  # noqa: E402
 from certify.models import Nomination  # noqa: E402
 from certify.services import accounts, nominations, people, units  # noqa: E402
 from certify.workflow import engine, workflow  # noqa: E402
@@ -78,7 +78,9 @@ def add_bare(app) -> None:
         return jsonify({"receipt_code": n.receipt_code, "title": n.title_code, "year": n.year,
                         "state": n.state, "updated_at": n.updated_at.isoformat()})
 
-    app.add_url_rule("/bench/bare/<code>", "bench_bare", bare)
+    # Rate-limited like the public look-up, so that both pay the same for it.
+    app.add_url_rule("/bench/bare/<code>", "bench_bare",
+                     limiter.limit(lambda: app.config["PUBLIC_RATE_LIMIT"])(bare))
 
 
 def phase(client, path: str, codes: list[str]) -> list[float]:

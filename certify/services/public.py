@@ -13,6 +13,7 @@ from datetime import date
 
 import segno
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
 from ..errors import NotFound
@@ -28,7 +29,10 @@ STAGES = ("review", "returned", "decision", "granted", "ended")
 def dossier(receipt_code: str) -> Nomination:
     """The dossier with that receipt code; a draft has none, so it is never found."""
     nomination = db.session.scalar(
-        select(Nomination).where(Nomination.receipt_code == receipt_code.strip().upper()))
+        select(Nomination).where(Nomination.receipt_code == receipt_code.strip().upper())
+        # What `follow` reads, in the same statement and one more (not one per relation).
+        .options(joinedload(Nomination.unit), joinedload(Nomination.organization),
+                 selectinload(Nomination.history)))
     if nomination is None:
         raise NotFound("No dossier has that receipt code.")
     return nomination
