@@ -257,3 +257,26 @@ def test_the_look_up_never_finds_a_draft_and_the_receipt_of_a_draft_has_no_qr(ap
     page = text(client.get(f"/household/nominations/{nid}/receipt"))
     assert "chưa có mã biên nhận" in page and 'class="qr"' not in page
     assert client.get("/lookup?code=None").status_code == 404
+
+
+def test_the_migration_clears_the_codes_of_dossiers_never_submitted(app, world):
+    """Upgrading: a draft loses the code it was given at creation, a submitted dossier keeps its
+    own; downgrading gives every dossier a code again (the column was NOT NULL)."""
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    draft = _draft(world).id
+    submitted = nomination_in(world, "submitted", year=clock.today().year - 1)
+    sent, code = submitted.id, submitted.receipt_code
+    db.session.commit()
+    script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+    before = script.get_revision("d7a3c1e9b842").down_revision
+    db.session.remove()
+    downgrade(revision=before)
+    with db.engine.begin() as conn:
+        codes = dict(conn.execute(text("SELECT id, receipt_code FROM nominations")).all())
+    assert codes[draft] and codes[draft].startswith("CDHT-") and codes[sent] == code
+    upgrade()
+    codes = dict(db.session.execute(text("SELECT id, receipt_code FROM nominations")).all())
+    assert codes == {draft: None, sent: code}
