@@ -195,7 +195,7 @@ def test_the_page_refuses_this_years_unit_dossier_and_saves_nothing(client, site
     sign_in(client, "truong")
     r = client.post(f"/household/nominations/{nid}", data={
         **{f"c-{code}": "dat" if value is True else str(value) for code, value in marks.items()},
-        "version": before.version, "action": "submit"})
+        "version": before.version, "action": "submit", "declared": "1"})
     assert r.status_code == 422
     first = date(today.year + 1, 1, 1)
     assert f"từ ngày {first:%d/%m/%Y}" in text(r)

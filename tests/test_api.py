@@ -271,7 +271,10 @@ def test_404_for_unknown_and_out_of_scope_objects_alike(world, api):
 
 def test_409_transition_not_allowed_stale_and_duplicate(world, api):
     n = nomination_in(world, "draft")
+    # A draft is its applicant's alone: the approver does not find it (issue 10).
     r = api.post(f"/nominations/{n.id}/events", "approve", json={"event": "approve", "version": n.version})
+    assert r.status_code == 404
+    r = api.post(f"/nominations/{n.id}/events", "ho-a", json={"event": "approve", "version": n.version})
     assert r.status_code == 409 and error_code(r) == "transition_not_allowed"
     r = api.post(f"/nominations/{n.id}/events", "ho-a", json={"event": "submit", "version": n.version - 1
                                                               if n.version > 1 else 99})
@@ -306,7 +309,9 @@ def test_422_lists_every_unmet_reason_of_a_guard(world, api):
 
 
 def test_error_order_scope_before_stale_before_state_before_role(world, api):
-    n = nomination_in(world, "draft")
+    # Returned: the reviewer sees it (a draft never submitted it would not), and the applicant's
+    # submit is allowed in this state.
+    n = nomination_in(world, "returned")
     # out of scope and stale: 404
     r = api.post(f"/nominations/{n.id}/events", "review-b", json={"event": "verify", "version": 99})
     assert r.status_code == 404
@@ -408,7 +413,11 @@ def test_public_lookups_need_no_account_and_leak_nothing(world, api):
     n = nomination_in(world, "approved")
     r = api.get(f"/public/dossiers/{n.receipt_code.lower()}")
     assert r.status_code == 200
-    assert set(r.get_json()) == {"receipt_code", "title", "year", "state", "updated_at"}
+    # api.md's fields, and those of the receipt (issue 10): no name, no số định danh.
+    assert set(r.get_json()) == {"receipt_code", "title", "year", "state", "updated_at",
+                                 "office", "office_code", "received_on", "expected_by", "status",
+                                 "stage", "next_step", "returned_reason", "lookup_url"}
+    assert n.person.full_name not in r.get_data(as_text=True)
     assert api.get("/public/dossiers/CDHT-2026-NOPE").status_code == 404
     assert api.get("/public/recognitions/UNKNOWN").status_code == 404
 

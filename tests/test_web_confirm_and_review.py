@@ -198,7 +198,7 @@ def test_submit_acts_without_a_confirmation(client, site):
     row = site.nomination_row(nid)
     response = client.post(f"/household/nominations/{nid}", data={
         **{f"c-{code}": str(v) for code, v in CITIZEN_PASS.items()},
-        "version": row.version, "action": "submit"})
+        "version": row.version, "action": "submit", "declared": "1"})
     assert response.status_code == 302
     assert site.nomination_row(nid).state in meaning.queue_states(_spec())
 

@@ -113,7 +113,8 @@ def test_nominate_opens_the_self_assessment_form(household, site):
     page = text(household.get(f"/household/nominations/{nid}"))
     row = site.nomination_row(nid)
     assert row.state == "draft"
-    assert row.receipt_code in page
+    # A draft has no receipt code yet: it is given when the dossier is submitted.
+    assert row.receipt_code is None and "mã biên nhận được cấp khi nộp hồ sơ" in page
     # Every indicator with its description and maximum, and the pass rule.
     assert "Đọc và cập nhật thông tin" in page
     assert page.count("Tối đa 10 điểm") == 10
@@ -160,7 +161,7 @@ def test_save_partial_then_submit_complete(household, site):
     assert site.nomination_row(nid).state == "draft"
 
     done = household.post(f"/household/nominations/{nid}", data=scores_form(
-        CITIZEN_PASS, version=row.version, action="submit"), follow_redirects=True)
+        CITIZEN_PASS, version=row.version, action="submit", declared="1"), follow_redirects=True)
     row = site.nomination_row(nid)
     assert row.state == "submitted" and row.self_assessment == CITIZEN_PASS
     page = text(done)
@@ -215,9 +216,10 @@ def test_returned_dossier_shows_the_comment_and_can_be_resubmitted(household, si
     assert "Cần bổ sung" in page and "Bổ sung" in page
     row = site.nomination_row(nid)
     household.post(f"/household/nominations/{nid}", data=scores_form(
-        {**CITIZEN_PASS, "1.1": 10}, version=row.version, action="submit"))
+        {**CITIZEN_PASS, "1.1": 10}, version=row.version, action="submit", declared="1"))
     after = site.nomination_row(nid)
     assert after.state == "submitted" and after.self_assessment["1.1"] == 10
+    assert after.receipt_code == row.receipt_code  # kept on resubmission
 
 
 def test_another_households_nomination_is_not_found(client, site):

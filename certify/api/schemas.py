@@ -237,6 +237,9 @@ class EventRequest(Request):
     decision: EventDecision | int | None = Field(
         default=None, description="approve: the decision it belongs to (required); an integer "
                                   "is the id of an existing decision")
+    declared: bool | None = Field(
+        default=None, description="submit: the applicant declares the information true (\"Tôi "
+                                  "cam đoan …\"); recorded in the history entry. Optional.")
 
 
 class DecisionCreate(Request):
@@ -337,7 +340,7 @@ class MovedItem(Response):
 
 class MovedDossier(Response):
     id: int
-    receipt_code: str
+    receipt_code: str | None = Field(description="null for a draft never submitted.")
     state: str
 
 
@@ -618,7 +621,8 @@ class ComputedOut(Response):
 
 class NominationOut(Response):
     id: int
-    receipt_code: str
+    receipt_code: str | None = Field(description="Given at the first submission and kept after; "
+                                                 "null for a draft never submitted.")
     title: str
     subject_id: int
     subject_name: str
@@ -708,6 +712,19 @@ class PublicDossier(Response):
     year: int
     state: str
     updated_at: datetime
+    office: str = Field(description="The receiving office: the unit whose tier reviews the "
+                                    "dossier under the tier profile in force.")
+    office_code: str
+    received_on: date | None = Field(description="The day it was first submitted.")
+    expected_by: date | None = Field(description="The last day for a result by the rules' "
+                                                 "deadlines (null where they set none).")
+    status: Literal["on_time", "late"]
+    stage: Literal["review", "returned", "decision", "granted", "ended"]
+    next_step: str = Field(description="What happens next, in plain words (the caller's "
+                                       "language).")
+    returned_reason: str | None = Field(description="The reviewer's reason when the dossier "
+                                                    "was returned (the comment only).")
+    lookup_url: str = Field(description="The public look-up page (what the QR code opens).")
 
 
 class PublicRecognition(Response):

@@ -351,6 +351,18 @@ def patch_nomination(nomination_id: int):
     return _json(serialize.nomination(n, actor()))
 
 
+@operation("/nominations/<id:nomination_id>", "DELETE",
+           summary="Delete a draft never submitted (its evidence files too)", tag="nominations",
+           status=204, errors=(401, 404, 409),
+           description="Only the applicant deletes, only a draft that was never submitted (it "
+                       "has no receipt code); anyone else: 404; a dossier ever submitted or no "
+                       "longer a draft: 409 transition_not_allowed (withdraw it instead). The "
+                       "deletion is recorded in the audit log.")
+def delete_nomination(nomination_id: int):
+    nominations.delete_draft(actor(), nomination_id)
+    return "", 204
+
+
 @operation("/nominations", "GET", summary="Nominations the caller may see", tag="nominations",
            response=s.page_of(s.NominationOut), errors=(400, 401, 422),
            query={"state": {"type": "string"}, "title": {"type": "string"},
@@ -399,7 +411,7 @@ def fire_event(nomination_id: int):
         decision = decision.model_dump()
     n = nominations.fire(actor(), nomination_id, data.event, version=data.version,
                          comment=data.comment, assessment=data.assessment, decision=decision,
-                         notes=data.notes)
+                         notes=data.notes, declared=data.declared)
     return _json(serialize.nomination(n, actor()))
 
 
@@ -561,9 +573,18 @@ def get_report(year: int):
            tag="public", response=s.PublicDossier, errors=(404, 429), public=True)
 @limiter.limit(_public_limit)
 def public_dossier(receipt_code: str):
+    from ..web import public as public_pages
+
     n = public.dossier(receipt_code)
+    f = public.follow(n)
     return _json({"receipt_code": n.receipt_code, "title": n.title_code, "year": n.year,
-                  "state": n.state, "updated_at": n.updated_at.isoformat()})
+                  "state": n.state, "updated_at": n.updated_at.isoformat(),
+                  "office": f.office.name, "office_code": f.office.code,
+                  "received_on": f.received_on.isoformat() if f.received_on else None,
+                  "expected_by": f.due.isoformat() if f.due else None, "status": f.status,
+                  "stage": f.stage, "next_step": public_pages.next_step(f),
+                  "returned_reason": f.returned_reason,
+                  "lookup_url": public_pages.lookup_url(n.receipt_code)})
 
 
 @operation("/public/recognitions/<code>", "GET", summary="Verify a certificate by its code",

@@ -42,7 +42,9 @@ class Nomination(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    receipt_code: Mapped[str] = mapped_column(String(32), unique=True)
+    # Given at the first submission (the engine's "enter_review_queue"), kept after; null for a
+    # draft never submitted, which only its applicant (and admins) see.
+    receipt_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     title_code: Mapped[str] = mapped_column(String(64), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)

@@ -174,3 +174,24 @@ def remove(actor: User, nomination_id: int, token: str) -> None:
     db.session.delete(record)
     db.session.commit()
     path.unlink(missing_ok=True)  # after the commit: a failed commit keeps both
+
+
+def discard_all(nomination) -> list[Path]:
+    """Delete the rows of every file of a nomination being deleted, inside the caller's
+    transaction; the paths returned are for the caller to unlink after its commit."""
+    records = list(db.session.scalars(_files(nomination.id)))
+    paths = [path_of(r) for r in records]
+    for r in records:
+        db.session.delete(r)
+    return paths
+
+
+def unlink_all(paths: list[Path]) -> None:
+    """Remove files whose rows a committed transaction deleted (and their emptied folder)."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+    for folder in {p.parent for p in paths}:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty or already gone

@@ -23,6 +23,8 @@ from . import units as unit_service
 from .validate import MAX_INT, Longest, Reasons, fold, row, too_long
 
 APPLICANT_ROLE = {"person": "household", "organization": "organization"}
+# The first evaluation year of the plan (QĐ 1373/QĐ-TTg, 2021-2030): `create` refuses earlier.
+FIRST_YEAR = 2021
 
 
 def _title(code):
@@ -56,7 +58,7 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
         raise Forbidden(f"Only the {APPLICANT_ROLE[wf.spec.subject]} account applies for this title.")
     r = Reasons()
     this_year = clock.today().year
-    year = r.integer("year", year, minimum=2021, maximum=this_year + 1)
+    year = r.integer("year", year, minimum=FIRST_YEAR, maximum=this_year + 1)
     assessment = {} if self_assessment is None else self_assessment
     # Judged by the version in force on 31 December of its year, fixed now and never changed.
     rules = wf.rules_for_year(year) if year is not None else None
@@ -81,8 +83,9 @@ def create(actor: User, *, title, subject_id, year, self_assessment=None) -> Nom
                             f" {filer}.", {"nomination_id": clash.id, "filed_by": filer})
     r.raise_if_any()
     now = clock.now()
+    # A draft has no receipt code: the dossier is received (and given one) when first submitted.
     nomination = Nomination(
-        receipt_code=_receipt_code(wf.code, year), title_code=wf.code, year=year,
+        receipt_code=None, title_code=wf.code, year=year,
         rule_version=rules.id, unit_id=subject.unit_id, state=wf.spec.initial_state, version=1,
         is_open=meaning.is_open(wf.spec, wf.spec.initial_state),
         self_assessment=dict(assessment), review_assessment={}, created_by_id=actor.id,
@@ -105,6 +108,48 @@ def _receipt_code(title_code: str, year: int) -> str:
     return f"{prefix}-{year}-{engine.random_code(8)}"
 
 
+@writes
+def delete_draft(actor: User, nomination_id, *, version=None) -> None:
+    """Delete a draft never submitted (the engine decides and records it); its evidence files
+    are removed from the disk once the deletion is committed. `version`, when given, must be
+    the one the caller saw."""
+    nomination = engine.lock(nomination_id)
+    if nomination is not None and policy.can_view(actor, nomination) and version is not None \
+            and version != nomination.version:
+        raise Stale(f"The nomination has changed (version {nomination.version}, not {version}).",
+                    {"current_version": nomination.version, "state": nomination.state})
+    paths = engine.delete_draft(nomination, actor)
+    db.session.commit()
+    from . import evidence
+    evidence.unlink_all(paths)
+
+
+@dataclass
+class FilingYear:
+    """An evaluation year a dossier can be filed for today; `late` past its last day on time
+    ("submit_by"): still accepted (officials decide), said with a warning."""
+
+    year: int
+    late: bool
+    submit_by: object = None  # date | None
+
+
+def filing_years(title_code: str, today=None) -> list[FilingYear]:
+    """The years `create` accepts and the title lets be submitted today (deadlines
+    "submit_from"), newest first, each with whether it is late."""
+    wf = workflow(title_code)
+    if wf is None:
+        return []
+    today = today or clock.today()
+    out = []
+    for year in deadlines.fileable_years(title_code, today):
+        if not FIRST_YEAR <= year <= today.year + 1 or wf.rules_for_year(year) is None:
+            continue  # create refuses it
+        due = deadlines.for_year(title_code, year).get("submit_by")
+        out.append(FilingYear(year, due is not None and today > due, due))
+    return out
+
+
 def get(actor: User, nomination_id) -> Nomination:
     nomination = row(Nomination, nomination_id)
     if nomination is None or not policy.can_view(actor, nomination):
@@ -121,17 +166,37 @@ def update_self_assessment(actor: User, nomination_id: int, *, version, self_ass
     return nomination
 
 
+# What the applicant declares before submitting (NĐ 30/2020 forms' "cam đoan"), recorded as the
+# submission's history comment when declared.
+DECLARATION = ("Tôi cam đoan những thông tin kê khai là đúng sự thật và chịu trách nhiệm trước "
+               "pháp luật về nội dung đã kê khai.")
+
+
+def _declared_comment(comment, declared, event: str, spec) -> str | None:
+    """The history comment of an event: the declaration first when the applicant declared on a
+    submit event."""
+    if not declared or event not in meaning.submit_events(spec):
+        return comment
+    rest = (comment or "").strip() if isinstance(comment, str) else ""
+    return f"{DECLARATION} {rest}".strip()
+
+
 @writes
-def save_and_submit(actor: User, nomination_id: int, *, version, self_assessment) -> Nomination:
+def save_and_submit(actor: User, nomination_id: int, *, version, self_assessment,
+                    declared: bool = False) -> Nomination:
     """Save the self-assessment and submit the dossier in one transaction: if the submission is
-    refused (a missing score, the year not open yet), nothing of the request is kept."""
+    refused (a missing score, the year not open yet), nothing of the request is kept.
+    `declared`: the applicant ticked the declaration, recorded in the history entry."""
     nomination = engine.lock(nomination_id)
     _save_self_assessment(actor, nomination, version, self_assessment)
-    event = meaning.submit_event(workflow(nomination.title_code).spec)
+    spec = workflow(nomination.title_code).spec
+    event = meaning.submit_event(spec)
     if event is None:
         raise TransitionNotAllowed("This title has no event that submits a dossier.",
                                    {"state": nomination.state})
-    engine.fire(nomination, event, actor, engine.Payload(), nomination.version)
+    engine.fire(nomination, event, actor,
+                engine.Payload(comment=_declared_comment(None, declared, event, spec)),
+                nomination.version)
     db.session.commit()
     return nomination
 
@@ -162,7 +227,7 @@ def _save_self_assessment(actor: User, nomination: Nomination | None, version,
 
 @writes
 def fire(actor: User, nomination_id, event, *, version, comment=None, assessment=None,
-         decision=None, notes=None) -> Nomination:
+         decision=None, notes=None, declared=None) -> Nomination:
     """Fire a workflow event: what the API's /events and the review buttons call. `decision` (for
     an event that grants the title) is the id of a decision of the actor's unit, `{"id"}`, or the
     fields of a new one-item decision (`number`, `date`, `signer`, `signer_position`, `place`)."""
@@ -176,6 +241,9 @@ def fire(actor: User, nomination_id, event, *, version, comment=None, assessment
     chosen, reasons = None, None
     if event in meaning.grant_events(workflow(nomination.title_code).spec) and decision is not None:
         chosen, reasons = _decision_for(actor, nomination, decision)
+    if declared:  # the applicant's declaration on submitting (api: optional "declared")
+        comment = _declared_comment(comment, declared, event,
+                                    workflow(nomination.title_code).spec)
     payload = engine.Payload(comment=comment, assessment=assessment, decision=chosen,
                              reasons=reasons, notes=notes)
     engine.fire(nomination, event, actor, payload, version)

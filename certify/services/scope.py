@@ -24,7 +24,9 @@ def nomination_filter(actor: User):
                        select(User.id).where(User.role == "organization",
                                              User.organization_id == actor.organization_id))))
     if actor.role in ("reviewer", "approver") and actor.unit is not None:
-        return Nomination.unit_id.in_(select(Unit.id).where(Unit.path.startswith(actor.unit.path)))
+        # A draft never submitted (no receipt code yet) is its applicant's alone.
+        return and_(Nomination.receipt_code.is_not(None), Nomination.unit_id.in_(
+            select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
     return Nomination.id.is_(None)
 
 
@@ -87,7 +89,7 @@ def can_see_nomination(actor: User, nomination: Nomination) -> bool:
     if actor.role == "organization":
         return owns(actor, nomination)
     if actor.role in ("reviewer", "approver"):
-        return in_unit_scope(actor, nomination.unit)
+        return nomination.receipt_code is not None and in_unit_scope(actor, nomination.unit)
     return False
 
 

@@ -125,3 +125,16 @@ def groups(rules) -> list[tuple]:
         else:
             out.append((c.group, [c]))
     return out
+
+
+def shortfalls(rules, values: dict | None, measured=None) -> list[str]:
+    """Why a complete self-assessment would not pass its year's rule (rubric.passes), in words:
+    each indicator below its minimum, the total against the threshold (or each target not met).
+    Empty while incomplete or when it passes: said before submitting, never refused for it."""
+    from ..messages import reason
+
+    values = rubric.well_formed(rules, values or {})
+    if rubric.missing(rules, values) or rubric.passes(rules, values, measured):
+        return []
+    return [reason(r.as_dict()) for r in
+            rubric.pass_rule_errors(rules, values, "self_assessment", measured)]

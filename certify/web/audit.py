@@ -23,6 +23,7 @@ ENTITIES = {
     "account": _l("Tài khoản"),
     "organization": _l("Cơ quan, đơn vị"),
     "membership": _l("Thành viên cơ quan, đơn vị"),
+    "nomination": _l("Hồ sơ nháp"),  # a draft its applicant deleted
 }
 ACTIONS = {
     "create": _l("Thêm mới"),

@@ -11,14 +11,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from .. import clock, policy
+from .. import clock, policy, rubric
 from ..errors import Duplicate, Invalid, NotFound, Stale, TransitionNotAllowed
 from ..models import Nomination
 from ..services import deadlines, evidence, judging, nominations, people
 from ..workflow import meaning, workflow, workflows
 from . import assessment, confirm
 from .conflict import conflict
-from .filters import GENDERS, TARGET_GROUPS
+from .filters import GENDERS, TARGET_GROUPS, loc
 from ..services.validate import Longest
 from .helpers import (INVALID_CHOICE, ActionForm, MaxLength, WholeNumberField, choices, flash_error,
                       int_arg, roles)
@@ -70,8 +70,10 @@ class NominateForm(ActionForm):
 
 
 def _years(wf) -> list[tuple[int, str]]:
-    """The evaluation years the title's dossiers can be filed for today."""
-    return [(y, str(y)) for y in deadlines.fileable_years(wf.code)] if wf is not None else []
+    """The evaluation years the title's dossiers can be filed for today (nominations.filing_years
+    decides, as `create` and the submission would)."""
+    return [(f.year, str(f.year)) for f in nominations.filing_years(wf.code)] \
+        if wf is not None else []
 
 
 SUBJECT = {"household": "person", "organization": "organization"}
@@ -83,30 +85,57 @@ def _titles() -> list:
 
 
 def _offers(items: list[Nomination]) -> list[tuple]:
-    """(title, years still free) for each title: the years without an open dossier."""
+    """(title, years still free) for each title: the years without an open dossier, each a
+    nominations.FilingYear (late ones are offered with a warning)."""
     out = []
     for wf in _titles():
         taken = {n.year for n in items if n.title_code == wf.code and n.is_open}
-        out.append((wf, [(y, text) for y, text in _years(wf) if y not in taken]))
+        out.append((wf, [f for f in nominations.filing_years(wf.code) if f.year not in taken]))
     return out
+
+
+def _priority(n: Nomination) -> int:
+    """What needs doing now comes first: a returned dossier, then a draft, then the rest."""
+    spec = workflow(n.title_code).spec
+    if n.state in meaning.returned_states(spec):
+        return 0
+    if n.state == spec.initial_state:
+        return 1
+    return 2
+
+
+def _return_reason(n: Nomination) -> str | None:
+    """The reviewer's comment that sent the dossier back (the last such event's)."""
+    send_back = set(meaning.send_back_events(workflow(n.title_code).spec))
+    last = next((h for h in reversed(n.history) if h.event in send_back), None)
+    return last.comment if last is not None else None
+
+
+def _todo(rows: list[Nomination]) -> list[Nomination]:
+    """The applicant's own dossiers needing action, returned first, then drafts."""
+    return sorted((n for n in rows if _priority(n) < 2 and policy.is_applicant(current_user, n)),
+                  key=lambda n: (_priority(n), n.updated_at))
 
 
 @bp.route("/")
 @roles(*APPLICANTS)
 def index():
     form = NominateForm()
-    rows = nominations.of_applicant(current_user)
+    rows = sorted(nominations.of_applicant(current_user), key=_priority)
+    todo = _todo(rows)
     if current_user.role == "organization":
         org = current_user.organization
         return render_template("household/organization.html", org=org, nominations=rows,
-                               offers=_offers(rows), form=form)
+                               offers=_offers(rows), form=form, todo=todo,
+                               return_reason=_return_reason, priority=_priority)
     members = people.household_members(current_user)
     by_person: dict[int, list[Nomination]] = {}
     for n in rows:
         by_person.setdefault(n.person_id, []).append(n)
     offers = {m.id: _offers(by_person.get(m.id, [])) for m in members}
     return render_template("household/index.html", members=members, by_person=by_person,
-                           offers=offers, form=form)
+                           offers=offers, form=form, todo=todo, return_reason=_return_reason,
+                           priority=_priority)
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -188,7 +217,14 @@ def _load(nomination_id: int, *, reading: bool = False) -> Nomination:
     return n
 
 
-def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
+def _deletable(n: Nomination) -> bool:
+    """A draft never submitted, which its applicant may delete (the engine decides again)."""
+    return (n.receipt_code is None and policy.is_applicant(current_user, n)
+            and n.state == workflow(n.title_code).spec.initial_state)
+
+
+def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200,
+            confirm_anyway=False, declared=False):
     wf = workflow(n.title_code)
     rules = wf.rules(n)
     scores = n.self_assessment if scores is None else scores
@@ -205,6 +241,10 @@ def _render(n: Nomination, *, scores=None, errors=None, lines=None, status=200):
         review_sheet=(assessment.sheet(rules, n.review_assessment, measured, prior, today)
                       if n.review_assessment else None),
         returned=n.state in meaning.returned_states(wf.spec),
+        return_reason=_return_reason(n),
+        shortfalls=assessment.shortfalls(rules, scores, measured) if editable else [],
+        confirm_anyway=confirm_anyway, declared=declared,
+        deletable=_deletable(n),
         editable=editable, form=form, input_name=assessment.input_name,
         files=evidence.list_files(current_user, n.id), max_mb=evidence.max_bytes() // 1048576,
         filer=people.filing_organization(n)), status
@@ -226,14 +266,32 @@ def save(nomination_id: int):
         abort(400)
     rules = wf.rules(n)
     scores, errors = assessment.parse(rules, request.form)
-    submitting = request.form.get("action") == "submit"
+    submitting = request.form.get("action") in ("submit", "submit_anyway")
+    declared = request.form.get("declared") == "1"
     if errors:
         return _render(n, scores=assessment.typed(rules, request.form), errors=errors,
-                       lines=[_("Một số điểm chưa hợp lệ; chưa có gì được lưu.")], status=422)
+                       lines=[_("Một số điểm chưa hợp lệ; chưa có gì được lưu.")], status=422,
+                       declared=declared)
+    if submitting and not declared:
+        # The declaration is ticked on the page before submitting; without it nothing changes.
+        # A score still missing is said at once too.
+        missing = rubric.missing(rules, scores)
+        lines = [_("Hãy đánh dấu ô cam đoan trước khi nộp hồ sơ; chưa có gì được lưu.")]
+        if missing:
+            lines.append(_("Hãy chấm đủ tất cả chỉ số trước khi nộp; chưa có gì được lưu."))
+        return _render(n, scores=assessment.typed(rules, request.form), status=422, lines=lines,
+                       errors={code: _("Chưa có điểm.") for code in missing})
+    if submitting and request.form.get("action") != "submit_anyway" and \
+            not deadlines.submission_reasons(n.title_code, n.year) and \
+            assessment.shortfalls(rules, scores, judging.measured(n, rules)):
+        # Said plainly before submitting: fix it, or submit anyway. Nothing is written yet.
+        return _render(n, scores=scores, confirm_anyway=True, declared=declared)
     # Saving and submitting are one transaction: a refused submission keeps nothing.
     save_with = nominations.save_and_submit if submitting else nominations.update_self_assessment
     try:
-        n = save_with(current_user, n.id, version=form.seen_version(), self_assessment=scores)
+        extra = {"declared": declared} if submitting else {}
+        n = save_with(current_user, n.id, version=form.seen_version(), self_assessment=scores,
+                      **extra)
     except Stale:
         return conflict(nomination_id, url_for("household.nomination", nomination_id=nomination_id))
     except Invalid as error:
@@ -313,5 +371,44 @@ def withdraw(nomination_id: int):
 @bp.route("/nominations/<id:nomination_id>/receipt")
 @roles(*APPLICANTS)
 def receipt(nomination_id: int):
+    from ..services import public as public_service
+    from . import public as public_pages
+
     n = _load(nomination_id, reading=True)
-    return render_template("household/receipt.html", n=n)
+    return render_template(
+        "household/receipt.html", n=n,
+        follow=public_service.follow(n) if n.receipt_code else None,
+        next_step=public_pages.next_step, status_text=public_pages.status_text,
+        qr=public_pages.qr_markup, lookup_url=public_pages.lookup_url)
+
+
+@bp.route("/nominations/<id:nomination_id>/delete", methods=["POST"])
+@roles(*APPLICANTS)
+def delete(nomination_id: int):
+    """Delete a draft never submitted: without `confirmed=1` the POST only shows the
+    confirmation page (no JavaScript needed); nothing is deleted until its button is pressed."""
+    n = _load(nomination_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = url_for("household.nomination", nomination_id=n.id)
+    if form.seen_version() != n.version:
+        return conflict(n.id, back)
+    if not _deletable(n):
+        flash_error(TransitionNotAllowed("Only a draft never submitted can be deleted.",
+                                         {"state": n.state, "event": "delete"}))
+        return redirect(back)
+    if not confirm.given():
+        return render_template("household/delete_confirm.html", n=n, back=back,
+                               version=n.version,
+                               files=evidence.list_files(current_user, n.id))
+    label = f"{n.subject_name} · {loc(workflow(n.title_code).spec.name)} {n.year}"
+    try:
+        nominations.delete_draft(current_user, n.id, version=form.seen_version())
+    except Stale:
+        return conflict(nomination_id, back)
+    except TransitionNotAllowed as error:
+        flash_error(error)
+        return redirect(back)
+    flash(_("Đã xoá hồ sơ nháp %(label)s.", label=label), "success")
+    return redirect(url_for("household.index"))

@@ -4,17 +4,51 @@ They show no personal data (initials only) and are rate-limited like the public 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from .. import clock
 from ..errors import NotFound
 from ..extensions import limiter
-from ..services import directory
+from ..links import public_url
+from ..services import directory, exports
 from ..services import progress as progress_service
 from ..services import public
 from ..services import units as unit_service
 from ..workflow import workflow, workflows
 
 bp = Blueprint("public", __name__)
+
+# What happens next, by the stage of the procedure (services/public.py STAGES), in plain words.
+NEXT_STEPS = {
+    "review": _l("Hồ sơ đang chờ %(office)s thẩm định. Người nộp không cần làm gì thêm; kết quả "
+                 "được cập nhật tại trang tra cứu này."),
+    "returned": _l("Hồ sơ được trả lại để bổ sung. Người nộp sửa theo yêu cầu dưới đây rồi nộp "
+                   "lại; mã biên nhận giữ nguyên."),
+    "decision": _l("Hồ sơ đã được thẩm định đạt và đang chờ %(office)s ra quyết định công nhận."),
+    "granted": _l("Hồ sơ đã được công nhận. Giấy chứng nhận có mã kiểm tra riêng, in trên giấy."),
+    "ended": _l("Hồ sơ đã kết thúc, không được xử lý tiếp."),
+}
+STATUSES = {"on_time": _l("Đúng hạn"), "late": _l("Trễ hạn")}
+
+
+def next_step(f: public.Follow) -> str:
+    return str(NEXT_STEPS[f.stage]) % {"office": f.next_office.name}
+
+
+def status_text(f: public.Follow) -> str:
+    return str(STATUSES[f.status])
+
+
+def lookup_url(code: str) -> str:
+    """The public look-up of a receipt code, as printed and in the QR code."""
+    return public_url("public.lookup", code=code)
+
+
+def qr_markup(code: str) -> Markup:
+    """The inline SVG QR code of a receipt code's look-up (segno's output, no user text in it
+    but the code, which is made of letters, digits and dashes)."""
+    return Markup(public.qr_svg(lookup_url(code)))  # nosec B704 — segno's SVG of our own URL
 
 
 def _limit() -> str:
@@ -31,8 +65,10 @@ def lookup():
             found = public.dossier(code)
         except NotFound:
             missing = True
-    return render_template("public/lookup.html", code=code, found=found, missing=missing), \
-        404 if missing else 200
+    return render_template("public/lookup.html", code=code, found=found, missing=missing,
+                           follow=public.follow(found) if found else None, next_step=next_step,
+                           status_text=status_text, qr=qr_markup if found else None,
+                           lookup_url=lookup_url), 404 if missing else 200
 
 
 @bp.route("/verify")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from statemachine.exceptions import TransitionNotAllowed as MachineRefused
@@ -160,6 +161,9 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     effects = wf.spec.events[event].effects
     if "enter_review_queue" in effects:
         nomination.submitted_at = now
+        if nomination.receipt_code is None:  # the first submission receives the dossier
+            from ..services.nominations import _receipt_code
+            nomination.receipt_code = _receipt_code(nomination.title_code, nomination.year)
     nomination.is_open = meaning.is_open(wf.spec, nomination.state)
     db.session.add(HistoryEntry(nomination=nomination, event=event, from_state=before,
                                 to_state=nomination.state, actor_id=actor.id, at=now,
@@ -584,3 +588,33 @@ def _grant_many(granted, now) -> None:
         after.setdefault(key[0], []).extend(lineage.placement(held + added, unit_today))
     for title_code in after:
         progress.record_change(title_code, before.get(title_code, []), after[title_code])
+
+def delete_draft(nomination: Nomination | None, actor: User) -> list:
+    """Delete a draft its applicant never submitted, inside the caller's write transaction (the
+    row locked by `lock`): its history, its evidence rows (the files' paths are returned, to be
+    removed once the transaction commits) and the dossier itself, with an audit entry. Anyone but
+    the applicant: NotFound; a dossier ever submitted (it has a receipt code) or no longer in its
+    title's initial state: TransitionNotAllowed."""
+    from ..services import audit_trail, evidence
+
+    if nomination is None or not policy.can_view(actor, nomination) \
+            or not policy.is_applicant(actor, nomination):
+        raise NotFound("No such nomination.")
+    wf = workflow(nomination.title_code)
+    if nomination.receipt_code is not None or nomination.state != wf.spec.initial_state:
+        raise TransitionNotAllowed(
+            "Only a draft never submitted can be deleted; withdraw this dossier instead.",
+            {"state": nomination.state, "event": "delete"})
+    paths = evidence.discard_all(nomination)
+    audit_trail.record(
+        action="delete", entity_type="nomination", entity_id=nomination.id,
+        key=f"{nomination.title_code} · {nomination.year} · #{nomination.id}",
+        before={"title": nomination.title_code, "year": nomination.year,
+                "state": nomination.state, "unit_id": nomination.unit_id,
+                "person_id": nomination.person_id, "organization_id": nomination.organization_id,
+                "evidence_files": len(paths)})
+    # Its inbox notices go with it (a reminder that the draft was due).
+    from ..models import Notification
+    db.session.execute(sa_delete(Notification).where(Notification.nomination_id == nomination.id))
+    db.session.delete(nomination)
+    return paths

@@ -71,6 +71,7 @@ def test_whole_journey(new_phone, site, live_url):
     expect(household.locator("[data-status]")).to_have_text("Đạt yêu cầu.")
     shot(household, "02-self-assessment")
     no_horizontal_scroll(household)
+    household.get_by_label(re.compile("Tôi cam đoan")).check()
     household.get_by_role("button", name="Lưu và nộp hồ sơ").click()
     expect(household.get_by_text("Đã nộp hồ sơ").first).to_be_visible()
     receipt = household.locator(".receipt").inner_text().strip()
@@ -94,6 +95,7 @@ def test_whole_journey(new_phone, site, live_url):
     household.reload()
     expect(household.get_by_text("Bổ sung minh chứng tiêu chí 2.2").first).to_be_visible()
     household.locator('input[name="c-2.2"]').fill("9")
+    household.get_by_label(re.compile("Tôi cam đoan")).check()
     household.get_by_role("button", name="Lưu và nộp hồ sơ").click()
     expect(household.get_by_text("Đã nộp hồ sơ").first).to_be_visible()
 
