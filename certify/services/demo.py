@@ -530,17 +530,18 @@ class _Loader:
             else:  # last year's holders file again
                 group = dict(registered[unit.id])
                 pool = [(nid, group[nid]) for nid in holders[unit.id]]
-            subjects += pool[:per_ward]
+            subjects += [(nid, group, j) for j, (nid, group) in enumerate(pool[:per_ward])]
         since = date(self.today.year - 2, 9, 1)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["organization", "national_id", "role", "from"])
         filer: dict[str, tuple] = {}
-        for i, (nid, group) in enumerate(subjects):
+        order: dict[str, int] = {}
+        for i, (nid, group, j) in enumerate(subjects):
             org, user = organizations[i % len(organizations)]
             writer.writerow([org.id, nid, "learner" if group == "learner" else "staff",
                              since.isoformat()])
-            filer[nid] = (org, user)
+            filer[nid], order[nid] = (org, user), j
         imports.apply("members", out.getvalue().encode("utf-8"), self.admin)
         ids = {}
         numbers = list(filer)
@@ -550,9 +551,11 @@ class _Loader:
         step = meaning.procedure(wf.spec)
         rules = wf.rules_for_year(year)
         to_decide: dict[int, list[int]] = {}
-        for i, nid in enumerate(numbers):
+        for nid in numbers:
             _org, user = filer[nid]
-            position, plan = (i % 100) / 100, states[-1][0]
+            # The ward's j-th dossier at the golden ratio's multiples: however few a ward has,
+            # its first ones spread over the states in their shares.
+            position, plan = (order[nid] * 0.6180339887) % 1, states[-1][0]
             for name, fraction in states:
                 if position < fraction:
                     plan = name
