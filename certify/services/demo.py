@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from .. import clock, rubric
 from ..errors import CertifyError, Invalid
 from ..extensions import db
-from ..models import Nomination, Organization, Person, Unit, User
+from ..models import Nomination, Person, Unit, User
 from ..workflow import meaning, workflows
 from . import accounts, deadlines, imports, members, nominations, people, units
 from . import progress as progress_service
@@ -140,8 +140,6 @@ class Listed:
     username: str
     role: str
     unit_code: str | None
-    unit_level: str | None
-    organization: bool
     shared: bool | None
 
 
@@ -154,7 +152,6 @@ def demo_accounts(password: str | None) -> list[Listed]:
     users = db.session.scalars(select(User).where(User.username.in_(sorted(names)))
                                .order_by(User.id)).all()
     return [Listed(u.username, u.role, u.unit.code if u.unit else None,
-                   u.unit.level if u.unit else None, u.organization_id is not None,
                    accounts.check_password(u, password) if password else None)
             for u in users]
 
