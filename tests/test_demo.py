@@ -148,6 +148,17 @@ def test_every_state_of_both_titles_is_present_and_the_queues_have_work(loaded):
         select(User.role).join(Nomination, Nomination.created_by_id == User.id)
         .where(Nomination.title_code == wf.code, Nomination.year == year)))
     assert filed_by["organization"] > 0
+    # The organizations' were filed over the weeks before the deadline, on time, each reviewed
+    # after its submission (the named households' are filed today, late once it has passed).
+    open_year = db.session.scalars(select(Nomination).join(
+        User, User.id == Nomination.created_by_id).where(
+        Nomination.title_code == wf.code, Nomination.year == year, User.role == "organization",
+        Nomination.submitted_at.is_not(None))).all()
+    assert open_year and not any(deadlines.submitted_late(n) for n in open_year)
+    for n in open_year:
+        times = [entry.at for entry in sorted(n.history, key=lambda e: e.id)]
+        assert times == sorted(times), n.receipt_code
+        assert n.submitted_at <= clock.now()
     assert db.session.scalar(select(func.count()).select_from(Membership)) > 0
 
 

@@ -553,6 +553,7 @@ class _Loader:
         to_verify: dict[int, list[int]] = {}
         to_return: dict[int, list[int]] = {}
         approved: list[Nomination] = []
+        filed: list[int] = []
         for nid in numbers:
             _org, user = filer[nid]
             # The ward's j-th dossier at the golden ratio's multiples: however few a ward has,
@@ -567,6 +568,7 @@ class _Loader:
             n = nominations.create(user, title=wf.code, subject_id=ids[nid], year=year,
                                    self_assessment=scores)
             n = nominations.fire(user, n.id, step["submit"], version=n.version)
+            filed.append(n.id)
             reviewer = self.official(wf, "reviewer", n)
             if plan == "returned":
                 to_return.setdefault(reviewer.id, []).append(n.id)
@@ -580,6 +582,7 @@ class _Loader:
             nominations.bulk_return(db.session.get(User, reviewer_id), nomination_ids,
                                     "Đề nghị bổ sung minh chứng tham gia sinh hoạt tại trung tâm "
                                     "học tập cộng đồng (chỉ số 1.3).")
+        self.submitted_over_the_year(wf, year, filed)
         to_decide: dict[int, list[int]] = {}
         for n in approved:
             to_decide.setdefault(self.official(wf, "approver", n).id, []).append(n.id)
@@ -591,6 +594,25 @@ class _Loader:
                                        nomination_ids=nomination_ids)
         self.step(f"{len(numbers)} dossiers of {wf.code} {year} through the workflow, filed by "
                   "the organizations for their members")
+
+    def submitted_over_the_year(self, wf, year: int, ids: list[int]) -> None:
+        """The open year's dossiers were filed over the weeks before its deadline, not all today
+        (the demo makes them today): each submission moves to a day of those weeks, on time,
+        never after today; the reviews and the decision stay today, after them."""
+        last = min(deadlines.for_year(wf.code, year).get("submit_by", self.today), self.today)
+        first = max(date(year, 1, 1), date.fromordinal(last.toordinal() - 90))
+        zone = clock.zone()
+        for nid in ids:
+            n = db.session.get(Nomination, nid)
+            day = date.fromordinal(self.rng.randint(first.toordinal(), last.toordinal()))
+            when = datetime(day.year, day.month, day.day, self.rng.randint(7, 16),
+                            self.rng.randint(0, 59), tzinfo=zone).astimezone(timezone.utc)
+            n.submitted_at = when
+            n.created_at = min(n.created_at, when)
+            for entry in n.history:  # the submission's entry (the one out of the draft)
+                if entry.from_state == wf.spec.initial_state:
+                    entry.at = when
+        db.session.commit()
 
     def import_unit_recognitions(self, wf, organizations, h) -> None:
         """Organizations recognised on paper for the years before the open one (those with no
