@@ -51,7 +51,8 @@ def register(app: Flask) -> None:
                        "(needs CERTIFY_PROFILE=vn-2025).")
     @click.option("--scale", type=float, default=None,
                   help="Multiply the wards' citizens and the people the demo generates "
-                       "(default: CERTIFY_DEMO_SCALE, else 1.0, about 70,000 citizens).")
+                       "(default: CERTIFY_DEMO_SCALE, else 1.0, about 70,000 citizens; the "
+                       "default scenario only).")
     def demo_data(password: str | None, scenario: str, scale: float | None) -> None:
         """Load the demo jurisdiction (thị xã Bỉm Sơn) with accounts and nominations.
 
