@@ -49,7 +49,11 @@ def register(app: Flask) -> None:
                   help="default: the three-tier town as it stood before 1/7/2025. reform-2025: "
                        "the town from January 2024 through the 1/7/2025 reorganisation to today "
                        "(needs CERTIFY_PROFILE=vn-2025).")
-    def demo_data(password: str | None, scenario: str) -> None:
+    @click.option("--scale", type=float, default=None,
+                  help="Multiply the wards' citizens and the people the demo generates "
+                       "(default: CERTIFY_DEMO_SCALE, else 1.0, about 70,000 citizens; the "
+                       "default scenario only).")
+    def demo_data(password: str | None, scenario: str, scale: float | None) -> None:
         """Load the demo jurisdiction (thị xã Bỉm Sơn) with accounts and nominations.
 
         Run `flask --app certify init-db` first. Refuses when the database already holds units.
@@ -62,7 +66,7 @@ def register(app: Flask) -> None:
             if scenario == demo_reform.NAME:
                 summary = demo_reform.load(password=password)
             else:
-                summary = demo.load(password=password)
+                summary = demo.load(password=password, scale=scale, say=click.echo)
         except demo_reform.WrongProfile as exc:
             _fail(f"Không nạp kịch bản {scenario}: kịch bản này chạy với hồ sơ tầng "
                   f"{demo_reform.PROFILE} (ba cấp đến 30/6/2025, hai cấp từ 1/7/2025), nhưng "
@@ -91,6 +95,11 @@ def register(app: Flask) -> None:
             states.setdefault(title, []).append(f"{state} {count}")
         for title, parts in states.items():
             click.echo(f"Hồ sơ {title}: " + ", ".join(parts))
+        for title, points in sorted(getattr(summary, "path", {}).items()):
+            click.echo(f"Đạt {title}, toàn thị xã (holders): " + ", ".join(
+                f"{day:%d/%m/%Y} {_number(held)}"
+                + (f" ({held / denominator:.1%})" if denominator else "")
+                for day, held, denominator in points))
         click.echo("")
         from .web.filters import role_name
 
@@ -98,6 +107,36 @@ def register(app: Flask) -> None:
             rows = [(a.username, role_name(a.role), a.unit_code or "—", a.password)
                     for a in summary.accounts]
         _table(("Tài khoản", "Vai trò", "Đơn vị", "Mật khẩu"), rows)
+
+    @app.cli.command("demo-accounts")
+    @click.option("--password", envvar="CERTIFY_DEMO_PASSWORD", default=None,
+                  help="The demo's shared password (default: CERTIFY_DEMO_PASSWORD, else "
+                       "hoc-tap-suot-doi-2030): printed when the accounts still have it.")
+    def demo_accounts(password: str | None) -> None:
+        """List the demo's accounts: username, role, unit, what to try and the shared password
+        (scripts/demo.sh prints them on every start). Never prints a password hash."""
+        from .services import demo
+        from .web.filters import role_name
+
+        _require_schema()
+        password = password or demo.DEFAULT_PASSWORD
+        listed = demo.demo_accounts(password)
+        if not listed:
+            click.echo("Chưa có tài khoản mẫu: hãy chạy `flask demo-data` (no demo accounts yet).")
+            return
+        with app.test_request_context():
+            rows = [(a.username, role_name(a.role), a.unit_code or "—", TRY[a.role])
+                    for a in listed]
+        shared = [a for a in listed if a.shared]
+        others = [a.username for a in listed if not a.shared]
+        _table(("Tài khoản", "Vai trò", "Đơn vị", "Nên thử (what to try)"), rows)
+        click.echo("")
+        if shared:
+            click.echo(f"Mật khẩu chung của {len(shared)} tài khoản (shared password): {password}")
+        if others:
+            click.echo("Không dùng mật khẩu chung — mật khẩu riêng được tạo ngẫu nhiên khi nạp dữ "
+                       "liệu (đã in lúc đó) hoặc đã được đổi (generated at load time or changed; "
+                       "not shown): " + ", ".join(others))
 
     @app.cli.command("check")
     @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -328,6 +367,16 @@ def _print_scenario(summary) -> None:
 
 def _date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
+
+
+# What to try with each role's demo account (README, "Accounts to try").
+TRY = {
+    "household": "thành viên, tự đánh giá, nộp và theo dõi hồ sơ",
+    "organization": "hồ sơ “Đơn vị học tập”, thành viên, hồ sơ “Công dân học tập” cho thành viên",
+    "reviewer": "hàng đợi thẩm định: xác nhận đạt, trả lại, không công nhận (cả loạt)",
+    "approver": "hồ sơ đã thẩm định, quyết định công nhận, giấy chứng nhận, tiến độ",
+    "admin": "đơn vị, mẫu số, tài khoản, cơ quan, nhập danh sách, tiến độ",
+}
 
 
 def _number(value: int) -> str:

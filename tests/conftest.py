@@ -34,6 +34,8 @@ TEST_CONFIG = {
     # The cheapest argon2 settings: password checks are not what these tests measure.
     "PASSWORD_TIME_COST": 1,
     "PASSWORD_MEMORY_KIB": 8,
+    # The demo's history at a hundredth of the town's citizens (flask demo-data without --scale).
+    "DEMO_SCALE": 0.01,
 }
 
 
