@@ -243,7 +243,7 @@ def record_paper_recognitions(items: list[PaperRecognition], actor: User | None)
     """Record recognitions granted on paper, inside the caller's write transaction: each becomes a
     nomination created directly in its title's granted state, with one history entry (event
     "import", naming the paper decision), and its recognition, valid from the decision's date;
-    the progress counters move as `_grant` moves them, one subject at a time."""
+    the progress counters move as `_grant` moves them, summed per title."""
     from ..services.nominations import _receipt_code
 
     now = clock.now()
@@ -298,11 +298,17 @@ def record_paper_recognitions(items: list[PaperRecognition], actor: User | None)
     # Where each subject counts follows its line of succession (progress.Lineage), read once.
     lineage = progress.Lineage.load()
     paths = dict(db.session.execute(select(Unit.id, Unit.path)).all())
+    # Every subject's change summed per title: one counters' upsert per title, not per subject.
+    before_of: dict[str, list] = {}
+    after_of: dict[str, list] = {}
     for key, new in added.items():
         title_code, today = key[0], units[key].id
         before = stored[key]
-        progress.record_change(title_code, lineage.placement(before, today),
-                               lineage.placement(before + new, today), paths)
+        if before:
+            before_of.setdefault(title_code, []).extend(lineage.placement(before, today))
+        after_of.setdefault(title_code, []).extend(lineage.placement(before + new, today))
+    for title_code, after in after_of.items():
+        progress.record_change(title_code, before_of.get(title_code, []), after, paths)
     return [n for n, _r, _u in made]
 
 
