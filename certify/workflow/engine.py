@@ -8,13 +8,14 @@ recognition and the progress counters. Its checks run in the order api.md fixes 
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 from statemachine.exceptions import TransitionNotAllowed as MachineRefused
 
 from .. import clock, policy, rubric
@@ -50,17 +51,22 @@ class Payload:
 
 def lock(nomination_id: int) -> Nomination | None:
     """Load a nomination for change, holding its row lock (PostgreSQL) until commit — with what
-    the checks and the answer read (its unit, subject, recognition and history), in two
-    statements rather than one per relation."""
+    the checks and the answer read (its unit, subject, recognition and history with the actors),
+    in one statement."""
     if not isinstance(nomination_id, int) or not 1 <= nomination_id <= MAX_INT:
         return None
-    return db.session.scalars(
-        select(Nomination).where(Nomination.id == nomination_id)
-        .options(joinedload(Nomination.unit, innerjoin=True), joinedload(Nomination.person),
-                 joinedload(Nomination.organization), joinedload(Nomination.recognition),
-                 selectinload(Nomination.history).joinedload(HistoryEntry.actor))
-        .with_for_update(of=Nomination).execution_options(populate_existing=True)
-    ).unique().first()
+    return db.session.scalars(_lock_statement(), {"nomination_id": nomination_id}).unique().first()
+
+
+@functools.cache
+def _lock_statement():
+    """`lock`'s statement, built once: SQLAlchemy keeps its cache key on the statement object, so
+    a request neither rebuilds the query and its loader options nor recomputes that key."""
+    return (select(Nomination).where(Nomination.id == bindparam("nomination_id"))
+            .options(joinedload(Nomination.unit, innerjoin=True), joinedload(Nomination.person),
+                     joinedload(Nomination.organization), joinedload(Nomination.recognition),
+                     joinedload(Nomination.history).joinedload(HistoryEntry.actor))
+            .with_for_update(of=Nomination).execution_options(populate_existing=True))
 
 
 def lock_all(nomination_ids: list[int]) -> dict[int, Nomination]:
