@@ -556,7 +556,7 @@ def _among(column, values: list):
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(literal(values, ARRAY(column.type)))
-    listed = func.json_each(json.dumps(values)).table_valued("value")
+    listed = func.json_each(json.dumps(values, ensure_ascii=False)).table_valued("value")
     return column.in_(select(listed.c.value))
 
 
