@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -149,10 +150,7 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
         raise Invalid("The action's requirements are not met.", reasons)
 
     before = nomination.state
-    try:
-        wf.machine(nomination).send(event)
-    except MachineRefused as exc:  # the file and the machine disagree: a bug, never user input
-        raise TransitionNotAllowed(str(exc), {"state": before, "event": event}) from exc
+    _send(wf, nomination, event)
     assert nomination.state == chosen.to, (nomination.state, chosen.to)
 
     now = clock.now()
@@ -175,6 +173,41 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     if "end_recognition" in effects and nomination.recognition is not None:
         _end(nomination.recognition, reason=(payload.comment or "").strip() or None)
     return nomination
+
+
+class _State:
+    """What a cached state machine is bound to: the state of the nomination being changed."""
+
+    state: str | None = None
+
+
+_machines = threading.local()
+
+
+def _send(wf: Workflow, nomination: Nomination, event: str) -> None:
+    """Let the title's python-statemachine make the transition and set the nomination's state
+    from it. The machine reads its model's state at every event, so each thread keeps one
+    machine per title, bound to a `_State` given the nomination's state (building a machine
+    costs more than the transition itself); a refused or failed event, or a final state (after
+    which a machine takes no more events), drops it."""
+    cache = _machines.__dict__
+    entry = cache.get(wf.spec.code)
+    if entry is None or entry[0] is not wf.machine_class or entry[2].is_terminated:
+        holder = _State()
+        entry = cache[wf.spec.code] = (wf.machine_class, holder, wf.machine(holder))
+    _cls, holder, machine = entry
+    holder.state = nomination.state
+    try:
+        machine.send(event)
+    except MachineRefused as exc:  # the file and the machine disagree: a bug, never user input
+        cache.pop(wf.spec.code, None)
+        raise TransitionNotAllowed(str(exc), {"state": nomination.state, "event": event}) from exc
+    except BaseException:
+        cache.pop(wf.spec.code, None)
+        raise
+    nomination.state = holder.state
+    if machine.is_terminated:  # a machine that entered a final state takes no more events
+        cache.pop(wf.spec.code, None)
 
 
 @writes
