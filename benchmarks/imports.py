@@ -63,7 +63,8 @@ def baseline_rows(n: int, unit_ids: dict[str, int]) -> tuple[list[tuple], list[t
         hid = i // HOUSEHOLD + 1
         if i % HOUSEHOLD == 0:
             households.append((hid, unit_ids[code], hh, addr, stamp))
-        persons.append((hid, unit_ids[code], name, fold(name), nid, year,
+        # A household member lives where its household is: no unit of its own (models.Person).
+        persons.append((hid, None, name, fold(name), nid, year,
                         "male" if gender == "Nam" else "female", GROUP_CODES[group], eth, stamp))
     return households, persons
 

@@ -361,3 +361,35 @@ def test_recognitions_need_a_subject_column(world):
         imports.check("recognitions", csv_bytes("title,year,decision_number,decision_date",
                                                 "cong-dan-hoc-tap,2024,1/QĐ-UBND,2024-12-01"))
     assert {p.reason for p in refused.value.report.errors} == {"missing_column"}
+
+
+def test_a_new_member_joins_the_stored_household_of_the_same_name_address_and_commune(world):
+    # The household's name holds what a list parameter must carry intact: diacritics, a quote,
+    # a comma.
+    name = 'Hộ Bà "Tư", Đặng'
+    first, second, other = next_national_id(), next_national_id(), next_national_id()
+    row = 'Hộ Bà ""Tư"", Đặng'
+    imports.apply("persons", csv_bytes(
+        PERSONS_HEADER, f'"{row}",5 Lê Lợi,16729,Đặng Thị Tư,{first},1950,Nữ,learner,'),
+        world.admin)
+    stored = db.session.scalar(select(Person).where(Person.national_id == first)).household_id
+    report = imports.apply("persons", csv_bytes(
+        PERSONS_HEADER,
+        f'"{row}",5 Lê Lợi,16729,Đặng Văn Năm,{second},1980,Nam,worker,',
+        # The same name at another address is another household.
+        f'"{row}",7 Lê Lợi,16729,Đặng Văn Sáu,{other},1982,Nam,worker,'), world.admin)
+    assert report.created == {"households": 1, "persons": 2}
+    assert report.matched == {"persons": 0, "households": 1}
+    joined = db.session.scalar(select(Person).where(Person.national_id == second))
+    apart = db.session.scalar(select(Person).where(Person.national_id == other))
+    assert joined.household_id == stored and apart.household_id != stored
+    assert db.session.get(Household, stored).name == name
+
+
+@pytest.mark.parametrize("name", ["Nguyễn Văn Đức", "  ĐẶNG  thị\u00a0Hồng ", "ΟΔΟΣ ΚΑΛΟΣ",
+                                  "İstanbul ﬁ Ａ", "\ufdfa x", "a\u0301 \u0301 b", "x" * 300,
+                                  "y " * 150, "\u00a8x"])
+def test_names_are_folded_for_search_as_everywhere_else(world, name):
+    from certify.services.validate import fold
+
+    assert imports.fold_name(name) == fold(name)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
@@ -248,12 +248,18 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 
 def user_for_token(token: str) -> tuple[User, ApiToken]:
     # One statement: the token, its account and the account's unit (every request needs them).
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token))
-                            .options(joinedload(ApiToken.user).joinedload(User.unit)))
+    row = db.session.scalar(_token_statement(), {"token_hash": _digest(token)})
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now() \
             or not row.user.active:
         raise Unauthorized("The token is missing, wrong, expired or revoked.")
     return row.user, row
+
+
+@functools.cache
+def _token_statement():
+    """`user_for_token`'s statement, built once (SQLAlchemy keeps its cache key on it)."""
+    return (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+            .options(joinedload(ApiToken.user).joinedload(User.unit)))
 
 
 @writes

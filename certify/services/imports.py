@@ -31,8 +31,8 @@ import contextlib
 import csv
 import functools
 import gc
-import operator
 import io
+import json
 import re
 import unicodedata
 import zipfile
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import insert, or_, select, text, tuple_
+from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -51,7 +51,7 @@ from ..extensions import db
 from ..models import (Decision, Household, Membership, Nomination, Organization, Person,
                       Recognition, Unit, User)
 from . import units as unit_service
-from .validate import CONTROL, MAX_INT, NATIONAL_ID, Longest, fold
+from .validate import CONTROL, MAX_INT, NATIONAL_ID, SEARCH_NAME_LENGTH, Longest, fold
 
 KINDS = ("persons", "members", "recognitions")
 # How many bad rows the page and the CLI list (all of them are in the errors CSV and the API).
@@ -510,6 +510,21 @@ def _word(text: str) -> str:
     return " ".join(fold(text).split())
 
 
+def fold_name(name: str) -> str:
+    """`fold(name)`, word by word: a list's names are made of a few thousand distinct words
+    (Nguyễn, Thị, Văn …), each folded once. Equal to `fold` for every text: lower case,
+    decomposition and dropping combining marks work character by character and never across
+    white space, and the result's white space is collapsed and cut to the same length after."""
+    folded = " ".join(_fold_word(w) for w in name.split())
+    return " ".join(folded.split())[:SEARCH_NAME_LENGTH].rstrip()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.lower().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def parse_day(text: str) -> date | None:
     text = text.strip()
     try:
@@ -533,21 +548,22 @@ def _units_by_code(codes: set[str]) -> dict[str, Unit | None]:
 
 
 def _among(column, values: list):
-    """`column IN values`; on PostgreSQL `column = ANY(array)`: one parameter, not thousands
-    (the driver parses a statement with thousands of placeholders slowly)."""
+    """`column IN values`; on PostgreSQL `column = ANY(array)`, on SQLite `column IN (SELECT
+    value FROM json_each(list))`: one parameter, not thousands (a statement with thousands of
+    placeholders is slow to expand and to parse)."""
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy import any_, literal
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(literal(values, ARRAY(column.type)))
-    return column.in_(values)
+    listed = func.json_each(json.dumps(values, ensure_ascii=False)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def _persons_by_national_id(numbers: Iterable[str]) -> dict[str, tuple[int, str, int]]:
     """số định danh → (person id, folded name, unit id) of those already registered."""
     found: dict[str, tuple[int, str, int]] = {}
-    size = 50_000 if db.session.get_bind().dialect.name == "postgresql" else CHUNK
-    for chunk in _chunks(sorted(set(numbers)), size):
+    for chunk in _chunks(sorted(set(numbers)), 50_000):
         for pid, nid, name, unit_id in db.session.execute(
                 select(Person.id, Person.national_id, Person.search_name, Person.unit_id)
                 .where(_among(Person.national_id, chunk))):
@@ -592,7 +608,7 @@ def person_row(fields: dict, *, household_id: int | None, national_id: str, now:
     without a household has the commune of its row."""
     return {"household_id": household_id,
             "unit_id": fields["unit_id"] if household_id is None else None,
-            "full_name": fields["full_name"], "search_name": fold(fields["full_name"]),
+            "full_name": fields["full_name"], "search_name": fold_name(fields["full_name"]),
             "national_id": national_id, "birth_year": fields["birth_year"],
             "gender": fields["gender"], "target_group": fields["target_group"],
             "ethnicity": fields.get("ethnicity"), "religion": fields.get("religion"),
@@ -650,7 +666,7 @@ def _plan_persons(table: Table) -> Plan:
         if bad or fields is None or nid is None:
             continue
         if nid in existing:
-            if existing[nid][1] != fold(fields["full_name"]):
+            if existing[nid][1] != fold_name(fields["full_name"]):
                 rows.start(line, cells)
                 rows.add("full_name", "name_mismatch")
             else:
@@ -712,21 +728,22 @@ def _executemany(model, rows: list[dict]) -> None:
     mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
-    pick = operator.itemgetter(*columns)
-    params = [pick(r) for r in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
-    # Only columns whose type converts values (timestamps on SQLite) are touched again; a value
-    # repeated from the row before (the one timestamp of the import) is converted once.
-    for i, processor in enumerate(processors):
-        if processor is None:
-            continue
-        last_in, last_out = object(), None
-        for n, values in enumerate(params):
-            value = values[i]
-            if value is None:
-                continue
-            if value is not last_in:
-                last_in, last_out = value, processor(value)
-            params[n] = values[:i] + (last_out,) + values[i + 1:]
+    # Column by column: only columns whose type converts values (timestamps on SQLite) are
+    # touched again; a value repeated from the row before (the one timestamp of the import) is
+    # converted once. The rows' tuples are then zipped from the columns.
+    values_of = []
+    for name, processor in zip(columns, processors):
+        values = [r[name] for r in rows]
+        if processor is not None:
+            last_in, last_out = object(), None
+            for n, value in enumerate(values):
+                if value is None:
+                    continue
+                if value is not last_in:
+                    last_in, last_out = value, processor(value)
+                values[n] = last_out
+        values_of.append(values)
+    params = list(zip(*values_of))
     if dialect.name == "postgresql":
         # COPY: PostgreSQL's own bulk path, several times faster than INSERTs in a batch.
         cursor = connection.connection.dbapi_connection.cursor()
@@ -758,26 +775,30 @@ class _FastPersons:
         self.units = {code: u.id for code, u in units.items()
                       if u is not None and u.level == "commune"}
         self.this_year = clock.today().year
+        self.texts = tuple((self.index[key], longest) for key, longest in self.TEXTS)
+        self.genders: dict[Any, str | None] = {}
+        self.groups: dict[Any, str | None] = {}
 
     def row(self, cells: list[Any]):
         if len(cells) <= self.width:
             cells = cells + self.pad[len(cells):]
-        at = self.index
-        texts = {}
-        for key, longest in self.TEXTS:
-            value = cells[at[key]]
+        texts = []
+        for index, longest in self.texts:
+            value = cells[index]
             if value.__class__ is not str:
                 return None
             value = value.strip()
             if not value:
-                texts[key] = None
+                texts.append(None)
                 continue
             if len(value) > longest or not value.isprintable() or (
                     not value.isascii() and not unicodedata.is_normalized("NFC", value)):
                 return None
-            texts[key] = value
-        if texts["full_name"] is None:
+            texts.append(value)
+        household, address, full_name, ethnicity, religion, occupation = texts
+        if full_name is None:
             return None
+        at = self.index
         nid = cells[at["national_id"]]
         nid = nid.strip() if nid.__class__ is str else nid_text(nid)
         if not NATIONAL_ID.match(nid):
@@ -794,28 +815,45 @@ class _FastPersons:
             return None
         code = cells[at["unit_code"]]
         unit_id = self.units.get(code.strip() if code.__class__ is str else code)
-        gender = cells[at["gender"]]
-        group = cells[at["target_group"]]
-        if unit_id is None or gender.__class__ is not str or group.__class__ is not str:
+        if unit_id is None:
             return None
-        gender = GENDER_WORDS.get(_word(gender.strip())) if gender.strip() else None
-        group = TARGET_GROUP_WORDS.get(_word(group.strip())) if group.strip() else None
+        # The labels repeat on every row: each distinct cell is looked up once.
+        gender = self.genders.get(cells[at["gender"]], _MISSING)
+        if gender is _MISSING:
+            gender = self.genders[cells[at["gender"]]] = self._label(
+                cells[at["gender"]], GENDER_WORDS)
+        group = self.groups.get(cells[at["target_group"]], _MISSING)
+        if group is _MISSING:
+            group = self.groups[cells[at["target_group"]]] = self._label(
+                cells[at["target_group"]], TARGET_GROUP_WORDS)
         if gender is None or group is None:
             return None
-        fields = {"full_name": texts["full_name"], "birth_year": year, "gender": gender,
-                  "target_group": group, "ethnicity": texts["ethnicity"],
-                  "religion": texts["religion"], "occupation": texts["occupation"],
-                  "unit_id": unit_id}
-        return texts["household"], texts["address"], nid, fields
+        fields = {"full_name": full_name, "birth_year": year, "gender": gender,
+                  "target_group": group, "ethnicity": ethnicity, "religion": religion,
+                  "occupation": occupation, "unit_id": unit_id}
+        return household, address, nid, fields
+
+    @staticmethod
+    def _label(cell: Any, words: dict[str, str]) -> str | None:
+        if cell.__class__ is not str or not cell.strip():
+            return None
+        return words.get(_word(cell.strip()))
+
+
+_MISSING = object()
 
 
 def _existing_households(keys: list[tuple]) -> dict[tuple, int]:
+    """(unit id, name, address) → the id of the first stored household with them: the households
+    of those units with those names (one list parameter per query), kept when the whole key
+    matches."""
     found: dict[tuple, int] = {}
     wanted = set(keys)
-    for chunk in _chunks(sorted({(u, n) for u, n, _a in keys}), 500):
+    unit_ids = sorted({u for u, _n, _a in keys})
+    for chunk in _chunks(sorted({n for _u, n, _a in keys}), 50_000):
         for hid, unit_id, name, address in db.session.execute(
                 select(Household.id, Household.unit_id, Household.name, Household.address)
-                .where(tuple_(Household.unit_id, Household.name).in_(chunk))
+                .where(_among(Household.unit_id, unit_ids), _among(Household.name, chunk))
                 .order_by(Household.id)):
             key = (unit_id, name, address or "")
             if key in wanted:
@@ -1180,22 +1218,23 @@ def _sorted(report: Report, table: Table) -> Report:
 def check(kind: str, data: bytes, progress: Callable[[str, int, int], None] | None = None) -> Report:
     """The dry run: every problem of the file, what would be created; nothing written.
     A file that cannot be read as a table raises ImportRefused."""
-    table = read(kind, data)
-    table.progress = progress
-    try:
-        with _bulk():
+    with _bulk():
+        table = read(kind, data)
+        table.progress = progress
+        try:
             return _sorted(PLANNERS[kind](table).report, table)
-    finally:
-        db.session.rollback()
+        finally:
+            db.session.rollback()
 
 
 def apply(kind: str, data: bytes, actor: User | None,
           progress: Callable[[str, int, int], None] | None = None) -> Report:
     """Import every row in one transaction, or nothing: ImportRefused (with every problem) when
     the file or any row is bad."""
-    table = read(kind, data)  # no database work: outside the write lock
-    table.progress = progress
-    return _apply(table, actor)
+    with _bulk():  # one stretch without the cyclic collector: reading, checking and writing
+        table = read(kind, data)  # no database work: outside the write lock
+        table.progress = progress
+        return _apply(table, actor)
 
 
 @writes

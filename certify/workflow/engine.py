@@ -8,13 +8,15 @@ recognition and the progress counters. Its checks run in the order api.md fixes 
 
 from __future__ import annotations
 
+import functools
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from statemachine.exceptions import TransitionNotAllowed as MachineRefused
 
@@ -51,17 +53,22 @@ class Payload:
 
 def lock(nomination_id: int) -> Nomination | None:
     """Load a nomination for change, holding its row lock (PostgreSQL) until commit — with what
-    the checks and the answer read (its unit, subject, recognition and history), in two
-    statements rather than one per relation."""
+    the checks and the answer read (its unit, subject, recognition and history with the actors),
+    in one statement."""
     if not isinstance(nomination_id, int) or not 1 <= nomination_id <= MAX_INT:
         return None
-    return db.session.scalars(
-        select(Nomination).where(Nomination.id == nomination_id)
-        .options(joinedload(Nomination.unit, innerjoin=True), joinedload(Nomination.person),
-                 joinedload(Nomination.organization), joinedload(Nomination.recognition),
-                 selectinload(Nomination.history).joinedload(HistoryEntry.actor))
-        .with_for_update(of=Nomination).execution_options(populate_existing=True)
-    ).unique().first()
+    return db.session.scalars(_lock_statement(), {"nomination_id": nomination_id}).unique().first()
+
+
+@functools.cache
+def _lock_statement():
+    """`lock`'s statement, built once: SQLAlchemy keeps its cache key on the statement object, so
+    a request neither rebuilds the query and its loader options nor recomputes that key."""
+    return (select(Nomination).where(Nomination.id == bindparam("nomination_id"))
+            .options(joinedload(Nomination.unit, innerjoin=True), joinedload(Nomination.person),
+                     joinedload(Nomination.organization), joinedload(Nomination.recognition),
+                     joinedload(Nomination.history).joinedload(HistoryEntry.actor))
+            .with_for_update(of=Nomination).execution_options(populate_existing=True))
 
 
 def lock_all(nomination_ids: list[int]) -> dict[int, Nomination]:
@@ -144,10 +151,7 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
         raise Invalid("The action's requirements are not met.", reasons)
 
     before = nomination.state
-    try:
-        wf.machine(nomination).send(event)
-    except MachineRefused as exc:  # the file and the machine disagree: a bug, never user input
-        raise TransitionNotAllowed(str(exc), {"state": before, "event": event}) from exc
+    _send(wf, nomination, event)
     assert nomination.state == chosen.to, (nomination.state, chosen.to)
 
     now = clock.now()
@@ -174,6 +178,41 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
         _end(nomination.recognition, reason=(payload.comment or "").strip() or None)
     notifications.on_event(nomination, event, before, actor, payload.comment)
     return nomination
+
+
+class _State:
+    """What a cached state machine is bound to: the state of the nomination being changed."""
+
+    state: str | None = None
+
+
+_machines = threading.local()
+
+
+def _send(wf: Workflow, nomination: Nomination, event: str) -> None:
+    """Let the title's python-statemachine make the transition and set the nomination's state
+    from it. The machine reads its model's state at every event, so each thread keeps one
+    machine per title, bound to a `_State` given the nomination's state (building a machine
+    costs more than the transition itself); a refused or failed event, or a final state (after
+    which a machine takes no more events), drops it."""
+    cache = _machines.__dict__
+    entry = cache.get(wf.spec.code)
+    if entry is None or entry[0] is not wf.machine_class or entry[2].is_terminated:
+        holder = _State()
+        entry = cache[wf.spec.code] = (wf.machine_class, holder, wf.machine(holder))
+    _cls, holder, machine = entry
+    holder.state = nomination.state
+    try:
+        machine.send(event)
+    except MachineRefused as exc:  # the file and the machine disagree: a bug, never user input
+        cache.pop(wf.spec.code, None)
+        raise TransitionNotAllowed(str(exc), {"state": nomination.state, "event": event}) from exc
+    except BaseException:
+        cache.pop(wf.spec.code, None)
+        raise
+    nomination.state = holder.state
+    if machine.is_terminated:  # a machine that entered a final state takes no more events
+        cache.pop(wf.spec.code, None)
 
 
 @writes
