@@ -158,16 +158,30 @@ def test_someone_elses_dossier_is_not_found(world, api):
 
 
 def test_a_reviewer_reads_but_does_not_upload_or_delete(world, api):
+    """A draft is its applicant's alone (404 to the reviewer); once submitted and sent back, the
+    reviewer reads its files but neither adds nor deletes one, while the unit may again."""
     n = new_dossier(api, world)
     token = upload(api, n["id"], required_documents()[0]).get_json()["token"]
-    assert listed(api, n["id"], "review-district")["total"] == 1
+    for code in required_documents()[1:]:
+        upload(api, n["id"], code)
+    assert api.get(f"/nominations/{n['id']}/evidence", "review-district").status_code == 404
+    assert api.get(f"/nominations/{n['id']}/evidence/{token}",
+                   "review-district").status_code == 404
+    assert submit(api, n).status_code == 200
+    fresh = api.get(f"/nominations/{n['id']}", "review-district").get_json()
+    back = api.post(f"/nominations/{n['id']}/events", "review-district",
+                    json={"event": "return", "version": fresh["version"],
+                          "comment": "Bổ sung minh chứng"})
+    assert back.status_code == 200, back.get_json()
+    total = len(required_documents())
+    assert listed(api, n["id"], "review-district")["total"] == total
     assert api.get(f"/nominations/{n['id']}/evidence/{token}",
                    "review-district").data == PDF
     r = upload(api, n["id"], required_documents()[1], as_="review-district")
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
     assert api.call("DELETE", f"/nominations/{n['id']}/evidence/{token}",
                     "review-district").status_code == 403
-    assert listed(api, n["id"])["total"] == 1
+    assert listed(api, n["id"])["total"] == total
 
 
 def test_nothing_changes_once_submitted(world, api):

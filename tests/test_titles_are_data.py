@@ -187,7 +187,7 @@ def test_household_review_and_decision_through_the_pages(renamed, site, title):
 
     # Save and submit, in one request.
     r = household.post(f"/household/nominations/{nid}", data=scores_form(
-        passing(spec), version=row.version, action="submit"))
+        passing(spec), version=row.version, action="submit", declared="1"))
     assert r.status_code == 302
     row = site.nomination_row(nid)
     assert row.state in meaning.queue_states(spec)
@@ -240,7 +240,7 @@ def test_send_back_withdraw_and_a_new_dossier_through_the_pages(renamed, site):
     nid = _nominate(household, site.person_a, THIRD, year)
     row = site.nomination_row(nid)
     household.post(f"/household/nominations/{nid}", data=scores_form(
-        passing(spec), version=row.version, action="submit"))
+        passing(spec), version=row.version, action="submit", declared="1"))
     row = site.nomination_row(nid)
     reviewer = signed_in(renamed, "review-a")
     # Sending back needs a comment (the file says so): without one, nothing changes.
@@ -293,7 +293,7 @@ def test_a_refused_submission_keeps_nothing_of_the_request(renamed, site):
 
     typed = {first: 0, second: 1}  # the rest left empty
     r = household.post(f"/household/nominations/{nid}", data=scores_form(
-        typed, version=saved.version, action="submit"))
+        typed, version=saved.version, action="submit", declared="1"))
     assert r.status_code == 422
     page = text(r)
     assert "chưa có gì được lưu" in page and "Chưa có điểm." in page
@@ -315,7 +315,7 @@ def test_a_refused_unit_submission_keeps_nothing_either(renamed, site):
     organization = signed_in(renamed, "truong")
     row = site.nomination_row(nid)
     r = organization.post(f"/household/nominations/{nid}", data=scores_form(
-        passing(spec), version=row.version, action="submit"))
+        passing(spec), version=row.version, action="submit", declared="1"))
     assert r.status_code == 422
     assert str(this_year + 1) in text(r)  # the first day it may be submitted
     after = site.nomination_row(nid)

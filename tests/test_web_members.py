@@ -85,7 +85,7 @@ def test_the_organization_files_a_members_dossier_the_ward_verifies_the_househol
     row = site.nomination_row(nid)
     client.post(f"/household/nominations/{nid}", data={
         **{f"c-{code}": str(points) for code, points in CITIZEN_PASS.items()},
-        "version": row.version, "action": "submit"})
+        "version": row.version, "action": "submit", "declared": "1"})
     assert site.nomination_row(nid).state == "submitted"
     assert f"/household/nominations/{nid}" in text(client.get(_path(site)))
 
