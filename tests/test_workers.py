@@ -202,7 +202,7 @@ def test_a_journey_across_workers(deployed):
     nomination_id = int(where.rstrip("/").split("/")[-1])
     version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
     status, _, page = household.post(f"/household/nominations/{nomination_id}", form={
-        "csrf_token": csrf_token(page), "version": version, "action": "submit",
+        "csrf_token": csrf_token(page), "version": version, "action": "submit", "declared": "1",
         **{f"c-{code}": str(points) for code, points in CITIZEN_PASS.items()}})
     assert status == 200, page
 
