@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 from sqlalchemy import (String, and_, cast, event, func, literal, or_, select, type_coerce,
-                        union_all, update)
+                        update)
 from sqlalchemy.orm import Session, aliased
 
 from .. import clock
@@ -136,16 +136,44 @@ def applicant_clause(n: Nomination):
 
 
 def applicants(nominations: list[Nomination]) -> dict[int, list[tuple[int, str | None]]]:
-    """The applicant accounts (id, e-mail address) of each dossier, a few hundred dossiers a
-    statement."""
+    """The applicant accounts (id, e-mail address) of each dossier, as `applicant_clause` chooses
+    them, for any number of dossiers in a few statements (two per CHUNK): the dossiers' creators,
+    then the active household and organization accounts they point to."""
     out: dict[int, list[tuple[int, str | None]]] = {n.id: [] for n in nominations}
-    for start in range(0, len(nominations), 200):
-        part = nominations[start:start + 200]
-        query = union_all(*[select(literal(n.id).label("nid"), User.id, User.email)
-                            .where(applicant_clause(n)) for n in part])
-        for nid, user_id, email in db.session.execute(query):
-            out[nid].append((user_id, email))
+    for start in range(0, len(nominations), CHUNK):
+        part = nominations[start:start + CHUNK]
+        creators = {uid: org for uid, role, org in db.session.execute(
+            select(User.id, User.role, User.organization_id).where(
+                User.id.in_({n.created_by_id for n in part if n.created_by_id is not None})))
+            if role == "organization"}
+        wanted: dict[int, tuple[str, int | None]] = {}  # nomination → (role, household/org id)
+        for n in part:
+            if n.person_id is None:
+                wanted[n.id] = ("organization", n.organization_id)
+            elif n.created_by_id in creators:  # an organization filed it for its member
+                wanted[n.id] = ("organization", creators[n.created_by_id])
+            else:
+                wanted[n.id] = ("household",
+                                n.person.household_id if n.person is not None else None)
+        households = {key for role, key in wanted.values() if role == "household" and key}
+        organizations = {key for role, key in wanted.values() if role == "organization" and key}
+        accounts: dict[tuple[str, int], list[tuple[int, str | None]]] = {}
+        for uid, email, role, household_id, organization_id in db.session.execute(
+                select(User.id, User.email, User.role, User.household_id, User.organization_id)
+                .where(User.active.is_(True), or_(
+                    and_(User.role == "household", User.household_id.in_(households)),
+                    and_(User.role == "organization",
+                         User.organization_id.in_(organizations))))
+                .order_by(User.id)):
+            key = household_id if role == "household" else organization_id
+            accounts.setdefault((role, key), []).append((uid, email))
+        for nid, (role, key) in wanted.items():
+            out[nid] = list(accounts.get((role, key), []))
     return out
+
+
+# Dossiers per round of `applicants`' statements (below both databases' bound-parameter limits).
+CHUNK = 2000
 
 
 def acting(nomination: Nomination, on: date | None = None) -> list[User]:
