@@ -27,10 +27,8 @@ per row (benchmarks/imports.py measures it against raw executemany).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
-import gc
 import io
 import json
 import re
@@ -45,6 +43,7 @@ from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
+from ..bulk import without_cyclic_gc
 from ..database import writes
 from ..errors import Invalid
 from ..extensions import db
@@ -1218,7 +1217,7 @@ def _sorted(report: Report, table: Table) -> Report:
 def check(kind: str, data: bytes, progress: Callable[[str, int, int], None] | None = None) -> Report:
     """The dry run: every problem of the file, what would be created; nothing written.
     A file that cannot be read as a table raises ImportRefused."""
-    with _bulk():
+    with without_cyclic_gc():
         table = read(kind, data)
         table.progress = progress
         try:
@@ -1231,7 +1230,7 @@ def apply(kind: str, data: bytes, actor: User | None,
           progress: Callable[[str, int, int], None] | None = None) -> Report:
     """Import every row in one transaction, or nothing: ImportRefused (with every problem) when
     the file or any row is bad."""
-    with _bulk():  # one stretch without the cyclic collector: reading, checking and writing
+    with without_cyclic_gc():  # one stretch without the cyclic collector: reading, checking and writing
         table = read(kind, data)  # no database work: outside the write lock
         table.progress = progress
         return _apply(table, actor)
@@ -1239,22 +1238,8 @@ def apply(kind: str, data: bytes, actor: User | None,
 
 @writes
 def _apply(table: Table, actor: User | None) -> Report:
-    with _bulk():
+    with without_cyclic_gc():
         return _plan_and_write(table, actor)
-
-
-@contextlib.contextmanager
-def _bulk():
-    """No cyclic garbage collection while a list is checked and written: the rows make millions
-    of small objects and none of them cycles (CPython's collector would walk them again and
-    again)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _plan_and_write(table: Table, actor: User | None) -> Report:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, rubric
+from ..bulk import without_cyclic_gc
 from ..database import commit_keeping, writes
 from ..errors import (BadRequest, Duplicate, Forbidden, Invalid, NotFound, Stale,
                       TransitionNotAllowed, invalid)
@@ -549,6 +550,7 @@ def get_recognition(actor: User, recognition_id) -> Recognition:
 
 
 @writes
+@without_cyclic_gc()
 def issue_decision(actor: User, *, number, date_, signer, nomination_ids, signer_position=None,
                    place=None) -> Decision:
     """Approve every listed nomination in one recognition decision — all or none."""
@@ -753,6 +755,7 @@ def failing_self_assessments(nominations_: list[Nomination]) -> list[Nomination]
 
 
 @writes
+@without_cyclic_gc()
 def bulk_verify(actor: User, nomination_ids) -> list[Nomination]:
     """Verify every listed dossier taking its self-assessed scores as the review, recorded as
     such in each history; all or none."""
@@ -764,6 +767,7 @@ def bulk_verify(actor: User, nomination_ids) -> list[Nomination]:
 
 
 @writes
+@without_cyclic_gc()
 def bulk_return(actor: User, nomination_ids, comment) -> list[Nomination]:
     """Send every listed dossier back to its applicant with one reason; all or none."""
     if not isinstance(comment, str) or not comment.strip():
