@@ -5,8 +5,6 @@ declaration ("Tôi cam đoan …") before submitting — on the page and, option
 
 from __future__ import annotations
 
-import pytest
-
 from certify import clock
 from certify.extensions import db
 from certify.models import Nomination
@@ -15,22 +13,8 @@ from certify.workflow import workflow
 
 from .api_client import Api
 from .factories import CITIZEN, CITIZEN_PASS
-from .web_support import Site, sign_in, text
-
-
-@pytest.fixture
-def site(app):
-    return Site(app)
-
-
-@pytest.fixture
-def household(client, site):
-    sign_in(client, "ho-a")
-    return client
-
-
-def scores_form(scores: dict, **extra) -> dict:
-    return {**{f"c-{code}": str(points) for code, points in scores.items()}, **extra}
+from .test_web_household import household, scores_form, site  # noqa: F401 (fixtures)
+from .web_support import text
 
 
 def _rules(year: int | None = None):

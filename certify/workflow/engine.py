@@ -130,25 +130,7 @@ def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -
 def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
          version: int | None = None) -> Nomination:
     """Check and apply one event inside the caller's write transaction (see `apply`)."""
-    if not policy.can_view(actor, nomination):
-        raise NotFound("No such nomination.")
-    if version is not None and version != nomination.version:
-        raise Stale(f"The nomination has changed (version {nomination.version}, not {version}); "
-                    "reload it and try again.",
-                    {"current_version": nomination.version, "state": nomination.state})
-    wf = workflow(nomination.title_code)
-    candidates = wf.spec.transition(event, nomination.state)
-    if not candidates:
-        raise TransitionNotAllowed(
-            f"'{event}' is not possible while the nomination is {nomination.state}.",
-            {"state": nomination.state, "event": event})
-    chosen = next((t for t in candidates if policy.may_take(actor, wf, t, nomination)), None)
-    if chosen is None:
-        raise Forbidden(f"Your account may not '{event}' this nomination.",
-                        {"roles": sorted({t.role for t in candidates})})
-    reasons = _guard(wf, event, nomination, payload)
-    if reasons:
-        raise Invalid("The action's requirements are not met.", reasons)
+    wf, chosen = _check(nomination, event, actor, payload, version)
 
     before = nomination.state
     _send(wf, nomination, event)
@@ -456,10 +438,18 @@ def fire_many(nominations: list[Nomination], event, actor: User, payload,
     return _write_many(plan, actor)
 
 
-def _check(nomination: Nomination, event: str, actor: User, payload: Payload):
-    """`fire`'s checks, in its order (without the version: a set is decided as locked)."""
+def _check(nomination: Nomination, event: str, actor: User, payload: Payload,
+           version: int | None = None):
+    """An event's checks, in the order api.md fixes for errors: scope (404), the version the
+    caller saw, if given (409 stale; a set under `fire_many` is decided as locked), the
+    transition (409), role and tier (403), the guard (422). Returns the workflow and the
+    transition taken."""
     if not policy.can_view(actor, nomination):
         raise NotFound("No such nomination.")
+    if version is not None and version != nomination.version:
+        raise Stale(f"The nomination has changed (version {nomination.version}, not {version}); "
+                    "reload it and try again.",
+                    {"current_version": nomination.version, "state": nomination.state})
     wf = workflow(nomination.title_code)
     candidates = wf.spec.transition(event, nomination.state)
     if not candidates:
