@@ -24,7 +24,7 @@ from .. import clock
 from ..errors import NotFound, invalid
 from ..extensions import db
 from ..models import Nomination, Recognition, Unit
-from ..workflow import workflows
+from ..workflow import meaning, workflow, workflows
 from . import deadlines, directory, indicators, progress, scope
 from . import units as unit_service
 from .certificates import BOLD, REGULAR, _register_fonts
@@ -90,6 +90,7 @@ def counts(units: list[Unit], title_code: str, year: int) -> dict[int, Counts]:
     if not units:
         return found
     due = deadlines.for_year(title_code, year).get("submit_by")
+    refused = set(meaning.refused_states(workflow(title_code).spec))
     rows = db.session.execute(
         select(Unit.path, Nomination.state, Nomination.submitted_at, Recognition.id)
         .join(Unit, Unit.id == Nomination.unit_id)
@@ -104,7 +105,7 @@ def counts(units: list[Unit], title_code: str, year: int) -> dict[int, Counts]:
                 c.received += 1
                 c.on_time += not late
                 c.recognised += recognition_id is not None
-                c.rejected += state == "rejected"
+                c.rejected += state in refused
     return found
 
 

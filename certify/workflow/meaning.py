@@ -186,6 +186,11 @@ def refuse_events(spec: TitleSpec) -> list[str]:
     return _reviewer_events_from_queue(spec, freeing_states(spec))
 
 
+def refused_states(spec: TitleSpec) -> list[str]:
+    """Where the reviewer's refusal leaves a dossier ("Không công nhận")."""
+    return _targets(spec, refuse_events(spec))
+
+
 def procedure(spec: TitleSpec) -> dict[str, str | None]:
     """The title's event for each step of the shared procedure, by meaning: "submit", "withdraw",
     "send_back", "score" (verify with the reviewer's scores), "refuse", "grant", "end" (revoke)."""
