@@ -241,6 +241,26 @@ def queue_rows(actor, f):
                "Có" if nominations.is_late(n) else "", n.unit.code, n.unit.name]
 
 
+def fill_sheet(sheet, title: str, headers, rows, preamble=(), widths=()) -> None:
+    """A table on a worksheet: the preamble lines in bold, a blank line, the header row in bold
+    and frozen, the rows, each text cell formula-safe; column widths as given."""
+    sheet.title = title
+    for line in preamble:
+        _write_row(sheet, list(line))
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    if preamble:
+        sheet.append([])
+    _write_row(sheet, headers)
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+    for values in rows:
+        _write_row(sheet, list(values))
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
 def table_csv(headers: list[str], rows, preamble=()) -> bytes:
     """A CSV Excel opens (UTF-8 with BOM): the preamble lines, a blank line if any, the headers,
     the rows; every text cell made inert."""
@@ -259,22 +279,7 @@ def table_csv(headers: list[str], rows, preamble=()) -> bytes:
 def table_xlsx(sheet_title: str, headers: list[str], rows, preamble=(), widths=()) -> bytes:
     """The same table as a workbook, text cells written formula-safe, the header row frozen."""
     book = Workbook(write_only=False)
-    sheet = book.active
-    sheet.title = sheet_title
-    for line in preamble:
-        _write_row(sheet, list(line))
-        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
-    if preamble:
-        sheet.append([])
-    _write_row(sheet, headers)
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
-        cell.font = Font(bold=True)
-    for values in rows:
-        _write_row(sheet, list(values))
-    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    fill_sheet(book.active, sheet_title, headers, rows, preamble, widths)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

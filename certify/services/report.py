@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -28,7 +26,7 @@ from ..workflow import meaning, workflow, workflows
 from . import deadlines, directory, indicators, progress, scope
 from . import units as unit_service
 from .certificates import BOLD, REGULAR, _register_fonts
-from .exports import COUNTS, write_row
+from .exports import COUNTS, fill_sheet
 
 FORMATS = ("xlsx", "pdf")
 FIRST_YEAR = 2000
@@ -212,22 +210,8 @@ def filename(report: Report, extension: str) -> str:
 
 
 def _sheet(book, title: str, headers, rows, preamble=(), first=False) -> None:
-    sheet = book.active if first else book.create_sheet()
-    sheet.title = title
-    for line in preamble:
-        write_row(sheet, list(line))
-        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
-    if preamble:
-        sheet.append([])
-    write_row(sheet, headers)
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
-        cell.font = Font(bold=True)
-    for values in rows:
-        write_row(sheet, list(values))
-    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
-    for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(len(header) + 4, 40))
+    fill_sheet(book.active if first else book.create_sheet(), title, headers, rows, preamble,
+               widths=[max(12, min(len(header) + 4, 40)) for header in headers])
 
 
 def xlsx(report: Report) -> bytes:
