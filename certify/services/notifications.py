@@ -26,6 +26,7 @@ drains the outbox (from cron, for instance).
 from __future__ import annotations
 
 import email.policy
+import functools
 import logging
 import re
 import smtplib
@@ -38,8 +39,8 @@ from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
-from sqlalchemy import (String, and_, cast, event, func, literal, or_, select, type_coerce,
-                        update)
+from sqlalchemy import (Integer, String, and_, bindparam, cast, event, func, literal, or_,
+                        select, type_coerce, update)
 from sqlalchemy.orm import Session, aliased
 
 from .. import clock
@@ -119,20 +120,31 @@ def kind_of(spec, event: str) -> str | None:
 
 # -- who -----------------------------------------------------------------------------------------
 
-def applicant_clause(n: Nomination):
-    """A WHERE clause on users: the active accounts that apply for the dossier (scope.owns) — the
+def _applicant_clause(organization: bool):
+    """A WHERE clause on users: the active accounts that apply for a dossier (scope.owns) — the
     organization that filed a person's dossier for its member, else the person's household, or
-    the organization itself — without loading the dossier's creator."""
+    the organization itself — without loading the dossier's creator. Its values are bound
+    parameters (`organization_id`; `created_by_id` and `household_id`), so that the statements
+    built on it are built once (`_notice_statements`)."""
     active = User.active.is_(True)
-    if n.person_id is None:
-        return and_(active, User.role == "organization", User.organization_id == n.organization_id)
+    if organization:
+        return and_(active, User.role == "organization",
+                    User.organization_id == bindparam("organization_id"))
     creator = aliased(User)
-    filer = select(creator.organization_id).where(creator.id == n.created_by_id,
+    filer = select(creator.organization_id).where(creator.id == bindparam("created_by_id"),
                                                   creator.role == "organization")
-    household = n.person.household_id if n.person is not None else None
     return and_(active, or_(
         and_(User.role == "organization", User.organization_id == filer.scalar_subquery()),
-        and_(~filer.exists(), User.role == "household", User.household_id == household)))
+        and_(~filer.exists(), User.role == "household",
+             User.household_id == bindparam("household_id"))))
+
+
+def _applicant_values(n: Nomination) -> dict:
+    """The values of `_applicant_clause`'s parameters for a dossier."""
+    if n.person_id is None:
+        return {"organization_id": n.organization_id}
+    return {"created_by_id": n.created_by_id,
+            "household_id": n.person.household_id if n.person is not None else None}
 
 
 def applicants(nominations: list[Nomination]) -> dict[int, list[tuple[int, str | None]]]:
@@ -294,13 +306,15 @@ def _insert(rows: Rows) -> int:
     return len(rows.notifications)
 
 
-def _insert_ignoring(model, columns: tuple[str, ...]):
-    dialect = db.session.get_bind().dialect.name
+def _insert_ignoring(model, columns: tuple[str, ...], dialect: str | None = None):
+    """An INSERT into the model's table that skips rows already written (same key)."""
+    if dialect is None:
+        dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing(index_elements=list(columns))
+    return insert(model.__table__).on_conflict_do_nothing(index_elements=list(columns))
 
 
 # -- events --------------------------------------------------------------------------------------
@@ -315,33 +329,47 @@ def on_event(nomination: Nomination, event: str, before_state: str | None, actor
         return 0
     n, kind, key, params = todo[0]
     now = clock.now()
-    who = applicant_clause(n)
-    written = db.session.execute(_insert_ignoring(Notification, ("user_id", "key")).from_select(
-        ["user_id", "key", "kind", "nomination_id", "params", "created_at"],
-        select(User.id, literal(key, String), literal(kind, String), literal(n.id),
-               _json_literal(params), literal(now, UTCDateTime())).where(who))).rowcount
-    if mail_enabled():
+    conn = db.session.connection()
+    mail = mail_enabled()
+    inbox, outbox = _notice_statements(conn.dialect.name, n.person_id is None, mail)
+    values = {"key": key, "kind": kind, "nomination_id": n.id, "params": params, "now": now,
+              **_applicant_values(n)}
+    written = conn.execute(inbox, values).rowcount
+    if mail:
         subject, body = _mail(kind, n, params)
         before, after = _message_id_parts(key)
-        db.session.execute(_insert_ignoring(OutboxMail, ("message_id",)).from_select(
-            ["user_id", "key", "message_id", "recipient", "subject", "body", "state", "attempts",
-             "next_attempt_at", "created_at"],
-            select(User.id, literal(key, String),
-                   literal(before, String) + cast(User.id, String) + literal(after, String),
-                   User.email, literal(subject, String), literal(body, String),
-                   literal("pending", String), literal(0), literal(now, UTCDateTime()),
-                   literal(now, UTCDateTime()))
-            .where(who, User.email.is_not(None), User.email != "")))
+        conn.execute(outbox, {**values, "before": before, "after": after, "subject": subject,
+                              "body": body})
         db.session.info["certify.mail_written"] = True
     return written
 
 
-def _json_literal(value: dict):
-    """A JSON value in a SELECT list: typed for PostgreSQL (jsonb), as text for SQLite."""
-    bound = literal(value, JSONType)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(bound, JSONType)
-    return type_coerce(bound, JSONType)
+@functools.cache
+def _notice_statements(dialect: str, organization: bool, mail: bool):
+    """`on_event`'s INSERT … SELECT statements (the inbox's, and the outbox's when mail is on),
+    built once per database kind and kind of subject: SQLAlchemy keeps a statement's cache key on
+    it, so an event neither rebuilds them nor recomputes that key."""
+    who = _applicant_clause(organization)
+    now = bindparam("now", type_=UTCDateTime())
+    params = bindparam("params", type_=JSONType)
+    # A JSON value in a SELECT list: typed for PostgreSQL (jsonb), as text for SQLite.
+    params = cast(params, JSONType) if dialect == "postgresql" else type_coerce(params, JSONType)
+    inbox = _insert_ignoring(Notification, ("user_id", "key"), dialect).from_select(
+        ["user_id", "key", "kind", "nomination_id", "params", "created_at"],
+        select(User.id, bindparam("key", type_=String), bindparam("kind", type_=String),
+               bindparam("nomination_id", type_=Integer), params, now).where(who))
+    if not mail:
+        return inbox, None
+    outbox = _insert_ignoring(OutboxMail, ("message_id",), dialect).from_select(
+        ["user_id", "key", "message_id", "recipient", "subject", "body", "state", "attempts",
+         "next_attempt_at", "created_at"],
+        select(User.id, bindparam("key", type_=String),
+               bindparam("before", type_=String) + cast(User.id, String)
+               + bindparam("after", type_=String),
+               User.email, bindparam("subject", type_=String), bindparam("body", type_=String),
+               literal("pending", String), literal(0), now, now)
+        .where(who, User.email.is_not(None), User.email != ""))
+    return inbox, outbox
 
 
 def _todo(rows: Iterable[tuple]) -> list[tuple[Nomination, str, str, dict]]:
