@@ -17,7 +17,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy import delete as sa_delete
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import update as sa_update
+from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from statemachine.exceptions import TransitionNotAllowed as MachineRefused
 
 from .. import clock, policy, rubric
@@ -133,27 +136,27 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     wf, chosen = _check(nomination, event, actor, payload, version)
 
     before = nomination.state
-    _send(wf, nomination, event)
-    assert nomination.state == chosen.to, (nomination.state, chosen.to)
+    to = _send(wf, nomination.state, event)
+    assert to == chosen.to, (to, chosen.to)
 
     now = clock.now()
+    effects = wf.spec.events[event].effects
+    values: dict[str, Any] = {"state": to, "version": nomination.version + 1, "updated_at": now,
+                              "is_open": meaning.is_open(wf.spec, to)}
     # The reviewer scores; the approver's events do not rewrite those scores (nor the grade).
     if payload.assessment is not None and chosen.role == "reviewer":
-        nomination.review_assessment = dict(payload.assessment)
-        nomination.review_notes = {k: v.strip() for k, v in (payload.notes or {}).items()
-                                   if v.strip()}
-    nomination.version += 1
-    nomination.updated_at = now
-    effects = wf.spec.events[event].effects
+        values["review_assessment"] = dict(payload.assessment)
+        values["review_notes"] = {k: v.strip() for k, v in (payload.notes or {}).items()
+                                  if v.strip()}
     if "enter_review_queue" in effects:
-        nomination.submitted_at = now
+        values["submitted_at"] = now
         if nomination.receipt_code is None:  # the first submission receives the dossier
             from ..services.nominations import _receipt_code
-            nomination.receipt_code = _receipt_code(nomination.title_code, nomination.year)
-    nomination.is_open = meaning.is_open(wf.spec, nomination.state)
-    db.session.add(HistoryEntry(nomination=nomination, event=event, from_state=before,
-                                to_state=nomination.state, actor_id=actor.id, at=now,
-                                comment=(payload.comment or "").strip() or None))
+            values["receipt_code"] = _receipt_code(nomination.title_code, nomination.year)
+    _store(nomination, values)
+    _record(nomination, {"event": event, "from_state": before, "to_state": to,
+                         "actor_id": actor.id, "at": now,
+                         "comment": (payload.comment or "").strip() or None}, actor)
     if "grant_recognition" in effects:
         _grant(wf, nomination, payload.decision)
     if "end_recognition" in effects and nomination.recognition is not None:
@@ -171,9 +174,9 @@ class _State:
 _machines = threading.local()
 
 
-def _send(wf: Workflow, nomination: Nomination, event: str) -> None:
-    """Let the title's python-statemachine make the transition and set the nomination's state
-    from it. The machine reads its model's state at every event, so each thread keeps one
+def _send(wf: Workflow, state: str, event: str) -> str:
+    """Let the title's python-statemachine make the transition from `state`; returns the state it
+    leads to. The machine reads its model's state at every event, so each thread keeps one
     machine per title, bound to a `_State` given the nomination's state (building a machine
     costs more than the transition itself); a refused or failed event, or a final state (after
     which a machine takes no more events), drops it."""
@@ -183,18 +186,66 @@ def _send(wf: Workflow, nomination: Nomination, event: str) -> None:
         holder = _State()
         entry = cache[wf.spec.code] = (wf.machine_class, holder, wf.machine(holder))
     _cls, holder, machine = entry
-    holder.state = nomination.state
+    holder.state = state
     try:
         machine.send(event)
     except MachineRefused as exc:  # the file and the machine disagree: a bug, never user input
         cache.pop(wf.spec.code, None)
-        raise TransitionNotAllowed(str(exc), {"state": nomination.state, "event": event}) from exc
+        raise TransitionNotAllowed(str(exc), {"state": state, "event": event}) from exc
     except BaseException:
         cache.pop(wf.spec.code, None)
         raise
-    nomination.state = holder.state
     if machine.is_terminated:  # a machine that entered a final state takes no more events
         cache.pop(wf.spec.code, None)
+    return holder.state
+
+
+# An event writes its dossier's row and history entry with two statements of its own, built once,
+# rather than through the session's unit of work: the flush's bookkeeping (sorting the mappers'
+# dependencies, cascading along the dossier's relationships) cost more than the rest of an
+# event's work together. The session's copies are then set to what was written, as if loaded, so
+# that the answer is built without reading them again; anything else the event adds (a
+# recognition, a decision) still goes through the session.
+
+def _store(nomination: Nomination, values: dict[str, Any]) -> None:
+    """UPDATE the nomination's row with `values` (column → value) and make them the session's
+    committed copy."""
+    state = sa_inspect(nomination)
+    if state.pending or state.modified:  # what the caller changed goes first, as a flush would
+        db.session.flush()
+    db.session.connection().execute(_update_statement(frozenset(values)),
+                                    {"row_id": nomination.id,
+                                     **{f"new_{k}": v for k, v in values.items()}})
+    for key, value in values.items():
+        set_committed_value(nomination, key, value)
+
+
+@functools.cache
+def _update_statement(columns: frozenset[str]):
+    table = Nomination.__table__
+    return (sa_update(table).where(table.c.id == bindparam("row_id"))
+            .values({name: bindparam(f"new_{name}", type_=table.c[name].type)
+                     for name in sorted(columns)}))
+
+
+def _record(nomination: Nomination, row: dict[str, Any], actor: User | None) -> HistoryEntry:
+    """INSERT the nomination's history entry `row` and add it, as stored, to the session and to
+    the nomination's history when that is loaded (a history read later finds it in the table)."""
+    result = db.session.connection().execute(_history_insert(),
+                                             {"nomination_id": nomination.id, **row})
+    entry = HistoryEntry(id=result.inserted_primary_key[0], nomination_id=nomination.id, **row)
+    make_transient_to_detached(entry)
+    db.session.add(entry)
+    set_committed_value(entry, "actor", actor)
+    set_committed_value(entry, "nomination", nomination)
+    if "history" not in sa_inspect(nomination).unloaded:
+        set_committed_value(nomination, "history", [*nomination.history, entry])
+    return entry
+
+
+@functools.cache
+def _history_insert():
+    return HistoryEntry.__table__.insert()
 
 
 @writes
