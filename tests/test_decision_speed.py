@@ -194,6 +194,27 @@ def test_a_decisions_statements_do_not_grow_with_its_nominations(world):
     assert progress.discrepancies(CITIZEN, DECIDED) == []
 
 
+def test_a_selection_past_the_databases_parameter_limits_is_answered(world):
+    """PostgreSQL's protocol binds at most 65,535 values per statement (SQLite 32,766 unless built
+    with more): a decision listing more dossiers than that is read in chunks and answered for what
+    it lists (here: the first dossier that does not exist), never a database error."""
+    from certify.errors import NotFound
+
+    ids = many_verified(world, 3, "dài")
+    unknown = max(ids) + 1
+    listed = ids + list(range(unknown, unknown + 70_000))
+    db.session.commit()
+    with pytest.raises(NotFound) as refused:
+        nominations.issue_decision(world.approver, number="62/QĐ-UBND", date_=DECIDED,
+                                   signer="Lê Văn Thắng", signer_position="tm_chu_tich",
+                                   nomination_ids=listed)
+    assert refused.value.details == {"nomination_id": unknown}
+    begin_write()
+    assert sorted(engine.lock_all(listed)) == sorted(ids)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Decision)) == 0
+
+
 @pytest.mark.slow
 def test_a_decision_racing_events_on_its_nominations(app, world):
     """A decision over many dossiers while the approver fires events on one of them and the

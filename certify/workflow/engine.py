@@ -76,12 +76,17 @@ def _lock_statement():
 
 def lock_all(nomination_ids: list[int]) -> dict[int, Nomination]:
     """Load several nominations for change (those that exist), locked in id order so that two
-    requests over overlapping sets cannot deadlock."""
-    storable = [i for i in nomination_ids
-                if isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_INT]
-    return {n.id: n for n in db.session.scalars(
-        select(Nomination).where(Nomination.id.in_(storable)).order_by(Nomination.id)
-        .with_for_update().execution_options(populate_existing=True))}
+    requests over overlapping sets cannot deadlock; CHUNK ids per statement, below the
+    databases' limits on bound parameters (PostgreSQL's 65,535, SQLite's 32,766 by default),
+    whatever the count."""
+    storable = sorted({i for i in nomination_ids
+                       if isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_INT})
+    out: dict[int, Nomination] = {}
+    for part in _chunks(storable):
+        out.update((n.id, n) for n in db.session.scalars(
+            select(Nomination).where(Nomination.id.in_(part)).order_by(Nomination.id)
+            .with_for_update().execution_options(populate_existing=True)))
+    return out
 
 
 def _guard(wf: Workflow, event: str, nomination: Nomination, payload: Payload) -> list[dict]:
