@@ -271,6 +271,11 @@ def test_unsubmitted_drafts_remind_their_household_a_week_before_the_deadline(wo
         assert notifications.remind() == 0  # one per dossier and deadline
     (note,) = db.session.scalars(select(Notification).where(Notification.kind == "draft_due"))
     assert note.user_id == world.household_a.id and note.nomination_id == draft.id
+    assert [m.key for m in outbox(world.household_a)] == [note.key]
+    # The household deletes the draft instead: the reminder and its unsent mail go with it.
+    nominations.delete_draft(world.household_a, draft.id)
+    db.session.expire_all()
+    assert kinds(world.household_a) == [] and outbox(world.household_a) == []
 
 
 # -- the inbox: API and pages -------------------------------------------------------------------------

@@ -704,8 +704,12 @@ def delete_draft(nomination: Nomination | None, actor: User) -> list:
                 "state": nomination.state, "unit_id": nomination.unit_id,
                 "person_id": nomination.person_id, "organization_id": nomination.organization_id,
                 "evidence_files": len(paths)})
-    # Its inbox notices go with it (a reminder that the draft was due).
-    from ..models import Notification
+    # Its notices go with it (a reminder that the draft was due): the inbox rows, and the mails
+    # of the same notices not yet handed to the mail server (those sent or given up stay listed).
+    from ..models import Notification, OutboxMail
+    keys = select(Notification.key).where(Notification.nomination_id == nomination.id)
+    db.session.execute(sa_delete(OutboxMail).where(OutboxMail.key.in_(keys),
+                                                   OutboxMail.state == "pending"))
     db.session.execute(sa_delete(Notification).where(Notification.nomination_id == nomination.id))
     db.session.delete(nomination)
     return paths
