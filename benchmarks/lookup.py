@@ -28,46 +28,21 @@ from flask import jsonify
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
+import events  # noqa: E402  benchmarks/events.py: the same seeded ward
 import progress as bench  # noqa: E402  benchmarks/progress.py: open_app, reset_schema
 
-from certify import clock  # noqa: E402
 from certify.extensions import db, limiter  # noqa: E402
-from certify.models import Nomination  # noqa: E402
-from certify.services import accounts, nominations, people, units  # noqa: E402
-from certify.workflow import engine, workflow  # noqa: E402
-
-PASSWORD = "benchmark passphrase"
-CITIZEN = "cong-dan-hoc-tap"
-
+from certify.models import Nomination, User  # noqa: E402
+from certify.workflow import engine, meaning, workflow  # noqa: E402
 
 def seed(n: int) -> list[str]:
-    """A ward, its reviewer and a household of `n` members, each with a submitted dossier, a
-    third of them returned with a reason: their receipt codes."""
-    units.create(code="90", name="Tỉnh Thử Nghiệm", level="province")
-    units.create(code="900", name="Huyện Thử Nghiệm", level="district", parent_code="90")
-    units.create(code="90001", name="Xã Thử Nghiệm", level="commune", parent_code="900")
-    wf = workflow(CITIZEN)
-    level = wf.tier("reviewer")
-    reviewer = accounts.create_user(
-        username="bench-reviewer", password=PASSWORD, role="reviewer",
-        unit_code={"commune": "90001", "district": "900", "province": "90"}[level],
-        display_name="reviewer")
-    household = accounts.create_user(username="bench-household", password=PASSWORD,
-                                     role="household", unit_code="90001", display_name="Hộ")
-    year = clock.today().year
-    scores = {c.code: c.max_points for c in wf.rules_for_year(year).assessed_criteria}
-    ids = []
-    for i in range(n):
-        person = people.add_person(household, {
-            "full_name": f"Người Thử {i}", "national_id": f"0909{i:08d}", "birth_year": 1980,
-            "gender": "male", "target_group": "worker"})
-        nom = nominations.create(household, title=CITIZEN, subject_id=person.id, year=year,
-                                 self_assessment=scores)
-        engine.apply(nom.id, "submit", household, nom.version)
-        if i % 3 == 0:
-            engine.apply(nom.id, "return", reviewer, nom.version,
-                         engine.Payload(comment="Bổ sung minh chứng"))
-        ids.append(nom.id)
+    """A ward, its reviewer and a household of `n` members, each with a submitted dossier
+    (benchmarks/events.py's), a third of them returned with a reason: their receipt codes."""
+    ids = events.seed(n)
+    reviewer = db.session.scalar(select(User).where(User.username == "bench-reviewer"))
+    send_back = meaning.send_back_events(workflow(events.CITIZEN).spec)[0]
+    for nid in ids[::3]:
+        engine.apply(nid, send_back, reviewer, None, engine.Payload(comment="Bổ sung minh chứng"))
     return list(db.session.scalars(select(Nomination.receipt_code).where(Nomination.id.in_(ids))))
 
 
