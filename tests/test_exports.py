@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import zipfile
 from datetime import date, datetime
 
@@ -19,6 +20,13 @@ from certify.workflow import workflow
 from .factories import CITIZEN, UNIT_TITLE, decide, nomination_in, person
 
 AS_OF = date(2026, 6, 30)
+
+
+def target_of(title: str = CITIZEN) -> tuple[float, int, str]:
+    """The target in force on AS_OF, its year and the text that sets it (the workflow file)."""
+    spec = workflow(title).spec
+    target, year = spec.target_for(AS_OF.year)
+    return target, year, spec.target_source(year)
 
 
 @pytest.fixture
@@ -64,8 +72,9 @@ def test_csv_gives_the_figures_and_the_denominator_of_each_row(citizens, world):
     assert preamble["Đơn vị"] == "Thị xã Bỉm Sơn (381)"
     assert preamble["Tính đến ngày"] == "30/06/2026"
     assert preamble["Mẫu số"] == "số công dân năm 2026"
-    # Shipped target for citizens: 2030 → 50% (workflows/cong-dan-hoc-tap.yaml).
-    assert preamble["Chỉ tiêu"] == "50% đến năm 2030"
+    target, year, source = target_of()
+    assert preamble["Chỉ tiêu"] == f"{target * 100:g}% đến năm {year}"
+    assert preamble["Căn cứ chỉ tiêu"] == source and source
 
     district, ward_a, ward_b = rows
     assert (district["Mã đơn vị"], district["Đơn vị"]) == ("381", "Thị xã Bỉm Sơn")
@@ -73,7 +82,8 @@ def test_csv_gives_the_figures_and_the_denominator_of_each_row(citizens, world):
     assert district["Mẫu số"] == "4"
     assert district["Nguồn mẫu số"] == "tổng của các đơn vị trực thuộc"
     assert district["Tỷ lệ (%)"] == "50.00"
-    assert (district["Chỉ tiêu (%)"], district["Năm chỉ tiêu"]) == ("50.00", "2030")
+    assert (district["Chỉ tiêu (%)"], district["Năm chỉ tiêu"]) == (f"{target * 100:.2f}", str(year))
+    assert district["Còn thiếu để đạt chỉ tiêu"] == str(max(0, math.ceil(target * 4) - 2))
 
     assert (ward_a["Đơn vị"], ward_a["Số đạt danh hiệu"], ward_a["Mẫu số"]) == \
         ("Phường Ba Đình", "2", "4")
@@ -83,6 +93,7 @@ def test_csv_gives_the_figures_and_the_denominator_of_each_row(citizens, world):
     assert (ward_b["Đơn vị"], ward_b["Số đạt danh hiệu"]) == ("Phường Lam Sơn", "0")
     assert ward_b["Mẫu số"] == "" and ward_b["Tỷ lệ (%)"] == ""
     assert ward_b["Nguồn mẫu số"] == "chưa có số liệu"
+    assert ward_b["Còn thiếu để đạt chỉ tiêu"] == ""  # no denominator: nothing to measure against
 
 
 def test_an_entered_district_figure_is_used_and_said_to_be_entered(citizens, world):
@@ -91,6 +102,9 @@ def test_an_entered_district_figure_is_used_and_said_to_be_entered(citizens, wor
     district = rows[0]
     assert (district["Mẫu số"], district["Tỷ lệ (%)"]) == ("8", "25.00")
     assert district["Nguồn mẫu số"] == "số liệu nhập cho đơn vị"
+    # The people still needed: the target's share of the 8, less the 2 holders.
+    target, _year, _source = target_of()
+    assert district["Còn thiếu để đạt chỉ tiêu"] == str(max(0, math.ceil(target * 8) - 2))
 
 
 def test_only_recognitions_valid_on_the_day_are_counted(citizens, world):
@@ -115,7 +129,11 @@ def test_xlsx_holds_the_same_figures_as_numbers(citizens):
     assert district["Nguồn mẫu số"].value == "tổng của các đơn vị trực thuộc"
     assert district["Tỷ lệ"].value == pytest.approx(0.5)
     assert district["Tỷ lệ"].number_format == "0.00%"
-    assert (district["Chỉ tiêu"].value, district["Năm chỉ tiêu"].value) == (0.5, 2030)
+    target, year, source = target_of()
+    assert (district["Chỉ tiêu"].value, district["Năm chỉ tiêu"].value) == (target, year)
+    assert preamble["Căn cứ chỉ tiêu"].value == source
+    assert district["Còn thiếu để đạt chỉ tiêu"].value == max(0, math.ceil(target * 4) - 2)
+    assert ward_b["Còn thiếu để đạt chỉ tiêu"].value is None
 
     assert [ward_a[k].value for k in ("Đơn vị", "Số đạt danh hiệu", "Mẫu số")] == \
         ["Phường Ba Đình", 2, 4]

@@ -24,7 +24,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Denominator
 from ..workflow import workflow
-from .progress import Figure, Progress
+from .progress import Figure, Progress, gap
 
 # What the denominator counts, by the title's subject (domain.md, "How progress is counted").
 COUNTS = {"person": "số công dân", "organization": "số cơ quan, đơn vị"}
@@ -34,7 +34,7 @@ SOURCES = {
     None: "chưa có số liệu",
 }
 HEADERS = ["Mã đơn vị", "Đơn vị", "Số đạt danh hiệu", "Mẫu số", "Nguồn mẫu số", "Tỷ lệ (%)",
-           "Chỉ tiêu (%)", "Năm chỉ tiêu"]
+           "Chỉ tiêu (%)", "Năm chỉ tiêu", "Còn thiếu để đạt chỉ tiêu"]
 # In the workbook ratios are numbers formatted as percentages, so the headers carry no "(%)".
 XLSX_HEADERS = [h.replace(" (%)", "") for h in HEADERS]
 
@@ -112,6 +112,15 @@ def rows(progress: Progress) -> list[Row]:
     return out
 
 
+def _target_source(progress: Progress) -> str:
+    wf = workflow(progress.title_code)
+    return (wf.spec.target_source(progress.target_year) if wf is not None else None) or ""
+
+
+def _blank(value: int | None) -> int | str:
+    return "" if value is None else value
+
+
 def _percent(ratio: float | None) -> str:
     return "" if ratio is None else f"{ratio * 100:.2f}"
 
@@ -127,6 +136,8 @@ def _preamble(progress: Progress) -> list[list[str]]:
         ["Tính đến ngày", progress.as_of.strftime("%d/%m/%Y")],
         ["Mẫu số", denominator_label(progress)],
         ["Chỉ tiêu", target],
+        # The text that sets the target (the workflow file's target_sources), as the dashboard.
+        ["Căn cứ chỉ tiêu", _target_source(progress)],
     ]
 
 
@@ -153,7 +164,8 @@ def progress_csv(progress: Progress) -> bytes:
     for row in rows(progress):
         write([row.code, row.name, row.holders,
                "" if row.denominator is None else row.denominator,
-               SOURCES[row.source], _percent(row.ratio), target, progress.target_year or ""])
+               SOURCES[row.source], _percent(row.ratio), target, progress.target_year or "",
+               _blank(gap(row.holders, row.denominator, progress.target))])
     # The byte order mark is how Excel recognises UTF-8 (otherwise it misreads the diacritics).
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -178,13 +190,14 @@ def progress_xlsx(progress: Progress) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows(progress):
         _write_row(sheet, [row.code, row.name, row.holders, row.denominator, SOURCES[row.source],
-                           row.ratio, progress.target, progress.target_year])
+                           row.ratio, progress.target, progress.target_year,
+                           gap(row.holders, row.denominator, progress.target)])
         r = sheet.max_row
         sheet.cell(r, 1).number_format = "@"  # unit codes keep their leading zeros
         sheet.cell(r, 6).number_format = "0.00%"
         sheet.cell(r, 7).number_format = "0%"
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
-    for index, width in enumerate((12, 34, 16, 12, 30, 12, 12, 12), start=1):
+    for index, width in enumerate((12, 34, 16, 12, 30, 12, 12, 12, 16), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     buffer = io.BytesIO()
     book.save(buffer)
