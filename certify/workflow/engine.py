@@ -161,7 +161,7 @@ def fire(nomination: Nomination, event: str, actor: User, payload: Payload,
     _store(nomination, values)
     _record(nomination, {"event": event, "from_state": before, "to_state": to,
                          "actor_id": actor.id, "at": now,
-                         "comment": (payload.comment or "").strip() or None}, actor)
+                         "comment": (payload.comment or "").strip() or None})
     if "grant_recognition" in effects:
         _grant(wf, nomination, payload.decision)
     if "end_recognition" in effects and nomination.recognition is not None:
@@ -233,16 +233,15 @@ def _update_statement(columns: frozenset[str]):
                      for name in sorted(columns)}))
 
 
-def _record(nomination: Nomination, row: dict[str, Any], actor: User | None) -> HistoryEntry:
+def _record(nomination: Nomination, row: dict[str, Any]) -> HistoryEntry:
     """INSERT the nomination's history entry `row` and add it, as stored, to the session and to
-    the nomination's history when that is loaded (a history read later finds it in the table)."""
+    the nomination's history when that is loaded (a history read later finds it in the table).
+    Its actor and nomination are the session's, found by their ids without a query."""
     result = db.session.connection().execute(_history_insert(),
                                              {"nomination_id": nomination.id, **row})
     entry = HistoryEntry(id=result.inserted_primary_key[0], nomination_id=nomination.id, **row)
     make_transient_to_detached(entry)
     db.session.add(entry)
-    set_committed_value(entry, "actor", actor)
-    set_committed_value(entry, "nomination", nomination)
     if "history" not in sa_inspect(nomination).unloaded:
         set_committed_value(nomination, "history", [*nomination.history, entry])
     return entry
