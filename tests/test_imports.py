@@ -388,8 +388,17 @@ def test_a_new_member_joins_the_stored_household_of_the_same_name_address_and_co
 
 @pytest.mark.parametrize("name", ["Nguyễn Văn Đức", "  ĐẶNG  thị\u00a0Hồng ", "ΟΔΟΣ ΚΑΛΟΣ",
                                   "İstanbul ﬁ Ａ", "\ufdfa x", "a\u0301 \u0301 b", "x" * 300,
-                                  "y " * 150, "\u00a8x"])
+                                  "y " * 150, "\u00a8x", "ΑΣ\u0301 ΣΑ Σ", "ǅa Ǆ"])
 def test_names_are_folded_for_search_as_everywhere_else(world, name):
     from certify.services.validate import fold
 
     assert imports.fold_name(name) == fold(name)
+
+
+def test_every_character_is_folded_as_fold_folds_it():
+    from certify.services.validate import fold
+
+    for code in range(0x30000):
+        if not 0xD800 <= code < 0xE000:  # surrogates are no characters
+            name = f"A{chr(code)}b {chr(code)}"
+            assert imports.fold_name(name) == fold(name), hex(code)
