@@ -127,6 +127,30 @@ def test_every_kind_of_bad_person_row_is_reported_and_nothing_written(world):
     assert len(report.errors_csv().splitlines()) == 1 + len(report.errors)
 
 
+def test_rows_the_quick_checks_leave_meet_the_others_in_duplicates_and_households(world):
+    # The quick checks (column by column) leave odd cells to the cell-by-cell ones: a year typed
+    # 01980 is still a good row, which shares numbers and households with the rest in file order.
+    a, b, c = next_national_id(), next_national_id(), next_national_id()
+    rows = [f"Hộ Hai,,16729,Người Một,{a},01980,Nam,worker,",    # 2: good, checked cell by cell
+            f"Hộ Hai,,16729,Người Hai,{b},1981,Nữ,worker,",      # 3: good, same household as 2
+            f"Hộ Ba,,16729,Người Ba,{c},1982,Nam,worker,"]       # 4: good
+    bad = [f"Hộ Hai,,16729,Người Bốn,{a},1982,Nam,worker,",      # 5: duplicate of line 2
+           f"Hộ Ba,,16729,Người Năm,{b},01983,Nam,worker,",      # 6: duplicate of line 3
+           f"Hộ Ba,,16729,Người Sáu,{next_national_id()},¹⁹⁸⁰,Nam,worker,"]  # 7: not a year
+    report = imports.check("persons", csv_bytes(PERSONS_HEADER, *rows, *bad))
+    assert problems(report) == {(5, "Số định danh", "duplicate"), (6, "Số định danh", "duplicate"),
+                                (7, "Năm sinh", "format")}
+    assert sorted(p.detail for p in report.errors if p.reason == "duplicate") == [
+        "= line 2", "= line 3"]
+    report = imports.apply("persons", csv_bytes(PERSONS_HEADER, *rows), world.admin)
+    assert report.created == {"households": 2, "persons": 3}
+    stored = {p.national_id: p for p in db.session.scalars(
+        select(Person).where(Person.national_id.in_([a, b, c])))}
+    assert stored[a].birth_year == 1980 and stored[a].search_name == "nguoi mot"
+    assert stored[a].household_id == stored[b].household_id != stored[c].household_id
+    assert stored[a].own_unit_id is None
+
+
 def test_existing_person_is_matched_never_duplicated(world):
     a = world.person_a
     new = next_national_id()
