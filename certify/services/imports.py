@@ -306,9 +306,11 @@ def _rows_csv(data: bytes) -> Iterable[list[Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _file_refused("encoding") from None
-    first = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]  # (not split: a copy of the rest of a large file)
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # The reader itself, not a generator around it: one Python frame less per row.
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
 def _file_refused(reason: str, column: str = "", detail: str = "", kind: str = "") -> ImportRefused:
@@ -365,7 +367,9 @@ def read(kind: str, data: bytes) -> Table:
         line = 1
         for r in rows:
             line += 1
-            if any(r) and any(c != "" and (c.__class__ is not str or c.strip()) for c in r):
+            # (a row whose first cell is filled text is the usual case, told at once)
+            if (r and r[0].__class__ is str and r[0].strip()) or (any(r) and any(
+                    c != "" and (c.__class__ is not str or c.strip()) for c in r)):
                 body.append((line, r))
     except csv.Error as exc:
         raise _file_refused("not_a_table", detail=str(exc), kind=kind) from None
