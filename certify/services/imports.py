@@ -576,7 +576,8 @@ def _among(column, values: list):
 def _persons_by_national_id(numbers: Iterable[str]) -> dict[str, tuple[int, str, int]]:
     """số định danh → (person id, folded name, unit id) of those already registered."""
     found: dict[str, tuple[int, str, int]] = {}
-    for chunk in _chunks(sorted(set(numbers)), 50_000):
+    # (unsorted: both databases order the list themselves to probe the index)
+    for chunk in _chunks(list(set(numbers)), 50_000):
         for pid, nid, name, unit_id in db.session.execute(
                 select(Person.id, Person.national_id, Person.search_name, Person.unit_id)
                 .where(_among(Person.national_id, chunk))):
