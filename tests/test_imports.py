@@ -73,6 +73,22 @@ def test_good_persons_csv_makes_households_and_people(world):
     assert tam.search_name == "le van tam"
 
 
+def test_a_column_filled_in_some_rows_only_is_stored_there_and_null_elsewhere(world):
+    # (the writes leave out a column no row of a batch fills, to its NULL default)
+    a, b, c = next_national_id(), next_national_id(), next_national_id()
+    data = csv_bytes(PERSONS_HEADER + ",Tôn giáo,Nghề nghiệp",
+                     f"Hộ Mười,,16729,Lê Văn Mười,{a},1970,Nam,worker,,Phật giáo,",
+                     f"Hộ Mười,,16729,Lê Thị Mười,{b},1972,Nữ,worker,,,",
+                     f",,16732,Đỗ Văn Mười,{c},1990,Nam,worker,Kinh,,")
+    assert imports.apply("persons", data, world.admin).created == {"households": 1, "persons": 3}
+    stored = {p.national_id: p for p in db.session.scalars(
+        select(Person).where(Person.national_id.in_([a, b, c])))}
+    assert [(stored[n].religion, stored[n].occupation, stored[n].ethnicity) for n in (a, b, c)] == [
+        ("Phật giáo", None, None), (None, None, None), (None, None, "Kinh")]
+    assert [stored[n].own_unit_id for n in (a, b, c)] == [None, None, world.ward_b.id]
+    assert stored[a].household.address is None
+
+
 def test_persons_xlsx_semicolons_and_english_keys(world):
     nid = next_national_id()
     data = xlsx_bytes([["household", "address", "unit_code", "full_name", "national_id",
