@@ -636,7 +636,8 @@ def person_columns(fields: dict[str, list], *, household_ids: list[int | None],
             "full_name": names, "search_name": [fold_name(name) for name in names],
             "national_id": national_ids, "birth_year": fields["birth_year"],
             "gender": fields["gender"], "target_group": fields["target_group"],
-            "ethnicity": fields.get("ethnicity", blanks), "religion": fields.get("religion", blanks),
+            "ethnicity": fields.get("ethnicity", blanks),
+            "religion": fields.get("religion", blanks),
             "occupation": fields.get("occupation", blanks), "created_at": [now] * len(names)}
 
 
