@@ -306,9 +306,11 @@ def _rows_csv(data: bytes) -> Iterable[list[Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _file_refused("encoding") from None
-    first = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]  # (not split: a copy of the rest of a large file)
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # The reader itself, not a generator around it: one Python frame less per row.
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
 def _file_refused(reason: str, column: str = "", detail: str = "", kind: str = "") -> ImportRefused:
@@ -365,7 +367,9 @@ def read(kind: str, data: bytes) -> Table:
         line = 1
         for r in rows:
             line += 1
-            if any(r) and any(c != "" and (c.__class__ is not str or c.strip()) for c in r):
+            # (a row whose first cell is filled text is the usual case, told at once)
+            if (r and r[0].__class__ is str and r[0].strip()) or (any(r) and any(
+                    c != "" and (c.__class__ is not str or c.strip()) for c in r)):
                 body.append((line, r))
     except csv.Error as exc:
         raise _file_refused("not_a_table", detail=str(exc), kind=kind) from None
@@ -510,18 +514,28 @@ def _word(text: str) -> str:
 
 
 def fold_name(name: str) -> str:
-    """`fold(name)`, word by word: a list's names are made of a few thousand distinct words
-    (Nguyễn, Thị, Văn …), each folded once. Equal to `fold` for every text: lower case,
-    decomposition and dropping combining marks work character by character and never across
-    white space, and the result's white space is collapsed and cut to the same length after."""
-    folded = " ".join(_fold_word(w) for w in name.split())
+    """`fold(name)`, character by character through one translation table: a list's names are
+    made of a few hundred distinct characters, each folded once (`_FoldTable`). Equal to `fold`
+    for every text: the whole name is lowered first (lower() alone looks at its neighbours, for
+    the Greek final sigma), and decomposing and dropping combining marks work character by
+    character (canonical reordering only moves combining marks, which are dropped); white space
+    is collapsed and the result cut to the same length after."""
+    folded = name.lower().translate(_FOLD)
     return " ".join(folded.split())[:SEARCH_NAME_LENGTH].rstrip()
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _fold_word(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+class _FoldTable(dict):
+    """str.translate's table for fold_name: a lowered character → its compatibility decomposition
+    without combining marks (đ → d), computed the first time the character is met."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        decomposed = unicodedata.normalize("NFKD", "d" if char == "đ" else char)
+        folded = self[code] = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return folded
+
+
+_FOLD = _FoldTable()
 
 
 def parse_day(text: str) -> date | None:
@@ -562,7 +576,8 @@ def _among(column, values: list):
 def _persons_by_national_id(numbers: Iterable[str]) -> dict[str, tuple[int, str, int]]:
     """số định danh → (person id, folded name, unit id) of those already registered."""
     found: dict[str, tuple[int, str, int]] = {}
-    for chunk in _chunks(sorted(set(numbers)), 50_000):
+    # (unsorted: both databases order the list themselves to probe the index)
+    for chunk in _chunks(list(set(numbers)), 50_000):
         for pid, nid, name, unit_id in db.session.execute(
                 select(Person.id, Person.national_id, Person.search_name, Person.unit_id)
                 .where(_among(Person.national_id, chunk))):
@@ -602,16 +617,28 @@ def _new_person(rows: Rows, units: dict[str, Unit | None], *, required: bool = T
 
 
 def person_row(fields: dict, *, household_id: int | None, national_id: str, now: datetime) -> dict:
-    """The persons row an import writes (the one place that says which unit a person gets): a
-    household member lives where its household is (no unit of its own, models.Person); a person
-    without a household has the commune of its row."""
-    return {"household_id": household_id,
-            "unit_id": fields["unit_id"] if household_id is None else None,
-            "full_name": fields["full_name"], "search_name": fold_name(fields["full_name"]),
-            "national_id": national_id, "birth_year": fields["birth_year"],
+    """One persons row (members register persons one by one): `person_columns` of one row."""
+    columns = person_columns({key: [value] for key, value in fields.items()},
+                             household_ids=[household_id], national_ids=[national_id], now=now)
+    return {key: values[0] for key, values in columns.items()}
+
+
+def person_columns(fields: dict[str, list], *, household_ids: list[int | None],
+                   national_ids: list[str], now: datetime) -> dict[str, list]:
+    """The persons rows an import writes, column by column (the one place that says which unit a
+    person gets): a household member lives where its household is (no unit of its own,
+    models.Person); a person without a household has the commune of its row."""
+    names = fields["full_name"]
+    blanks = [None] * len(names)
+    return {"household_id": household_ids,
+            "unit_id": [unit_id if household_id is None else None
+                        for household_id, unit_id in zip(household_ids, fields["unit_id"])],
+            "full_name": names, "search_name": [fold_name(name) for name in names],
+            "national_id": national_ids, "birth_year": fields["birth_year"],
             "gender": fields["gender"], "target_group": fields["target_group"],
-            "ethnicity": fields.get("ethnicity"), "religion": fields.get("religion"),
-            "occupation": fields.get("occupation"), "created_at": now}
+            "ethnicity": fields.get("ethnicity", blanks),
+            "religion": fields.get("religion", blanks),
+            "occupation": fields.get("occupation", blanks), "created_at": [now] * len(names)}
 
 
 # -- persons --------------------------------------------------------------------------------------
@@ -622,76 +649,87 @@ class Plan:
     write: Callable[[User | None], None] | None = None
 
 
+# What `_new_person` gives, and `_PersonColumns` column by column.
+PERSON_FIELDS = ("full_name", "birth_year", "gender", "target_group", "ethnicity", "religion",
+                 "occupation", "unit_id")
+
+
 def _plan_persons(table: Table) -> Plan:
+    """The persons checks and writes, column by column: a list's rows are nearly all good, and
+    per-row Python work is most of an import's time (benchmarks/imports.py)."""
     report = Report("persons", rows=len(table.rows))
     problems = report.errors
     rows = Rows(table, problems)
-    col = table.columns
-    i_unit, i_nid = col["unit_code"], col["national_id"]
-    codes = {str(r[i_unit]).strip() for _, r in table.rows if i_unit < len(r)}
-    units = _units_by_code(codes)
-    numbers = [nid_text(r[i_nid]) for _, r in table.rows if i_nid < len(r)]
-    existing = _persons_by_national_id(n for n in numbers if NATIONAL_ID.match(n))
-    seen: dict[str, int] = {}
-    new_persons: list[tuple[tuple | None, str, dict]] = []
-    households: dict[tuple, dict] = {}
-    matched = 0
-    fast = _FastPersons(table, units)
-    for line, cells in table.rows:
-        # Most rows are good: a row the quick checks pass is taken as is; any other goes through
-        # the cell-by-cell checks, which name each problem.
-        quick = fast.row(cells)
-        if quick is not None:
-            household, address, nid, fields = quick
-            bad = False
-            rows.count += 1
-            if rows.count % 1000 == 0:
-                table.tick("check", 1000)
+    i_unit = table.columns["unit_code"]
+    units = _units_by_code({str(c).strip() for c in {r[i_unit] for _, r in table.rows
+                                                      if i_unit < len(r)}})
+    values, slow = _PersonColumns(table, units).check()
+    households, addresses, nids = values["household"], values["address"], values["national_id"]
+    # Rows a quick check did not pass go through the cell-by-cell checks, which name each problem
+    # (and may find the row good after all: a commune code typed as a number, a year as 01980).
+    bad: set[int] = set()
+    for i in slow:
+        rows.start(*table.rows[i])
+        households[i] = rows.text("household", HOUSEHOLD_NAME)
+        addresses[i] = rows.text("address", ADDRESS)
+        nids[i] = rows.national_id()
+        fields = _new_person(rows, units)
+        if rows.bad:
+            bad.add(i)
+            continue
+        for key in PERSON_FIELDS:
+            values[key][i] = fields[key]
+
+    def problem(i: int, key: str, reason: str, detail: str = "") -> None:
+        problems.append(Problem(table.rows[i][0], table.headers.get(key, key), reason, detail))
+        bad.add(i)
+
+    # Each number's first row (a dict filled from the last row back keeps the first).
+    first = dict(zip(reversed(nids), range(len(nids) - 1, -1, -1)))
+    first.pop(None, None)
+    if len(first) < len(nids) - sum(nids[i] is None for i in slow):
+        for i, nid in enumerate(nids):
+            if nid is not None and first[nid] != i:
+                problem(i, "national_id", "duplicate", f"= line {table.rows[first[nid]][0]}")
+    existing = _persons_by_national_id(first)
+    matched: set[int] = set()
+    for nid, (_pid, name, _unit_id) in existing.items():
+        i = first[nid]
+        if i in bad:
+            continue
+        if name != fold_name(values["full_name"][i]):
+            problem(i, "full_name", "name_mismatch")
         else:
-            rows.start(line, cells)
-            household = rows.text("household", HOUSEHOLD_NAME)
-            address = rows.text("address", ADDRESS)
-            nid = rows.national_id()
-            fields = _new_person(rows, units)
-            bad = rows.bad
-        if nid is not None:
-            if nid in seen:
-                if quick is not None:
-                    rows.start(line, cells)
-                rows.add("national_id", "duplicate", f"= line {seen[nid]}")
-                bad = True
-            else:
-                seen[nid] = line
-        if bad or fields is None or nid is None:
-            continue
-        if nid in existing:
-            if existing[nid][1] != fold_name(fields["full_name"]):
-                rows.start(line, cells)
-                rows.add("full_name", "name_mismatch")
-            else:
-                matched += 1
-            continue
-        key = None
-        if household is not None:
-            key = (fields["unit_id"], household, address or "")
-            households.setdefault(key, {"unit_id": fields["unit_id"], "name": household,
-                                        "address": address})
-        new_persons.append((key, nid, fields))
-    reuse = _existing_households(list(households))
-    report.created = {"households": len(households) - len(reuse), "persons": len(new_persons)}
-    report.matched = {"persons": matched, "households": len(reuse)}
+            matched.add(i)
+    if bad or matched:
+        kept = [i for i in range(len(nids)) if i not in bad and i not in matched]
+        values = {key: [column[i] for i in kept] for key, column in values.items()}
+        households, addresses, nids = values["household"], values["address"], values["national_id"]
+    # Rows with the same household name, address and commune form one household.
+    keys = [None if name is None else (unit_id, name, address or "")
+            for unit_id, name, address in zip(values["unit_id"], households, addresses)]
+    new_households = list(dict.fromkeys(key for key in keys if key is not None))
+    reuse = _existing_households(new_households)
+    report.created = {"households": len(new_households) - len(reuse), "persons": len(nids)}
+    report.matched = {"persons": len(matched), "households": len(reuse)}
 
     def write(actor: User | None) -> None:
         now = clock.now()
         ids = dict(reuse)
-        todo = [k for k in households if k not in ids]
+        todo = [key for key in new_households if key not in ids]
         ids.update(zip(todo, _new_ids(Household, len(todo))))
-        _executemany(Household, [{**households[k], "id": ids[k], "created_at": now} for k in todo])
-        for chunk in _chunks(new_persons, 5000):
-            _executemany(Person, [
-                person_row(fields, household_id=ids[key] if key else None, national_id=nid, now=now)
-                for key, nid, fields in chunk])
-            table.tick("write", len(chunk))
+        _executemany(Household, {"id": [ids[key] for key in todo],
+                                 "unit_id": [unit_id for unit_id, _name, _address in todo],
+                                 "name": [name for _unit_id, name, _address in todo],
+                                 "address": [address or None for _unit_id, _name, address in todo],
+                                 "created_at": [now] * len(todo)})
+        columns = person_columns(values, household_ids=[None if key is None else ids[key]
+                                                        for key in keys],
+                                 national_ids=nids, now=now)
+        for start in range(0, len(nids), 5000):
+            _executemany(Person, {name: column[start:start + 5000]
+                                  for name, column in columns.items()})
+            table.tick("write", min(5000, len(nids) - start))
 
     return Plan(report, write)
 
@@ -711,29 +749,30 @@ def _new_ids(model, n: int) -> list[int]:
     return list(range(start, start + n))
 
 
-def _executemany(model, rows: list[dict]) -> None:
-    """INSERT the rows with the driver's executemany: each column's value goes through its
-    type's bind processing once per distinct value kind, not through the ORM per row."""
-    if not rows:
+def _executemany(model, columns: dict[str, list]) -> None:
+    """INSERT the rows, given column by column, with the driver's executemany (PostgreSQL: COPY):
+    each column's value goes through its type's bind processing once per distinct value kind, not
+    through the ORM per row."""
+    if not columns or not next(iter(columns.values())):
         return
     table = model.__table__
-    columns = list(rows[0])
+    # A column no row fills (religion, occupation in most lists) is left to its default, NULL:
+    # fewer values for the driver to bind, a tenth of the rows' time on SQLite.
+    columns = {name: values for name, values in columns.items()
+               if values.count(None) < len(values) or table.c[name].server_default is not None}
     connection = db.session.connection()
     dialect = connection.dialect
-    processors = []
-    for name in columns:
-        processor = table.c[name].type._cached_bind_processor(dialect)
-        processors.append(processor)
     mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
-    # Column by column: only columns whose type converts values (timestamps on SQLite) are
-    # touched again; a value repeated from the row before (the one timestamp of the import) is
-    # converted once. The rows' tuples are then zipped from the columns.
+    # Only columns whose type converts values (timestamps on SQLite) are touched again; a value
+    # repeated from the row before (the one timestamp of the import) is converted once. The rows'
+    # tuples are then zipped from the columns.
     values_of = []
-    for name, processor in zip(columns, processors):
-        values = [r[name] for r in rows]
+    for name, values in columns.items():
+        processor = table.c[name].type._cached_bind_processor(dialect)
         if processor is not None:
+            values = list(values)
             last_in, last_out = object(), None
             for n, value in enumerate(values):
                 if value is None:
@@ -756,90 +795,120 @@ def _executemany(model, rows: list[dict]) -> None:
     connection.exec_driver_sql(sql, params)
 
 
-class _FastPersons:
-    """The persons checks for a row in which every cell is plainly right, without naming
-    problems: None as soon as anything is not (the row is then checked cell by cell)."""
+_BAD = object()  # a cell that is not plainly right
 
-    TEXTS = (("household", HOUSEHOLD_NAME), ("address", ADDRESS), ("full_name", Longest.FULL_NAME),
-             ("ethnicity", Longest.ETHNICITY), ("religion", Longest.RELIGION),
-             ("occupation", Longest.OCCUPATION))
+
+class _Distinct(dict):
+    """A column's distinct cells, each checked once, the first time it is met (cell → value, or
+    _BAD)."""
+
+    def __init__(self, check: Callable[[Any], Any]):
+        super().__init__()
+        self.check = check
+
+    def __missing__(self, cell: Any) -> Any:
+        value = self[cell] = self.check(cell)
+        return value
+
+
+class _PersonColumns:
+    """The persons checks for the rows in which every cell is plainly right, column by column and
+    without naming problems: the cells of a column that repeats (commune, household, address,
+    year, gender, group, ethnicity…) are each checked once, those of a column of distinct cells
+    (name, số định danh) one call each, and no row is handled on its own. A row with any cell not
+    plainly right is listed in `slow`, for the cell-by-cell checks (`Rows`)."""
+
+    KEYS = ("household", "address", "unit_code", "full_name", "national_id", "birth_year",
+            "gender", "target_group", "ethnicity", "religion", "occupation")
+    BLOCK = 20_000  # rows checked between two ticks of the progress bar
 
     def __init__(self, table: Table, units: dict[str, Unit | None]):
-        width = 1 + max(table.columns.values())
-        self.width = width
-        self.pad = [""] * (width + 1)
-        self.index = {key: table.columns.get(key, width) for key in (
-            "household", "address", "unit_code", "full_name", "national_id", "birth_year",
-            "gender", "target_group", "ethnicity", "religion", "occupation")}
-        self.units = {code: u.id for code, u in units.items()
-                      if u is not None and u.level == "commune"}
-        self.this_year = clock.today().year
-        self.texts = tuple((self.index[key], longest) for key, longest in self.TEXTS)
-        self.genders: dict[Any, str | None] = {}
-        self.groups: dict[Any, str | None] = {}
+        self.table = table
+        self.width = 1 + max(table.columns.values())
+        self.index = {key: table.columns.get(key, self.width) for key in self.KEYS}
+        unit_ids = {code: u.id for code, u in units.items()
+                    if u is not None and u.level == "commune"}
+        this_year = clock.today().year
 
-    def row(self, cells: list[Any]):
-        if len(cells) <= self.width:
-            cells = cells + self.pad[len(cells):]
-        texts = []
-        for index, longest in self.texts:
-            value = cells[index]
-            if value.__class__ is not str:
-                return None
-            value = value.strip()
-            if not value:
-                texts.append(None)
-                continue
-            if len(value) > longest or not value.isprintable() or (
-                    not value.isascii() and not unicodedata.is_normalized("NFC", value)):
-                return None
-            texts.append(value)
-        household, address, full_name, ethnicity, religion, occupation = texts
-        if full_name is None:
-            return None
-        at = self.index
-        nid = cells[at["national_id"]]
-        nid = nid.strip() if nid.__class__ is str else nid_text(nid)
-        if not NATIONAL_ID.match(nid):
-            return None
-        year = cells[at["birth_year"]]
-        if year.__class__ is str:
-            year = year.strip()
-            if not year.isdigit() or len(year) != 4:
-                return None
-            year = int(year)
-        elif year.__class__ is not int:
-            return None
-        if not 1900 <= year <= self.this_year:
-            return None
-        code = cells[at["unit_code"]]
-        unit_id = self.units.get(code.strip() if code.__class__ is str else code)
-        if unit_id is None:
-            return None
-        # The labels repeat on every row: each distinct cell is looked up once.
-        gender = self.genders.get(cells[at["gender"]], _MISSING)
-        if gender is _MISSING:
-            gender = self.genders[cells[at["gender"]]] = self._label(
-                cells[at["gender"]], GENDER_WORDS)
-        group = self.groups.get(cells[at["target_group"]], _MISSING)
-        if group is _MISSING:
-            group = self.groups[cells[at["target_group"]]] = self._label(
-                cells[at["target_group"]], TARGET_GROUP_WORDS)
-        if gender is None or group is None:
-            return None
-        fields = {"full_name": full_name, "birth_year": year, "gender": gender,
-                  "target_group": group, "ethnicity": ethnicity, "religion": religion,
-                  "occupation": occupation, "unit_id": unit_id}
-        return household, address, nid, fields
+        def unit(cell: Any) -> Any:
+            return unit_ids.get(cell.strip() if cell.__class__ is str else cell, _BAD)
 
-    @staticmethod
-    def _label(cell: Any, words: dict[str, str]) -> str | None:
-        if cell.__class__ is not str or not cell.strip():
-            return None
-        return words.get(_word(cell.strip()))
+        def year(cell: Any) -> Any:
+            if cell.__class__ is str:
+                cell = cell.strip()
+                # isdecimal, not isdigit: int() takes decimal digits only ("¹⁹⁸⁰" is digits)
+                if not cell.isdecimal() or len(cell) != 4:
+                    return _BAD
+                cell = int(cell)
+            elif cell.__class__ is not int:
+                return _BAD
+            return cell if 1900 <= cell <= this_year else _BAD
+
+        self.checks: dict[str, Callable[[Any], Any]] = {
+            "household": _Distinct(_plain_text(HOUSEHOLD_NAME)).__getitem__,
+            "address": _Distinct(_plain_text(ADDRESS)).__getitem__,
+            "unit_code": _Distinct(unit).__getitem__,
+            "full_name": _plain_text(Longest.FULL_NAME, required=True),
+            "national_id": _plain_national_id,
+            "birth_year": _Distinct(year).__getitem__,
+            "gender": _Distinct(functools.partial(_label, words=GENDER_WORDS)).__getitem__,
+            "target_group": _Distinct(
+                functools.partial(_label, words=TARGET_GROUP_WORDS)).__getitem__,
+            "ethnicity": _Distinct(_plain_text(Longest.ETHNICITY)).__getitem__,
+            "religion": _Distinct(_plain_text(Longest.RELIGION)).__getitem__,
+            "occupation": _Distinct(_plain_text(Longest.OCCUPATION)).__getitem__,
+        }
+
+    def check(self) -> tuple[dict[str, list], list[int]]:
+        """Each key's values for every row (`PERSON_FIELDS`, household, address, national_id;
+        `unit_code` as the unit's id under `unit_id`), and the rows to check cell by cell (their
+        values are left to those checks)."""
+        width, rows = self.width, self.table.rows
+        pad = [""] * width
+        values: dict[str, list] = {key: [] for key in self.KEYS}
+        slow: list[int] = []
+        for start in range(0, len(rows), self.BLOCK):
+            block = [cells if len(cells) == width else (cells + pad)[:width]
+                     for _line, cells in rows[start:start + self.BLOCK]]
+            columns = list(zip(*block))
+            bad: set[int] = set()
+            for key in self.KEYS:
+                at = self.index[key]
+                checked = list(map(self.checks[key], columns[at] if at < width else
+                                   pad[:1] * len(block)))
+                if _BAD in checked:
+                    bad.update(start + i for i, value in enumerate(checked) if value is _BAD)
+                values[key] += checked
+            slow += sorted(bad)
+            self.table.tick("check", len(block) - len(bad))
+        values["unit_id"] = values.pop("unit_code")
+        return values, slow
 
 
-_MISSING = object()
+def _plain_text(longest: int, required: bool = False) -> Callable[[Any], Any]:
+    def check(cell: Any) -> Any:
+        if cell.__class__ is not str:
+            return _BAD
+        cell = cell.strip()
+        if not cell:
+            return _BAD if required else None
+        if len(cell) > longest or not cell.isprintable() or (
+                not cell.isascii() and not unicodedata.is_normalized("NFC", cell)):
+            return _BAD
+        return cell
+
+    return check
+
+
+def _plain_national_id(cell: Any) -> Any:
+    number = cell.strip() if cell.__class__ is str else nid_text(cell)
+    return number if NATIONAL_ID.match(number) else _BAD
+
+
+def _label(cell: Any, words: dict[str, str]) -> Any:
+    if cell.__class__ is not str or not cell.strip():
+        return _BAD
+    return words.get(_word(cell.strip()), _BAD)
 
 
 def _existing_households(keys: list[tuple]) -> dict[tuple, int]:
