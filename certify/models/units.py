@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, Integer, String,
+                        UniqueConstraint, select, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -61,6 +62,10 @@ class Unit(db.Model):
     def contains(self, other: Unit) -> bool:
         """Whether `other` is this unit or lies below it."""
         return other.path.startswith(self.path)
+
+    def subtree_ids(self):
+        """The ids of this unit and of every unit below it, as a subquery: `contains` in SQL."""
+        return select(Unit.id).where(Unit.path.startswith(self.path))
 
     def ancestor_ids(self) -> list[int]:
         """Ids from the root down to and including this unit."""

@@ -80,7 +80,7 @@ def search_organizations(actor: User, *, q: str | None = None, level: str | None
             query = query.where(false())
         else:
             query = query.where(Organization.unit_id.in_(
-                select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
+                actor.unit.subtree_ids()))
     if q and fold(q):
         query = query.where(Organization.search_name.contains(fold(q), autoescape=True))
     if level:
@@ -88,7 +88,7 @@ def search_organizations(actor: User, *, q: str | None = None, level: str | None
     if unit:
         found = find_unit(unit)
         query = query.where(Organization.unit_id.in_(
-            select(Unit.id).where(Unit.path.startswith(found.path))) if found else false())
+            found.subtree_ids()) if found else false())
     result = paginate(query.options(joinedload(Organization.unit))
                       .order_by(Organization.search_name, Organization.id), page, per_page)
     ids = [o.id for o in result.items]

@@ -346,10 +346,10 @@ def roster_rows(actor, unit):
     each organization (with its declared number of members). Two queries in batches."""
     from sqlalchemy.orm import joinedload
 
-    from ..models import Household, Organization, Person, Unit
+    from ..models import Household, Organization, Person
     from . import scope
 
-    below = select(Unit.id).where(Unit.path.startswith(unit.path))
+    below = unit.subtree_ids()
     people = (select(Person).join(Household, Household.id == Person.household_id)
               .where(Household.unit_id.in_(below))
               .options(joinedload(Person.household).joinedload(Household.unit))

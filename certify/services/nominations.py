@@ -461,7 +461,7 @@ def matching(actor: User, f: QueueFilter):
         if found is None:
             return None
         query = query.where(Nomination.unit_id.in_(
-            select(Unit.id).where(Unit.path.startswith(found.path))))
+            found.subtree_ids()))
     if f.late:
         query = query.where(_late())
     q = (f.q or "").strip()
@@ -640,7 +640,7 @@ def _decisions_matching(actor: User, f: DecisionFilter):
         if actor.unit is None or actor.role not in ("approver", "reviewer"):
             return None
         query = query.where(Decision.unit_id.in_(
-            select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
+            actor.unit.subtree_ids()))
     if f.year is not None:
         if not isinstance(f.year, int) or not 1 <= f.year <= 9999:
             return None
@@ -658,7 +658,7 @@ def _decisions_matching(actor: User, f: DecisionFilter):
         if found is None:
             return None
         query = query.where(Decision.unit_id.in_(
-            select(Unit.id).where(Unit.path.startswith(found.path))))
+            found.subtree_ids()))
     return query.order_by(Decision.date.desc(), Decision.id.desc())
 
 

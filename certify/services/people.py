@@ -135,7 +135,6 @@ def filing_organization(nomination) -> Organization | None:
 
 def search_persons(actor: User, *, page: int = 1, per_page: int = 50):
     """Persons the actor may see, by name."""
-    from ..models import Unit
     from .nominations import Page, paginate
 
     query = select(Person)
@@ -149,7 +148,7 @@ def search_persons(actor: User, *, page: int = 1, per_page: int = 50):
         # row), so that the search_name index can serve ORDER BY ... LIMIT on both databases.
         query = (query.outerjoin(Household, Household.id == Person.household_id)
                  .where(func.coalesce(Household.unit_id, Person.own_unit_id).in_(
-                     select(Unit.id).where(Unit.path.startswith(actor.unit.path)))))
+                     actor.unit.subtree_ids())))
     elif actor.role != "admin":
         return Page([], 0, page, per_page)
     return paginate(query.order_by(Person.search_name, Person.id), page, per_page)

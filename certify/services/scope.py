@@ -26,7 +26,7 @@ def nomination_filter(actor: User):
     if actor.role in ("reviewer", "approver") and actor.unit is not None:
         # A draft never submitted (no receipt code yet) is its applicant's alone.
         return and_(Nomination.receipt_code.is_not(None), Nomination.unit_id.in_(
-            select(Unit.id).where(Unit.path.startswith(actor.unit.path))))
+            actor.unit.subtree_ids()))
     return Nomination.id.is_(None)
 
 
